@@ -1,0 +1,1 @@
+"""Causal graph learning: DYNOTEARS and SDE structure learning."""

@@ -1,0 +1,653 @@
+"""The findings vocabulary: what every method answers in.
+
+Small immutable records, each printable, JSON-serialisable (``to_dict`` /
+``from_dict`` give a round trip through plain JSON types) and comparable with
+``==`` in tests. Expressions are :class:`sympy.Expr` over the series' own
+column names; graphs are :class:`networkx.DiGraph`.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from discover.findings import Equation, from_dict
+>>> x, y = sp.symbols("x y")
+>>> eq = Equation("x", -2 * x + 3 * x * y, method="sindy")
+>>> print(eq)
+d(x)/dt = 3*x*y - 2*x
+>>> from_dict(eq.to_dict()) == eq
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "Finding",
+    "Equation",
+    "Graph",
+    "Invariant",
+    "Spectrum",
+    "SymbolicCode",
+    "Simulation",
+    "from_dict",
+    "parse_expr",
+    "expr_to_str",
+    "symbols_for",
+]
+
+# ---------------------------------------------------------------------------
+# helpers: sympy <-> text over arbitrary column names, numbers <-> JSON
+
+
+def symbols_for(names) -> dict[str, sp.Symbol]:
+    """Real sympy symbols for column names (any string is a valid symbol name)."""
+    return {str(n): sp.Symbol(str(n), real=True) for n in names}
+
+
+def expr_to_str(expr: sp.Expr) -> str:
+    """Text that :func:`parse_expr` (and ``sympy.sympify`` for plain names) reads back."""
+    return sp.sstr(expr, full_prec=False, order="lex") if expr is not None else ""
+
+
+def parse_expr(text: str, names=()) -> sp.Expr:
+    """Parse an expression written over column ``names``.
+
+    Names that are not valid Python identifiers or that clash with sympy
+    functions (``"S"``, ``"beta"``, ``"x.1"``) are substituted first, so a
+    column called ``E`` stays a symbol and does not become Euler's number.
+    """
+    syms = symbols_for(names)
+    local = dict(syms)
+    # Longest first so that "xy" is not split into "x" and "y" ...
+    placeholder = {}
+    for i, name in enumerate(sorted(syms, key=len, reverse=True)):
+        if not name.isidentifier():
+            placeholder[name] = f"_col{i}_"
+    for name, ph in placeholder.items():
+        text = text.replace(name, ph)
+        local[ph] = syms[name]
+    return sp.sympify(text, locals=local, rational=False)
+
+
+def _real_symbols(expr: sp.Expr, names=None) -> sp.Expr:
+    """Make every free symbol real (so that round trips compare equal)."""
+    if expr is None:
+        return None
+    subs = {s: sp.Symbol(s.name, real=True) for s in expr.free_symbols if not s.is_real}
+    return expr.xreplace(subs) if subs else expr
+
+
+def _num(v: Any) -> Any:
+    """A JSON-safe number: complex -> [re, im]; nan/inf -> strings."""
+    if isinstance(v, (complex, np.complexfloating)):
+        return [_num(float(np.real(v))), _num(float(np.imag(v)))]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+    return v
+
+
+def _unnum(v: Any) -> Any:
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        return float(v)
+    if isinstance(v, list) and len(v) == 2 and all(isinstance(a, (int, float, str)) for a in v):
+        return complex(_unnum(v[0]), _unnum(v[1]))
+    return v
+
+
+def _array_to_json(a) -> Any:
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if np.iscomplexobj(a):
+        return {"real": _nested(a.real), "imag": _nested(a.imag)}
+    return _nested(a)
+
+
+def _nested(a: np.ndarray) -> Any:
+    if a.ndim == 0:
+        return _num(a.item())
+    return [_nested(r) for r in a] if a.ndim > 1 else [_num(float(x)) for x in a]
+
+
+def _array_from_json(v, dtype=float) -> np.ndarray | None:
+    if v is None:
+        return None
+    if isinstance(v, dict) and "real" in v:
+        return _array_from_json(v["real"]) + 1j * _array_from_json(v["imag"])
+    return np.array(_denan(v), dtype=dtype)
+
+
+def _denan(v):
+    if isinstance(v, list):
+        return [_denan(x) for x in v]
+    return _unnum(v) if isinstance(v, str) else v
+
+
+def _jsonable(obj: Any) -> Any:
+    """Metrics and parameters into JSON types (numpy scalars, arrays, tuples)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _array_to_json(obj)
+    if isinstance(obj, sp.Basic):
+        return expr_to_str(obj)
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, float, complex, np.number)):
+        return _num(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    return repr(obj)
+
+
+def _unjson_metrics(d: dict | None) -> dict:
+    if not d:
+        return {}
+    return {k: _denan(v) for k, v in d.items()}
+
+
+def _arrays_equal(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True))
+
+
+# ---------------------------------------------------------------------------
+
+
+class Finding:
+    """Common behaviour of all records: JSON round trip and equality."""
+
+    type: ClassVar[str] = ""
+
+    def to_dict(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Finding:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        return _same(self.to_dict(), other.to_dict())
+
+    __hash__ = None  # mutable containers inside
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=0) or a == b
+    return a == b
+
+
+@dataclass(frozen=True, eq=False)
+class Equation(Finding):
+    """One governing equation ``d(variable)/dt = rhs`` (or a map, or an algebraic law).
+
+    Parameters
+    ----------
+    variable : str
+        The column whose evolution the equation gives.
+    rhs : sympy.Expr
+        Right-hand side over the series' column names (states and inputs).
+    kind : str
+        ``"ode"`` (d variable/dt = rhs), ``"map"`` (variable[k+1] = rhs),
+        ``"algebraic"`` (variable = rhs) or ``"affine-region"``.
+    method : str
+        Name of the method that found it.
+    metrics : dict
+        E.g. ``{"r2": 0.999, "complexity": 3, "validation_rmse": 0.01}``.
+    uncertainty : dict, optional
+        Per term (the term's text): ``{"lower", "upper", "probability"}``.
+    """
+
+    type: ClassVar[str] = "equation"
+    variable: str
+    rhs: sp.Expr
+    kind: str = "ode"
+    method: str = ""
+    metrics: dict = field(default_factory=dict)
+    uncertainty: dict | None = None
+
+    def __post_init__(self):
+        rhs = self.rhs
+        if not isinstance(rhs, sp.Basic):
+            rhs = sp.sympify(rhs)
+        object.__setattr__(self, "rhs", _real_symbols(rhs))
+
+    @property
+    def lhs(self) -> str:
+        if self.kind == "ode":
+            return f"d({self.variable})/dt"
+        if self.kind == "map":
+            return f"{self.variable}[k+1]"
+        return self.variable
+
+    def terms(self) -> dict[str, float]:
+        """The equation as ``{term: coefficient}`` (terms as text, "1" for the constant)."""
+        return expr_terms(self.rhs)
+
+    def __str__(self) -> str:
+        return f"{self.lhs} = {expr_to_str(self.rhs)}"
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "variable": self.variable,
+            "rhs": expr_to_str(self.rhs),
+            "kind": self.kind,
+            "method": self.method,
+            "metrics": _jsonable(self.metrics),
+            "uncertainty": _jsonable(self.uncertainty) if self.uncertainty is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Equation:
+        names = {s.name for s in sp.sympify(d["rhs"]).free_symbols} if d["rhs"] else set()
+        return cls(
+            variable=d["variable"],
+            rhs=parse_expr(d["rhs"], names | {d["variable"]}),
+            kind=d.get("kind", "ode"),
+            method=d.get("method", ""),
+            metrics=_unjson_metrics(d.get("metrics")),
+            uncertainty=d.get("uncertainty"),
+        )
+
+
+def expr_terms(expr: sp.Expr) -> dict[str, float]:
+    """Split a sum into ``{monomial text: coefficient}``; the constant is ``"1"``."""
+    out: dict[str, float] = {}
+    expr = sp.expand(expr)
+    for term in sp.Add.make_args(expr):
+        if term == 0:
+            continue
+        coeff, rest = term.as_coeff_Mul()
+        key = "1" if rest == 1 else expr_to_str(rest)
+        try:
+            out[key] = out.get(key, 0.0) + float(coeff)
+        except TypeError:  # symbolic coefficient
+            out[expr_to_str(term)] = 1.0
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Graph(Finding):
+    """A directed graph between variables.
+
+    ``graph`` is a :class:`networkx.DiGraph` (or ``MultiDiGraph`` when several
+    lags join the same pair) whose nodes are variable names and whose edges
+    carry ``weight`` (float), ``lag`` (int, 0 = contemporaneous), ``score``
+    (in [0, 1]) and ``selected`` (bool: False for candidate edges kept only for
+    ranking). ``kind`` is ``"causal"``, ``"interaction"`` or ``"transition"``.
+    """
+
+    type: ClassVar[str] = "graph"
+    graph: nx.DiGraph
+    kind: str = "interaction"
+    method: str = ""
+    metrics: dict = field(default_factory=dict)
+
+    def edges(self, selected_only: bool = True) -> list[dict]:
+        """Edges as dicts ``{source, target, lag, weight, score, selected}``."""
+        rows = []
+        data = self.graph.edges(data=True, keys=True) if self.graph.is_multigraph() else (
+            (u, v, None, a) for u, v, a in self.graph.edges(data=True)
+        )
+        for u, v, _k, a in data:
+            row = {
+                "source": str(u),
+                "target": str(v),
+                "lag": int(a.get("lag", 0)),
+                "weight": float(a.get("weight", 1.0)),
+                "score": float(a.get("score", 1.0)),
+                "selected": bool(a.get("selected", True)),
+            }
+            if selected_only and not row["selected"]:
+                continue
+            rows.append(row)
+        return rows
+
+    def __str__(self) -> str:
+        es = ", ".join(
+            f"{e['source']}->{e['target']}" + (f"@{e['lag']}" if e["lag"] else "")
+            for e in self.edges()
+        )
+        return f"{self.kind} graph ({self.method}): {es or 'no edges'}"
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "kind": self.kind,
+            "method": self.method,
+            "nodes": [str(n) for n in self.graph.nodes],
+            "edges": [{k: _num(v) for k, v in e.items()} for e in self.edges(selected_only=False)],
+            "metrics": _jsonable(self.metrics),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Graph:
+        multi = len({(e["source"], e["target"]) for e in d["edges"]}) < len(d["edges"])
+        g = nx.MultiDiGraph() if multi else nx.DiGraph()
+        g.add_nodes_from(d["nodes"])
+        for e in d["edges"]:
+            attrs = {k: _unnum(e[k]) for k in ("weight", "lag", "score", "selected") if k in e}
+            g.add_edge(e["source"], e["target"], **attrs)
+        return cls(graph=g, kind=d.get("kind", "interaction"), method=d.get("method", ""),
+                   metrics=_unjson_metrics(d.get("metrics")))
+
+
+@dataclass(frozen=True, eq=False)
+class Invariant(Finding):
+    """A quantity conserved along trajectories.
+
+    ``residual`` is its relative variation along trajectories (0 = exactly
+    conserved); ``confidence`` in [0, 1].
+    """
+
+    type: ClassVar[str] = "invariant"
+    expression: sp.Expr
+    residual: float = float("nan")
+    confidence: float = float("nan")
+    method: str = ""
+    metrics: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        e = self.expression
+        if not isinstance(e, sp.Basic):
+            e = sp.sympify(e)
+        object.__setattr__(self, "expression", _real_symbols(e))
+
+    def __str__(self) -> str:
+        return f"{expr_to_str(self.expression)} = const  (residual {self.residual:.2g})"
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "expression": expr_to_str(self.expression),
+            "residual": _num(self.residual),
+            "confidence": _num(self.confidence),
+            "method": self.method,
+            "metrics": _jsonable(self.metrics),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Invariant:
+        names = {s.name for s in sp.sympify(d["expression"]).free_symbols}
+        return cls(
+            expression=parse_expr(d["expression"], names),
+            residual=_unnum(d.get("residual", "nan")),
+            confidence=_unnum(d.get("confidence", "nan")),
+            method=d.get("method", ""),
+            metrics=_unjson_metrics(d.get("metrics")),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum(Finding):
+    """Eigenvalues of a linear (Koopman/DMD) operator and what goes with them.
+
+    Parameters
+    ----------
+    eigenvalues : array of complex, shape (r,)
+        Discrete-time eigenvalues λ of the one-step operator.
+    dt : float
+        Time step; continuous-time eigenvalues are ``log(λ)/dt``.
+    modes : array, shape (n_features, r), optional
+    amplitudes : array, shape (r,), optional
+    residuals : array, shape (r,), optional
+        Residual of each eigenpair (residual DMD); ``spurious`` flags the
+        untrustworthy ones.
+    variables : tuple of str
+        Names of the rows of ``modes``.
+    eigenfunctions : list of sympy.Expr or None
+        Koopman eigenfunctions where the dictionary is symbolic.
+    """
+
+    type: ClassVar[str] = "spectrum"
+    eigenvalues: np.ndarray
+    dt: float = 1.0
+    modes: np.ndarray | None = None
+    amplitudes: np.ndarray | None = None
+    residuals: np.ndarray | None = None
+    spurious: np.ndarray | None = None
+    variables: tuple = ()
+    eigenfunctions: list | None = None
+    method: str = ""
+    metrics: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "eigenvalues", np.asarray(self.eigenvalues, dtype=complex))
+        for name in ("modes", "amplitudes"):
+            v = getattr(self, name)
+            if v is not None:
+                object.__setattr__(self, name, np.asarray(v, dtype=complex))
+        if self.residuals is not None:
+            object.__setattr__(self, "residuals", np.asarray(self.residuals, dtype=float))
+        if self.spurious is not None:
+            object.__setattr__(self, "spurious", np.asarray(self.spurious, dtype=bool))
+        object.__setattr__(self, "variables", tuple(str(v) for v in self.variables))
+        if self.eigenfunctions is not None:
+            object.__setattr__(self, "eigenfunctions", [
+                None if f is None else _real_symbols(f if isinstance(f, sp.Basic) else sp.sympify(f))
+                for f in self.eigenfunctions
+            ])
+
+    @property
+    def continuous_eigenvalues(self) -> np.ndarray:
+        """``log(λ)/dt`` (principal branch)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.eigenvalues) / self.dt
+
+    @property
+    def frequencies(self) -> np.ndarray:
+        """Oscillation frequencies in cycles per time unit, ``Im(ω)/(2π)``."""
+        return self.continuous_eigenvalues.imag / (2 * np.pi)
+
+    @property
+    def growth_rates(self) -> np.ndarray:
+        """Growth (positive) or decay (negative) rates, ``Re(ω)``."""
+        return self.continuous_eigenvalues.real
+
+    def __str__(self) -> str:
+        w = self.continuous_eigenvalues
+        head = ", ".join(f"{z.real:.4g}{z.imag:+.4g}j" for z in w[:6])
+        more = f" … ({len(w)} in all)" if len(w) > 6 else ""
+        return f"spectrum ({self.method}): ω = {head}{more}"
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "method": self.method,
+            "dt": _num(self.dt),
+            "eigenvalues": _array_to_json(self.eigenvalues),
+            "continuous_eigenvalues": _array_to_json(self.continuous_eigenvalues),
+            "frequencies": _array_to_json(self.frequencies),
+            "growth_rates": _array_to_json(self.growth_rates),
+            "modes": _array_to_json(self.modes),
+            "amplitudes": _array_to_json(self.amplitudes),
+            "residuals": _array_to_json(self.residuals),
+            "spurious": None if self.spurious is None else [bool(s) for s in self.spurious],
+            "variables": list(self.variables),
+            "eigenfunctions": None if self.eigenfunctions is None else [
+                None if f is None else expr_to_str(f) for f in self.eigenfunctions
+            ],
+            "metrics": _jsonable(self.metrics),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Spectrum:
+        efs = d.get("eigenfunctions")
+        if efs is not None:
+            efs = [None if f is None else parse_expr(f, {s.name for s in sp.sympify(f).free_symbols})
+                   for f in efs]
+        return cls(
+            eigenvalues=_array_from_json(d["eigenvalues"], complex),
+            dt=_unnum(d.get("dt", 1.0)),
+            modes=_array_from_json(d.get("modes"), complex),
+            amplitudes=_array_from_json(d.get("amplitudes"), complex),
+            residuals=_array_from_json(d.get("residuals")),
+            spurious=None if d.get("spurious") is None else np.array(d["spurious"], dtype=bool),
+            variables=tuple(d.get("variables", ())),
+            eigenfunctions=efs,
+            method=d.get("method", ""),
+            metrics=_unjson_metrics(d.get("metrics")),
+        )
+
+    def __eq__(self, other):  # arrays compare numerically
+        if not isinstance(other, Spectrum):
+            return NotImplemented
+        return _same(self.to_dict(), other.to_dict())
+
+
+@dataclass(frozen=True, eq=False)
+class SymbolicCode(Finding):
+    """The symbolic code of a piecewise-linear model.
+
+    ``alphabet`` names the linear regions (e.g. bit patterns "011"),
+    ``sequence`` is the region visited at each sample, ``maps`` gives each
+    region's affine map ``z -> A z + b`` as ``{region: {"A": array, "b": array}}``.
+    """
+
+    type: ClassVar[str] = "symbolic_code"
+    alphabet: tuple
+    sequence: tuple
+    maps: dict = field(default_factory=dict)
+    variables: tuple = ()
+    method: str = ""
+    metrics: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "alphabet", tuple(str(a) for a in self.alphabet))
+        object.__setattr__(self, "sequence", tuple(str(s) for s in self.sequence))
+        object.__setattr__(self, "variables", tuple(str(v) for v in self.variables))
+        object.__setattr__(self, "maps", {
+            str(k): {"A": np.asarray(v["A"], float), "b": np.asarray(v["b"], float)}
+            for k, v in self.maps.items()
+        })
+
+    def __str__(self) -> str:
+        return f"symbolic code ({self.method}): {len(self.alphabet)} regions, {len(self.sequence)} symbols"
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "method": self.method,
+            "alphabet": list(self.alphabet),
+            "sequence": list(self.sequence),
+            "maps": {k: {"A": _array_to_json(v["A"]), "b": _array_to_json(v["b"])}
+                     for k, v in self.maps.items()},
+            "variables": list(self.variables),
+            "metrics": _jsonable(self.metrics),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SymbolicCode:
+        return cls(
+            alphabet=tuple(d["alphabet"]),
+            sequence=tuple(d["sequence"]),
+            maps={k: {"A": _array_from_json(v["A"]), "b": _array_from_json(v["b"])}
+                  for k, v in d.get("maps", {}).items()},
+            variables=tuple(d.get("variables", ())),
+            method=d.get("method", ""),
+            metrics=_unjson_metrics(d.get("metrics")),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Simulation(Finding):
+    """A free-running trajectory of a learned model, to check against the data.
+
+    ``values`` has shape ``(len(t), len(variables))``. When the simulation
+    failed part-way (blow-up, stiff failure) ``failed_at`` is the time it
+    stopped and ``message`` says why; ``values`` holds what was computed.
+    """
+
+    type: ClassVar[str] = "simulation"
+    t: np.ndarray
+    values: np.ndarray
+    variables: tuple
+    method: str = ""
+    trajectory: int = 0
+    failed_at: float | None = None
+    message: str = ""
+    metrics: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        t = np.array(self.t, dtype=float)
+        v = np.array(self.values, dtype=float)
+        if v.ndim == 1:
+            v = v[:, None]
+        t.setflags(write=False)
+        v.setflags(write=False)
+        object.__setattr__(self, "t", t)
+        object.__setattr__(self, "values", v)
+        object.__setattr__(self, "variables", tuple(str(n) for n in self.variables))
+
+    def __str__(self) -> str:
+        state = f", failed at t={self.failed_at:g}: {self.message}" if self.failed_at is not None else ""
+        return f"simulation ({self.method}): {len(self.t)} steps of {', '.join(self.variables)}{state}"
+
+    def to_frame(self):
+        """The trajectory as a :class:`pandas.DataFrame` indexed by time."""
+        import pandas as pd
+
+        return pd.DataFrame(self.values, index=pd.Index(self.t, name="t"), columns=list(self.variables))
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "method": self.method,
+            "variables": list(self.variables),
+            "trajectory": int(self.trajectory),
+            "t": _array_to_json(self.t),
+            "values": _array_to_json(self.values),
+            "failed_at": _num(self.failed_at) if self.failed_at is not None else None,
+            "message": self.message,
+            "metrics": _jsonable(self.metrics),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Simulation:
+        return cls(
+            t=_array_from_json(d["t"]),
+            values=_array_from_json(d["values"]).reshape(len(d["t"]), len(d["variables"])),
+            variables=tuple(d["variables"]),
+            method=d.get("method", ""),
+            trajectory=int(d.get("trajectory", 0)),
+            failed_at=_unnum(d["failed_at"]) if d.get("failed_at") is not None else None,
+            message=d.get("message", ""),
+            metrics=_unjson_metrics(d.get("metrics")),
+        )
+
+
+_TYPES = {c.type: c for c in (Equation, Graph, Invariant, Spectrum, SymbolicCode, Simulation)}
+
+
+def from_dict(d: dict) -> Finding:
+    """Rebuild any finding from its ``to_dict()`` form (dispatch on ``d["type"]``)."""
+    try:
+        cls = _TYPES[d["type"]]
+    except KeyError:
+        raise ValueError(f"Unknown finding type {d.get('type')!r}; expected one of {sorted(_TYPES)}") from None
+    return cls.from_dict(d)

@@ -1,0 +1,1 @@
+"""Linear operators: DMD, EDMD, Hankel/HAVOK and piecewise DMD."""

@@ -1,0 +1,202 @@
+"""Run methods on a Series and collect their findings into one :class:`Report`.
+
+Examples
+--------
+>>> import numpy as np
+>>> import discover
+>>> t = np.linspace(0, 10, 1001)
+>>> x = np.c_[np.exp(-0.5 * t), 2 * np.exp(-0.5 * t)]
+>>> report = discover.fit(discover.from_arrays(x, t=t, names=["a", "b"]), methods=["sindy"])
+>>> report.methods["sindy"].status
+'ok'
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from sklearn.base import BaseEstimator, clone
+
+from . import registry
+from .data import Series, load
+from .errors import MethodError, ParameterError
+from .findings import _jsonable
+from .report import MethodResult, Report
+
+__all__ = ["fit", "resolve_methods"]
+
+
+def resolve_methods(methods: Any = None, config: Mapping | None = None) -> list[tuple[str, BaseEstimator]]:
+    """Turn ``methods`` into ``[(name, unfitted estimator), ...]``.
+
+    ``methods`` is ``None`` (the quick methods), ``"all"``, a comma-separated
+    string, or a list whose items are names or estimator instances.
+    ``config`` maps a method name to its keyword arguments.
+    """
+    config = dict(config or {})
+    if methods is None:
+        items: list = registry.quick_methods()
+    elif isinstance(methods, str):
+        items = [s.name for s in registry.available()] if methods.strip() == "all" else [
+            m.strip() for m in methods.split(",") if m.strip()
+        ]
+    elif isinstance(methods, BaseEstimator):
+        items = [methods]
+    else:
+        items = list(methods)
+    if not items:
+        raise MethodError("No method to run: 'methods' is empty.")
+    unknown_cfg = set(config) - {i for i in items if isinstance(i, str)} - {
+        getattr(i, "name", None) for i in items
+    }
+    if unknown_cfg:
+        raise MethodError(
+            f"The configuration names methods that are not run: {', '.join(sorted(unknown_cfg))}."
+        )
+    out, seen = [], set()
+    for item in items:
+        if isinstance(item, str):
+            spec = registry.get(item)
+            cls = spec.load()
+            params = dict(config.get(item, {}))
+            valid = cls().get_params(deep=False)
+            bad = sorted(set(params) - set(valid))
+            if bad:
+                raise ParameterError(
+                    f"Unknown option(s) for method {item!r}: {', '.join(bad)}. "
+                    f"Options: {', '.join(sorted(valid))}."
+                )
+            est, name = cls(**params), item
+        elif isinstance(item, BaseEstimator):
+            est = clone(item)
+            name = getattr(item, "name", "") or type(item).__name__.lower()
+            if name in config:
+                est.set_params(**config[name])
+        else:
+            raise MethodError(f"Cannot run {item!r}: give a method name or an estimator instance.")
+        base, k = name, 2
+        while name in seen:  # the same method twice with other options
+            name, k = f"{base}-{k}", k + 1
+        seen.add(name)
+        out.append((name, est))
+    return out
+
+
+def _seeded(est: BaseEstimator, seed: int | None) -> BaseEstimator:
+    if seed is not None and "random_state" in est.get_params(deep=False):
+        if est.get_params(deep=False)["random_state"] is None:
+            est.set_params(random_state=seed)
+    return est
+
+
+def _run_one(name: str, est: BaseEstimator, series: Series) -> MethodResult:
+    """Fit one method; never raises (its error is recorded instead)."""
+    start = time.perf_counter()
+    params = _jsonable(est.get_params(deep=False))
+    try:
+        est.fit(series)
+        findings = list(est.findings())
+        for f in findings:  # tag findings with the name they were run under
+            if getattr(f, "method", None) in ("", None) or (name != f.method and name.startswith(f.method)):
+                object.__setattr__(f, "method", name)
+        return MethodResult(name, "ok", time.perf_counter() - start, params, None, findings, None)
+    except Exception as exc:  # noqa: BLE001 - isolate every failure
+        return MethodResult(
+            name, "failed", time.perf_counter() - start, params,
+            f"{type(exc).__name__}: {exc}", [], traceback.format_exc(),
+        )
+
+
+def fit(
+    data: Any,
+    methods: Any = None,
+    *,
+    config: Mapping | None = None,
+    seed: int | None = 0,
+    n_jobs: int | None = 1,
+    backend: str | None = None,
+    progress: bool = False,
+    **load_options: Any,
+) -> Report:
+    """Run methods on data and return one :class:`~discover.report.Report`.
+
+    Parameters
+    ----------
+    data : Series, path, list of paths, DataFrame or array
+        Anything :func:`discover.load` takes; ``load_options`` go to it.
+    methods : None, "all", str or list
+        Method names (see :func:`discover.registry.available`) or estimator
+        instances. ``None`` runs the quick methods.
+    config : dict, optional
+        ``{method name: {option: value}}``.
+    seed : int or None
+        Given to every method with a ``random_state`` left at ``None``.
+    n_jobs : int
+        Methods run in parallel (joblib) when ``n_jobs != 1``.
+    backend : str, optional
+        A joblib backend, e.g. ``"loky"`` or ``"dask"`` (with a
+        ``dask.distributed.Client`` running).
+    progress : bool
+        Show a progress display on the terminal.
+
+    Returns
+    -------
+    Report
+        Every method's status, time, parameters and error, and all findings.
+        A method that raises is recorded as failed; the others go on.
+    """
+    series = data if isinstance(data, Series) else load(data, **load_options)
+    jobs = [(name, _seeded(est, seed)) for name, est in resolve_methods(methods, config)]
+    results: list[MethodResult] = []
+    if n_jobs in (None, 1) or len(jobs) == 1:
+        with _progress(progress, len(jobs)) as advance:
+            for name, est in jobs:
+                advance(name, started=True)
+                results.append(_run_one(name, est, series))
+                advance(name, started=False)
+    else:
+        from .parallel import run_parallel
+
+        with _progress(progress, len(jobs)) as advance:
+            results = run_parallel(_run_one, [(n, e, series) for n, e in jobs], n_jobs=n_jobs,
+                                   backend=backend, on_done=lambda n: advance(n, started=False))
+    return Report(series.summary(), {r.name: r for r in results}, seed=seed)
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing otherwise."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total, self.bar = enabled, total, None
+
+    def __enter__(self):
+        if self.enabled:
+            try:
+                from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+
+                self.bar = Progress(SpinnerColumn(), "{task.description}",
+                                    "[progress.percentage]{task.completed}/{task.total}",
+                                    TimeElapsedColumn(), transient=True)
+                self.bar.start()
+                self.task = self.bar.add_task("fitting", total=self.total)
+            except ImportError:  # pragma: no cover - rich is a dependency
+                self.bar = None
+        return self.advance
+
+    def advance(self, name: str, *, started: bool) -> None:
+        if self.bar is None:
+            return
+        if started:
+            self.bar.update(self.task, description=f"fitting {name}")
+        else:
+            self.bar.advance(self.task)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+

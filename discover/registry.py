@@ -1,0 +1,101 @@
+"""The registry of methods that :func:`discover.fit` can run.
+
+Each entry names the estimator class by import path, so listing methods
+imports nothing heavy (torch stays out of the import path of methods that do
+not need it). An entry whose module is not present in this installation is
+not offered.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+
+from .errors import MethodError
+
+__all__ = ["MethodSpec", "register", "get", "available", "quick_methods", "REGISTRY"]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What the pipeline knows of a method before importing it."""
+
+    name: str
+    target: str  #: ``"module:Class"``
+    quick: bool  #: runs by default (fast on ordinary data)
+    summary: str
+    extra: str | None = None  #: pip extra it needs, e.g. ``"neural"``
+
+    @property
+    def module(self) -> str:
+        return self.target.split(":")[0]
+
+    def present(self) -> bool:
+        """True when the method's module is part of this installation."""
+        try:
+            return importlib.util.find_spec(self.module) is not None
+        except ModuleNotFoundError:
+            return False
+
+    def load(self) -> type:
+        """Import and return the estimator class."""
+        module, _, cls = self.target.partition(":")
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            hint = f" Install it with: pip install 'discover[{self.extra}]'" if self.extra else ""
+            raise MethodError(f"Method {self.name!r} cannot be imported: {exc}.{hint}") from exc
+        return getattr(mod, cls)
+
+
+REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register(name: str, target: str, *, quick: bool, summary: str, extra: str | None = None) -> MethodSpec:
+    """Add (or replace) a method in the registry; returns its spec."""
+    spec = MethodSpec(name, target, quick, summary, extra)
+    REGISTRY[name] = spec
+    return spec
+
+
+def available() -> list[MethodSpec]:
+    """The registered methods present in this installation, in registry order."""
+    return [s for s in REGISTRY.values() if s.present()]
+
+
+def quick_methods() -> list[str]:
+    """Names of the methods run when none are named."""
+    return [s.name for s in available() if s.quick]
+
+
+def get(name: str) -> MethodSpec:
+    """The spec of method ``name``; a :class:`MethodError` lists the choices otherwise."""
+    spec = REGISTRY.get(name)
+    if spec is None or not spec.present():
+        names = ", ".join(s.name for s in available())
+        raise MethodError(f"Unknown method {name!r}. Available methods: {names}.")
+    return spec
+
+
+# The methods of discover. Quick ones run by default; the others when named or with "all".
+register("sindy", "discover.sindy:SINDy", quick=True,
+         summary="Sparse identification of nonlinear dynamics (pysindy): ODEs per variable")
+register("dmd", "discover.operators.dmd:DMD", quick=True,
+         summary="Dynamic mode decomposition: linear spectrum, modes, forecast")
+register("edmd", "discover.operators.edmd:EDMD", quick=False,
+         summary="Extended DMD: Koopman spectrum and eigenfunctions over a symbolic dictionary")
+register("hankel", "discover.operators.hankel:HankelDMD", quick=False,
+         summary="Delay-embedded DMD and HAVOK forced linear models")
+register("pdmd", "discover.operators.pdmd:PiecewiseDMD", quick=False,
+         summary="Piecewise DMD over time windows")
+register("conservation", "discover.conservation:ConservationLaws", quick=True,
+         summary="Conserved quantities over a symbolic library")
+register("dynotears", "discover.causal.dynotears:DYNOTEARS", quick=True,
+         summary="Causal graph with contemporaneous and lagged edges (DYNOTEARS)")
+register("sde", "discover.causal.sde:SDEStructure", quick=False, extra="neural",
+         summary="Causal graph from a latent SDE with a learned edge posterior (PyTorch)")
+register("evolution", "discover.evolution:EvolutionSR", quick=False,
+         summary="Symbolic regression by regularized evolution")
+register("alrnn", "discover.alrnn:ALRNN", quick=False, extra="neural",
+         summary="Almost-linear RNN and its symbolic code (PyTorch)")
