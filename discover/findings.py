@@ -20,12 +20,14 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import networkx as nx
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 __all__ = [
     "Finding",
@@ -38,11 +40,27 @@ __all__ = [
     "from_dict",
     "parse_expr",
     "expr_to_str",
+    "expr_names",
     "symbols_for",
 ]
 
 # ---------------------------------------------------------------------------
 # helpers: sympy <-> text over arbitrary column names, numbers <-> JSON
+
+# A "plain" column name is one token of the printed text: it starts with a
+# letter or underscore and goes on with letters, digits, "_" or "." ("x.1" is
+# plain). Such names are printed as they are; any other name (spaces,
+# operators, leading digits, quotes ...) is printed as ``Symbol('...')``,
+# which sympify also reads. Parsing replaces every plain name of the known
+# column names by a private placeholder before sympify runs, so columns
+# called ``E``, ``I``, ``S``, ``N``, ``Q``, ``beta`` or ``lambda`` stay symbols.
+_PLAIN = re.compile(r"[^\W\d][\w.]*")
+_TOKENS = re.compile(
+    r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""  # string literals (inside Symbol('...')): copied as they are
+    r"|(?<![\w.])([^\W\d][\w.]*)(?![\w.]|\s*\()"  # a whole name that is not a function call
+)
+# sympy names that, met in a text without known column names, are constants
+_SYMPY_CONSTANTS = frozenset({"E", "I", "pi", "oo", "zoo", "nan", "EulerGamma", "GoldenRatio", "Catalan"})
 
 
 def symbols_for(names) -> dict[str, sp.Symbol]:
@@ -50,37 +68,125 @@ def symbols_for(names) -> dict[str, sp.Symbol]:
     return {str(n): sp.Symbol(str(n), real=True) for n in names}
 
 
-def expr_to_str(expr: sp.Expr) -> str:
-    """Text that :func:`parse_expr` (and ``sympy.sympify`` for plain names) reads back."""
-    return sp.sstr(expr, full_prec=False, order="lex") if expr is not None else ""
+def _is_plain(name: str) -> bool:
+    return bool(_PLAIN.fullmatch(name))
 
 
-def parse_expr(text: str, names=()) -> sp.Expr:
-    """Parse an expression written over column ``names``.
+class _ColumnPrinter(StrPrinter):
+    """``sstr`` with exact float coefficients and column names that read back.
 
-    Names that are not valid Python identifiers or that clash with sympy
-    functions (``"S"``, ``"beta"``, ``"x.1"``) are substituted first, so a
-    column called ``E`` stays a symbol and does not become Euler's number.
+    Floats are printed with Python's shortest round-trip ``repr`` (17
+    significant digits at most), names that are not plain as
+    ``Symbol('...')``, and the constants ``E``/``I``/``pi`` in another
+    spelling when a column has the same name.
     """
+
+    _default_settings = {**StrPrinter._default_settings, "order": "lex", "names": frozenset()}
+
+    def _print_Symbol(self, expr):
+        return expr.name if _is_plain(expr.name) else f"Symbol({expr.name!r})"
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Exp1(self, expr):
+        return "exp(1)" if "E" in self._settings["names"] else "E"
+
+    def _print_ImaginaryUnit(self, expr):
+        return "sqrt(-1)" if "I" in self._settings["names"] else "I"
+
+    def _print_Pi(self, expr):
+        return "acos(-1)" if "pi" in self._settings["names"] else "pi"
+
+
+def expr_names(expr: sp.Basic | None) -> list[str]:
+    """Sorted names of the free symbols of ``expr`` (what :func:`parse_expr` needs)."""
+    return [] if expr is None else sorted({s.name for s in expr.free_symbols})
+
+
+def expr_to_str(expr: sp.Expr) -> str:
+    """Text that :func:`parse_expr` (and ``sympy.sympify`` for plain names) reads back.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x1, E = sp.Symbol("x.1"), sp.Symbol("E")
+    >>> text = expr_to_str(sp.Rational(1, 3) * x1 - 0.25 * E)
+    >>> text
+    '-0.25*E + x.1/3'
+    >>> parse_expr(text, ["x.1", "E"]) == sp.Rational(1, 3) * sp.Symbol("x.1", real=True) - 0.25 * sp.Symbol("E", real=True)
+    True
+    """
+    if expr is None:
+        return ""
+    expr = sp.sympify(expr)
+    return _ColumnPrinter({"names": frozenset(expr_names(expr))}).doprint(expr)
+
+
+def parse_expr(text: str, names=None) -> sp.Expr:
+    """Parse an expression written over column ``names`` (real symbols).
+
+    Every plain name in ``names`` (see :func:`expr_to_str`) is swapped for a
+    private placeholder before :func:`sympy.sympify` runs, so that a column
+    called ``E`` or ``I`` stays a symbol (and does not become Euler's number
+    or the imaginary unit), ``lambda`` is not a Python keyword, ``beta`` is
+    not the beta function and ``x.1`` is not an attribute access. A name
+    directly followed by ``(`` is a function call. Without ``names`` every
+    name in the text that is not a sympy constant (``E``, ``I``, ``pi`` ...)
+    is taken for a column.
+
+    Raises :class:`sympy.SympifyError` for text that is not an expression.
+    """
+    text = str(text)
+    if names is None:
+        names = {m.group(2) for m in _TOKENS.finditer(text) if m.group(2)} - _SYMPY_CONSTANTS
     syms = symbols_for(names)
-    local = dict(syms)
-    # Longest first so that "xy" is not split into "x" and "y" ...
-    placeholder = {}
-    for i, name in enumerate(sorted(syms, key=len, reverse=True)):
-        if not name.isidentifier():
-            placeholder[name] = f"_col{i}_"
-    for name, ph in placeholder.items():
-        text = text.replace(name, ph)
-        local[ph] = syms[name]
-    return sp.sympify(text, locals=local, rational=False)
+    local: dict[str, Any] = {}
+    placeholder: dict[str, str] = {}
+
+    def swap(m: re.Match) -> str:
+        name = m.group(2)
+        if name is None or name not in syms:
+            return m.group(0)
+        if name not in placeholder:
+            placeholder[name] = ph = f"Dv{len(placeholder)}vD"
+            local[ph] = syms[name]
+        return placeholder[name]
+
+    body = _TOKENS.sub(swap, text)
+    expr = sp.sympify(body, locals=local, rational=False)
+    if not isinstance(expr, sp.Basic):
+        raise sp.SympifyError(text)
+    return _normalize(expr)
 
 
-def _real_symbols(expr: sp.Expr, names=None) -> sp.Expr:
-    """Make every free symbol real (so that round trips compare equal)."""
+def _normalize(expr: sp.Basic | None) -> sp.Basic | None:
+    """Every symbol real (``Symbol(name, real=True)``) and every float a double,
+    so that round trips compare equal."""
     if expr is None:
         return None
-    subs = {s: sp.Symbol(s.name, real=True) for s in expr.free_symbols if not s.is_real}
+    subs: dict = {}
+    for s in expr.free_symbols:
+        if isinstance(s, sp.Symbol):
+            r = sp.Symbol(s.name, real=True)
+            if r is not s and r != s:
+                subs[s] = r
+    for f in expr.atoms(sp.Float):
+        d = sp.Float(float(f))
+        if f._prec != d._prec or f != d:
+            subs[f] = d
     return expr.xreplace(subs) if subs else expr
+
+
+def _as_expr(value) -> sp.Basic:
+    """A finding's expression from a sympy object, a number or a text."""
+    if isinstance(value, sp.Basic):
+        return _normalize(value)
+    if isinstance(value, str):
+        return parse_expr(value)
+    return _normalize(sp.sympify(value))
 
 
 def _num(v: Any) -> Any:
@@ -133,6 +239,8 @@ def _array_from_json(v, dtype=float) -> np.ndarray | None:
 def _denan(v):
     if isinstance(v, list):
         return [_denan(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _denan(x) for k, x in v.items()}
     return _unnum(v) if isinstance(v, str) else v
 
 
@@ -231,10 +339,7 @@ class Equation(Finding):
     uncertainty: dict | None = None
 
     def __post_init__(self):
-        rhs = self.rhs
-        if not isinstance(rhs, sp.Basic):
-            rhs = sp.sympify(rhs)
-        object.__setattr__(self, "rhs", _real_symbols(rhs))
+        object.__setattr__(self, "rhs", _as_expr(self.rhs))
 
     @property
     def lhs(self) -> str:
@@ -256,6 +361,7 @@ class Equation(Finding):
             "type": self.type,
             "variable": self.variable,
             "rhs": expr_to_str(self.rhs),
+            "names": expr_names(self.rhs),
             "kind": self.kind,
             "method": self.method,
             "metrics": _jsonable(self.metrics),
@@ -264,14 +370,13 @@ class Equation(Finding):
 
     @classmethod
     def from_dict(cls, d: dict) -> Equation:
-        names = {s.name for s in sp.sympify(d["rhs"]).free_symbols} if d["rhs"] else set()
         return cls(
             variable=d["variable"],
-            rhs=parse_expr(d["rhs"], names | {d["variable"]}),
+            rhs=parse_expr(d["rhs"], d.get("names")),
             kind=d.get("kind", "ode"),
             method=d.get("method", ""),
             metrics=_unjson_metrics(d.get("metrics")),
-            uncertainty=d.get("uncertainty"),
+            uncertainty=None if d.get("uncertainty") is None else _unjson_metrics(d["uncertainty"]),
         )
 
 
@@ -340,6 +445,7 @@ class Graph(Finding):
             "type": self.type,
             "kind": self.kind,
             "method": self.method,
+            "multigraph": bool(self.graph.is_multigraph()),
             "nodes": [str(n) for n in self.graph.nodes],
             "edges": [{k: _num(v) for k, v in e.items()} for e in self.edges(selected_only=False)],
             "metrics": _jsonable(self.metrics),
@@ -347,7 +453,9 @@ class Graph(Finding):
 
     @classmethod
     def from_dict(cls, d: dict) -> Graph:
-        multi = len({(e["source"], e["target"]) for e in d["edges"]}) < len(d["edges"])
+        multi = d.get("multigraph")
+        if multi is None:
+            multi = len({(e["source"], e["target"]) for e in d["edges"]}) < len(d["edges"])
         g = nx.MultiDiGraph() if multi else nx.DiGraph()
         g.add_nodes_from(d["nodes"])
         for e in d["edges"]:
@@ -373,10 +481,7 @@ class Invariant(Finding):
     metrics: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        e = self.expression
-        if not isinstance(e, sp.Basic):
-            e = sp.sympify(e)
-        object.__setattr__(self, "expression", _real_symbols(e))
+        object.__setattr__(self, "expression", _as_expr(self.expression))
 
     def __str__(self) -> str:
         return f"{expr_to_str(self.expression)} = const  (residual {self.residual:.2g})"
@@ -385,6 +490,7 @@ class Invariant(Finding):
         return {
             "type": self.type,
             "expression": expr_to_str(self.expression),
+            "names": expr_names(self.expression),
             "residual": _num(self.residual),
             "confidence": _num(self.confidence),
             "method": self.method,
@@ -393,9 +499,8 @@ class Invariant(Finding):
 
     @classmethod
     def from_dict(cls, d: dict) -> Invariant:
-        names = {s.name for s in sp.sympify(d["expression"]).free_symbols}
         return cls(
-            expression=parse_expr(d["expression"], names),
+            expression=parse_expr(d["expression"], d.get("names")),
             residual=_unnum(d.get("residual", "nan")),
             confidence=_unnum(d.get("confidence", "nan")),
             method=d.get("method", ""),
@@ -449,7 +554,7 @@ class Spectrum(Finding):
         object.__setattr__(self, "variables", tuple(str(v) for v in self.variables))
         if self.eigenfunctions is not None:
             object.__setattr__(self, "eigenfunctions", [
-                None if f is None else _real_symbols(f if isinstance(f, sp.Basic) else sp.sympify(f))
+                None if f is None else _as_expr(f)
                 for f in self.eigenfunctions
             ])
 
@@ -492,6 +597,8 @@ class Spectrum(Finding):
             "eigenfunctions": None if self.eigenfunctions is None else [
                 None if f is None else expr_to_str(f) for f in self.eigenfunctions
             ],
+            "eigenfunction_names": None if self.eigenfunctions is None else sorted(
+                {n for f in self.eigenfunctions if f is not None for n in expr_names(f)}),
             "metrics": _jsonable(self.metrics),
         }
 
@@ -499,8 +606,8 @@ class Spectrum(Finding):
     def from_dict(cls, d: dict) -> Spectrum:
         efs = d.get("eigenfunctions")
         if efs is not None:
-            efs = [None if f is None else parse_expr(f, {s.name for s in sp.sympify(f).free_symbols})
-                   for f in efs]
+            names = d.get("eigenfunction_names")
+            efs = [None if f is None else parse_expr(f, names) for f in efs]
         return cls(
             eigenvalues=_array_from_json(d["eigenvalues"], complex),
             dt=_unnum(d.get("dt", 1.0)),

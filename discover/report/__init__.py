@@ -3,16 +3,36 @@
 :class:`Report` holds, for each method run, its status, time, parameters and
 error, and all findings. ``save(dir)`` writes ``report.json`` (validated by
 the JSON Schema ``discover/report/schema.json``), ``report.md``,
-``report.html`` and ``simulations/<method>.csv`` atomically.
+``report.html`` and ``simulations/<method>.csv`` atomically: every file is
+rendered in memory first, then each one is written to a temporary file in the
+same folder and renamed over its target, so a crash (or Ctrl-C) never leaves
+a half-written report, and a crash while rendering leaves the previous files
+as they were.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from discover.findings import Equation
+>>> from discover.report import MethodResult, Report, validate
+>>> x = sp.Symbol("x", real=True)
+>>> run = MethodResult("sindy", "ok", 0.1, {}, findings=[Equation("x", -0.5 * x, method="sindy")])
+>>> report = Report({"source": "decay.csv", "variables": ["x"]}, {"sindy": run})
+>>> print(report.equations[0])
+d(x)/dt = -0.5*x
+>>> validate(report.to_dict())  # raises jsonschema.ValidationError when invalid
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
+import io
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +45,11 @@ from ..findings import (
     Spectrum,
     SymbolicCode,
     _jsonable,
+    _num,
     from_dict,
 )
 
-__all__ = ["MethodResult", "Report", "SCHEMA_ID", "load_report", "atomic_write"]
+__all__ = ["MethodResult", "Report", "SCHEMA_ID", "load_report", "atomic_write", "schema", "validate"]
 
 SCHEMA_ID = "discover.report/1"
 
@@ -54,12 +75,18 @@ class MethodResult:
     traceback: str | None = None
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "seconds": round(self.seconds, 6), "params": _jsonable(self.params),
-                "error": self.error}
+        seconds = _num(float(self.seconds))
+        return {"status": self.status, "seconds": round(seconds, 6) if isinstance(seconds, float) else seconds,
+                "params": _jsonable(self.params), "error": None if self.error is None else str(self.error)}
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over ``path``."""
+    """Write to a temporary file in the same folder, then rename over ``path``.
+
+    Readers see either the old file or the new one, never a part; the
+    temporary file is removed when writing fails. The new file gets the
+    usual permissions (``0o666`` less the umask), not ``mkstemp``'s ``0o600``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
@@ -69,6 +96,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -76,6 +104,43 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    from importlib.resources import files
+
+    return files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+
+
+def schema() -> dict:
+    """The JSON Schema (draft 2020-12) of ``report.json``, ``$id`` ``discover.report/1``.
+
+    Examples
+    --------
+    >>> schema()["$id"]
+    'discover.report/1'
+    """
+    return json.loads(_schema_text())
+
+
+def validate(d: dict) -> None:
+    """Check ``report.json`` content against :func:`schema`.
+
+    Raises
+    ------
+    jsonschema.ValidationError
+        Naming the first offending place, e.g. ``graphs/0/edges/2/score``.
+    """
+    import jsonschema
+
+    jsonschema.Draft202012Validator(schema(), format_checker=None).validate(d)
 
 
 class Report:
@@ -154,12 +219,12 @@ class Report:
         for key, cls in _SECTIONS.items():
             d[key] = [f.to_dict() for f in self._of(cls)]
         sims = []
-        for s in self.simulations:
+        for s, file in _simulation_files(self.simulations):
             entry = s.to_dict()
             if not simulation_values:
                 entry.pop("t")
                 entry.pop("values")
-                entry["file"] = f"simulations/{s.method}.csv"
+                entry["file"] = file
                 entry["n_steps"] = len(s.t)
             sims.append(entry)
         d["simulations"] = sims
@@ -206,23 +271,32 @@ class Report:
     def save(self, directory: str | os.PathLike, formats: tuple[str, ...] = ("json", "md", "html")) -> Path:
         """Write the report files into ``directory`` (created if needed), each atomically.
 
-        Returns the directory. Existing files of other runs are replaced, never
-        left half-written.
+        Every file is rendered first and written only when all rendered, so
+        a failure while rendering leaves the files of an earlier run as they
+        were; each file is then replaced by a rename, never left half-written.
+        Returns the directory.
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        by_method: dict[str, list[Simulation]] = {}
-        for s in self.simulations:
-            by_method.setdefault(s.method, []).append(s)
-        for method, sims in by_method.items():
-            atomic_write(out / "simulations" / f"{method}.csv", _simulations_csv(sims))
         writers = {"json": ("report.json", self.to_json), "md": ("report.md", self.to_markdown),
                    "html": ("report.html", self.to_html)}
         for fmt in formats:
             if fmt not in writers:
                 raise ValueError(f"Unknown report format {fmt!r}; choose from {', '.join(writers)}.")
+        out = Path(directory)
+        contents: dict[str, str] = {}
+        groups: dict[str, list[Simulation]] = {}
+        for s, file in _simulation_files(self.simulations):
+            groups.setdefault(file, []).append(s)
+        time_name = str(self.series.get("time") or "t")
+        for file, sims in groups.items():
+            contents[file] = _simulations_csv(sims, time_name)
+        for fmt in formats:
             name, render = writers[fmt]
-            atomic_write(out / name, render())
+            contents[name] = render()
+        out.mkdir(parents=True, exist_ok=True)
+        # the simulations first and report.json last: a reader who finds the
+        # new report.json also finds the files it names
+        for name in sorted(contents, key=lambda n: (not n.startswith("simulations/"), n == "report.json")):
+            atomic_write(out / name, contents[name])
         return out
 
     def __str__(self) -> str:
@@ -235,17 +309,48 @@ class Report:
         return f"<Report: {ok}/{len(self.methods)} methods ok, {len(self.findings)} findings>"
 
 
-def _simulations_csv(sims: list[Simulation]) -> str:
-    import io
+def _safe_file_name(name: str) -> str:
+    """A method name as a file name: no folders, no odd characters."""
+    clean = re.sub(r"[^\w.+-]", "_", str(name)).lstrip(".")
+    return clean or "method"
 
-    import numpy as np
 
-    buf = io.StringIO()
-    variables = sims[0].variables
-    buf.write(",".join(["trajectory", "t", *variables]) + "\n")
+def _simulation_files(sims: list[Simulation]) -> list[tuple[Simulation, str]]:
+    """Each simulation with its CSV file: ``simulations/<method>.csv``, holding
+    every trajectory of that method (with a ``trajectory`` column when there
+    are several); ``<method>-<k>.csv`` when the method's simulations have
+    different variables."""
+    by_method: dict[str, list[Simulation]] = {}
     for s in sims:
-        block = np.column_stack([np.full(len(s.t), s.trajectory), s.t, s.values])
-        np.savetxt(buf, block, delimiter=",", fmt=["%d"] + ["%.10g"] * (block.shape[1] - 1))
+        by_method.setdefault(s.method, []).append(s)
+    files: dict[int, str] = {}
+    taken: set[str] = set()
+    for method, group in by_method.items():
+        stem = _safe_file_name(method)
+        while stem in taken:
+            stem += "_"
+        taken.add(stem)
+        if len({s.variables for s in group}) == 1:
+            for s in group:
+                files[id(s)] = f"simulations/{stem}.csv"
+        else:
+            for k, s in enumerate(group):
+                files[id(s)] = f"simulations/{stem}-{k}.csv"
+    return [(s, files[id(s)]) for s in sims]
+
+
+def _simulations_csv(sims: list[Simulation], time_name: str = "t") -> str:
+    """The CSV of one method's simulations: the time column and the input's
+    column names, plus a ``trajectory`` column first when there are several
+    trajectories. Numbers are written exactly (shortest round-trip form)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    several = len(sims) > 1
+    writer.writerow((["trajectory"] if several else []) + [time_name, *sims[0].variables])
+    for s in sims:
+        lead = [str(int(s.trajectory))] if several else []
+        for t, row in zip(s.t.tolist(), s.values.tolist()):
+            buf.write(",".join([*lead, repr(t), *map(repr, row)]) + "\n")
     return buf.getvalue()
 
 
@@ -255,13 +360,27 @@ def _load_simulation(item: dict, base: Path | None) -> Simulation | None:
     if base is None or "file" not in item:
         return None
     path = Path(base) / item["file"]
-    if not path.exists():
+    if not path.is_file():
         return None
-    import numpy as np
-
-    block = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    rows = block[block[:, 0] == item.get("trajectory", 0)]
-    full = dict(item, t=rows[:, 1].tolist(), values=rows[:, 2:].tolist())
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return None
+    header, body = rows[0], rows[1:]
+    n_var = len(item.get("variables", ()))
+    several = len(header) == n_var + 2
+    traj = str(int(item.get("trajectory", 0)))
+    t, values = [], []
+    for r in body:
+        if not r:
+            continue
+        if several:
+            if r[0] != traj:
+                continue
+            r = r[1:]
+        t.append(float(r[0]))
+        values.append([float(v) for v in r[1:]])
+    full = dict(item, t=t, values=values)
     return Simulation.from_dict(full)
 
 
