@@ -1,11 +1,354 @@
-"""The ``discover`` command line (installed as ``discover.cli``)."""
+"""The ``discover`` command line (installed as ``discover.cli``).
+
+A thin shell over the Python API: every command is one call into
+:mod:`discover` (shown in each command's help), plus argument parsing,
+printing and exit codes. ``python -m discover`` runs the same commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
 
+import discover
 
-@click.group()
+from .errors import (
+    EXIT_CODES_HELP,
+    EXIT_METHOD_FAILED,
+    one_line,
+    one_line_warnings,
+    stderr_is_terminal,
+    user_errors,
+)
+from .types import (
+    REPORT_FORMATS,
+    ConfigFile,
+    FormatList,
+    MethodList,
+    data_options,
+    jobs_option,
+    quiet_option,
+    root_option,
+    seed_option,
+)
+
+__all__ = ["main"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
+@click.version_option(discover.__version__, "-V", "--version", prog_name="discover")
 def main():
-    """discover: equations, graphs, invariants and spectra from time series."""
+    """discover: equations, graphs, invariants and spectra from time series.
+
+    Give it CSV files of a measured dynamical system; it runs the chosen
+    methods and writes one report (report.json, report.md, report.html).
+
+    \b
+    Examples:
+      discover fit cases/lorenz/lorenz.csv --out report
+      discover fit run1.csv run2.csv --methods sindy,dmd --config options.toml
+      discover report report/report.json --format html --out report.html
+      discover methods sindy
+    """
+
+
+# ---------------------------------------------------------------------------
+# discover fit
+
+
+def _check_methods(methods, config) -> None:
+    """Refuse unknown options and bad option values before any data is read."""
+    from discover.pipeline import resolve_methods
+
+    for _, est in resolve_methods(None if methods is None else methods, config):
+        validate = getattr(est, "_validate_params", None)
+        if callable(validate):
+            validate()
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("data", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"),
+              show_default=True, help="Folder the report is written to (created if needed).")
+@click.option("-m", "--methods", type=MethodList(), default=None,
+              help="Methods to run, comma-separated, or 'all'. Default: the quick ones "
+                   "(see 'discover methods').")
+@click.option("-c", "--config", type=ConfigFile(), default=None,
+              help='JSON or TOML file of method options: {"sindy": {"threshold": 0.1}}. '
+                   "Same as discover.fit(config=...).")
+@data_options
+@seed_option
+@jobs_option
+@click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
+              show_default=True, help="Report files to write: json, md, html (comma-separated) or all.")
+@quiet_option
+def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, formats, quiet):
+    """Fit methods to DATA (CSV files) and write a report to --out.
+
+    Several files are several trajectories of one system (same columns).
+    The equations and other findings are printed; a progress display shows
+    on a terminal unless --quiet. The same in Python:
+
+    \b
+      report = discover.fit(["data.csv"], methods=["sindy"], time="t")
+      report.save("report")
+    """
+    if jobs == 0:
+        raise click.BadParameter("must not be 0 (use 1 for one process, -1 for one per core).",
+                                 param_hint="'-j' / '--jobs'")
+    with user_errors(), one_line_warnings():
+        _check_methods(methods, config)
+        source = str(data[0]) if len(data) == 1 else [str(p) for p in data]
+        series = discover.load(source, time=time, group=group, inputs=inputs, dt=dt)
+        report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs,
+                              progress=not quiet and stderr_is_terminal())
+        report.save(out, formats=formats)
+    if not quiet:
+        click.echo(str(report))
+        names = ", ".join(f"report.{f}" for f in formats)
+        click.echo(f"Report written to {out} ({names}).", err=True)
+    for name in report.failed:
+        click.echo(f"Failed: {name}: {one_line(report.methods[name].error)}", err=True)
+    if report.failed:
+        raise SystemExit(EXIT_METHOD_FAILED)
+
+
+# ---------------------------------------------------------------------------
+# discover report
+
+
+_RENDER_SUFFIX = {".html": "html", ".htm": "html", ".md": "md", ".txt": "text"}
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("report_path", metavar="REPORT", type=click.Path(exists=True, path_type=Path))
+@click.option("-f", "--format", "fmt", type=click.Choice(["html", "md", "text"]), default=None,
+              help="Output format. Default: from --out's suffix, else md.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (atomically). Default: standard output.")
+def report(report_path, fmt, out):
+    """Render a saved report (report.json, or its folder) again as HTML or Markdown.
+
+    The JSON is checked against the report schema first. The same in Python:
+
+    \b
+      discover.load_report("report/report.json").to_html()
+    """
+    fmt = fmt or _RENDER_SUFFIX.get(out.suffix.lower() if out else "", "md")
+    with user_errors(extra=(ValueError, KeyError, TypeError)):
+        path = report_path / "report.json" if report_path.is_dir() else report_path
+        _validate_report_file(path)
+        rep = discover.load_report(path)
+        text = {"html": rep.to_html, "md": rep.to_markdown, "text": lambda: str(rep)}[fmt]()
+        if out is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            from discover.report import atomic_write
+
+            atomic_write(out, text)
+            click.echo(f"Wrote {out}.", err=True)
+
+
+def _validate_report_file(path: Path) -> None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path}: not a text file") from None
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("discover.report/"):
+        raise click.ClickException(f"{path}: not a discover report (no 'schema': 'discover.report/...').")
+    try:
+        from discover.report import validate
+    except ImportError:  # the schema helper is not part of this installation
+        return
+    validate(data)
+
+
+# ---------------------------------------------------------------------------
+# discover methods
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def methods(name, as_json):
+    """List the methods, or show one method's options and their defaults.
+
+    Quick methods run when 'discover fit' is given no --methods. The same in
+    Python: discover.registry.available().
+    """
+    from discover import registry
+
+    with user_errors():
+        if name is None:
+            specs = registry.available()
+            if as_json:
+                click.echo(json.dumps([{"name": s.name, "quick": s.quick, "extra": s.extra,
+                                        "summary": s.summary} for s in specs], indent=2))
+                return
+            rows = [(s.name, "yes" if s.quick else "no", s.extra or "", s.summary) for s in specs]
+            click.echo(_table(("method", "quick", "extra", "summary"), rows))
+            click.echo("\nOptions of a method: discover methods NAME", err=True)
+            return
+        spec = registry.get(name)
+        cls = spec.load()
+        info = _method_info(spec, cls)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=repr))
+        return
+    click.echo(f"{spec.name}: {info['summary']}")
+    click.echo(f"class: {spec.target.replace(':', '.')}" + (f"   (needs: pip install 'discover[{spec.extra}]')"
+                                                             if spec.extra else ""))
+    click.echo(f"runs by default: {'yes' if spec.quick else 'no'}\n")
+    if info["options"]:
+        rows = [(o["name"], o["default"], o["allowed"], o["help"]) for o in info["options"]]
+        click.echo(_table(("option", "default", "allowed", "description"), rows))
+    else:
+        click.echo("(no options)")
+
+
+def _method_info(spec, cls) -> dict:
+    from discover.base import _describe
+
+    params = cls().get_params(deep=False)
+    constraints = getattr(cls, "_parameter_constraints", {}) or {}
+    docs = _numpydoc_params(cls.__doc__ or "")
+    summary = (cls.__doc__ or "").strip().splitlines()[0].strip() if cls.__doc__ else spec.summary
+    options = []
+    for key, default in params.items():
+        allowed = constraints.get(key)
+        options.append({
+            "name": key,
+            "default": repr(default),
+            "allowed": " or ".join(_describe(c) for c in allowed) if allowed else "",
+            "help": docs.get(key, ""),
+        })
+    return {"name": spec.name, "class": spec.target, "quick": spec.quick, "extra": spec.extra,
+            "summary": summary or spec.summary, "options": options}
+
+
+def _numpydoc_params(doc: str) -> dict[str, str]:
+    """First sentence of each parameter's description in a numpydoc ``Parameters`` section."""
+    import inspect
+
+    lines = inspect.cleandoc(doc).splitlines()
+    out: dict[str, str] = {}
+    try:
+        start = next(i for i, ln in enumerate(lines[:-1])
+                     if ln.strip() == "Parameters" and set(lines[i + 1].strip()) == {"-"})
+    except StopIteration:
+        return out
+    names: list[str] = []
+    text: list[str] = []
+
+    def flush():
+        if names:
+            desc = " ".join(text).strip()
+            first = desc.split(". ")[0].rstrip(".") + ("." if desc else "")
+            for n in names:
+                out[n] = first
+    for i in range(start + 2, len(lines)):
+        ln = lines[i]
+        if ln and not ln.startswith(" "):
+            if i + 1 < len(lines) and lines[i + 1].strip() and set(lines[i + 1].strip()) == {"-"}:
+                break  # next section
+            flush()
+            names = [n.strip().lstrip("*") for n in ln.split(":")[0].split(",")]
+            text = []
+        elif ln.strip():
+            text.append(ln.strip())
+    flush()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# discover cases
+
+
+@main.group()
+def cases():
+    """The bundled case studies: list them, or fit them and score against their truth."""
+
+
+@cases.command("list")
+@root_option
+def cases_list(root):
+    """List the cases (name, description, folder).
+
+    The same in Python: discover.cases.list_cases(root).
+    """
+    with user_errors():
+        from discover import cases as _cases
+
+        found = _cases.list_cases(root)
+    if not found:
+        click.echo("No cases found.", err=True)
+        return
+    click.echo(_table(("case", "description", "folder"),
+                      [(c.name, c.description, str(c.path)) for c in found]))
+
+
+@cases.command("run", epilog=EXIT_CODES_HELP)
+@click.argument("names", nargs=-1)
+@root_option
+@seed_option
+@click.option("--json", "as_json", is_flag=True, help="Print the score rows as JSON.")
+@quiet_option
+def cases_run(names, root, seed, as_json, quiet):
+    """Fit the named cases (default: all) and print a score table against their truth.
+
+    Scores: term precision and recall of the equations found, and the largest
+    relative error of a true term's coefficient. Exit status 3 when a method
+    failed on some case. The same in Python:
+
+    \b
+      discover.cases.run_cases(["lorenz"], seed=0)
+    """
+    with user_errors(), one_line_warnings():
+        from discover import cases as _cases
+
+        rows = _cases.run_cases(list(names) or None, root=root, seed=seed,
+                                progress=not quiet and stderr_is_terminal())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    elif not quiet:
+        cols = ("case", "method", "precision", "recall", "max_rel_coef_error", "seconds", "status")
+        click.echo(_table(cols, [tuple(_cell(r.get(c)) for c in cols) for r in rows]))
+    if any(r.get("status") != "ok" for r in rows):
+        raise SystemExit(EXIT_METHOD_FAILED)
+
+
+# ---------------------------------------------------------------------------
+# plain-text tables (they go through pipes and logs unchanged)
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if v != v:
+            return "-"
+        return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3e}"
+    return str(v)
+
+
+def _table(headers, rows, *, max_width: int = 60) -> str:
+    def clip(s: str) -> str:
+        s = str(s).replace("\n", " ")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    rows = [[clip(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover
