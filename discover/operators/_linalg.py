@@ -1,0 +1,199 @@
+"""Linear algebra shared by the operator methods.
+
+Everything works on snapshot matrices in the project's layout,
+``(n_samples, n_features)``: rows are times. Nothing here forms an ``n×n``
+matrix in the state dimension ``n``; wide data go through the ``m×m`` Gram
+matrix of the snapshots (method of snapshots), accumulated over column chunks
+so that a :class:`numpy.memmap` is read once, block by block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "gd_omega",
+    "gd_noise_sigma",
+    "optimal_rank",
+    "snapshot_svd",
+    "temporal_svd",
+    "match_eigenvalues",
+]
+
+#: Columns per block when the Gram matrix is accumulated from a large array.
+CHUNK = 8192
+
+
+def gd_omega(beta: float) -> float:
+    """Gavish–Donoho coefficient ω(β) for the optimal hard threshold with unknown noise.
+
+    The threshold on singular values is ``ω(β) · median(s)``, ``β`` the aspect
+    ratio (short side / long side) of the matrix.
+    """
+    beta = min(max(float(beta), 1e-12), 1.0)
+    return 0.56 * beta**3 - 0.95 * beta**2 + 1.82 * beta + 1.43
+
+
+def gd_noise_sigma(s: np.ndarray, shape: tuple[int, int]) -> float:
+    """Noise level per entry estimated from all singular values (Gavish–Donoho, unknown noise).
+
+    ``σ = median(s) / sqrt(max(m, n) · μ_β)`` with ``μ_β`` the median of the
+    Marchenko–Pastur law, recovered here from ``ω(β) = λ*(β) / sqrt(μ_β)``.
+    """
+    m, n = shape
+    beta = min(m, n) / max(m, n)
+    lam_star = np.sqrt(2 * (beta + 1) + 8 * beta / ((beta + 1) + np.sqrt(beta**2 + 14 * beta + 1)))
+    sqrt_mu = lam_star / gd_omega(beta)
+    return float(np.median(s) / (np.sqrt(max(m, n)) * sqrt_mu))
+
+
+def optimal_rank(s: np.ndarray, shape: tuple[int, int], rank="auto", *, rel_tol: float = 1e-10) -> int:
+    """The rank to keep given singular values ``s`` (descending) of a matrix of ``shape``.
+
+    ``rank`` is ``"auto"`` (Gavish–Donoho optimal hard threshold, never above
+    the numerical rank), a float in (0, 1) (the smallest rank whose energy
+    fraction ``Σ s_i²`` reaches it) or an int (kept as is, capped by the
+    number of nonzero singular values).
+    """
+    s = np.asarray(s, float)
+    if s.size == 0 or s[0] <= 0:
+        return 0
+    numerical = int(np.sum(s > rel_tol * s[0]))
+    if isinstance(rank, (int, np.integer)) and not isinstance(rank, bool):
+        return int(max(1, min(rank, numerical)))
+    if isinstance(rank, float):
+        energy = np.cumsum(s**2) / np.sum(s**2)
+        return int(min(np.searchsorted(energy, rank) + 1, numerical))
+    m, n = shape
+    if min(m, n) <= 8:
+        # too few singular values for a noise bulk: keep every nonzero direction
+        return numerical
+    beta = min(m, n) / max(m, n)
+    # With fewer singular values than the short side (a truncated sketch) the
+    # median is biased: use the ones we have.
+    tau = gd_omega(beta) * np.median(s)
+    if s.size >= min(m, n):
+        # Keep clear of the noise bulk: the Marchenko–Pastur edge σ(√m + √n)
+        # is exceeded by heteroscedastic noise, and directions just above it
+        # are mostly noise (their singular vectors barely align with the signal).
+        edge = gd_noise_sigma(s, shape) * (np.sqrt(m) + np.sqrt(n))
+        tau = max(tau, 1.5 * edge)
+    r = int(np.sum(s > tau))
+    return int(max(1, min(r, numerical)))
+
+
+def _gram(X: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
+    """``X Xᵀ`` (m×m), accumulated over blocks of columns for large or memory-mapped X."""
+    m, n = X.shape
+    if n <= chunk and not isinstance(X, np.memmap):
+        Xf = np.asarray(X, float)
+        return Xf @ Xf.T
+    G = np.zeros((m, m))
+    for j in range(0, n, chunk):
+        B = np.asarray(X[:, j:j + chunk], float)
+        G += B @ B.T
+    return G
+
+
+def _times_right(X: np.ndarray, M: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
+    """``Xᵀ M`` (n×k) computed block by block over the columns of X."""
+    m, n = X.shape
+    if n <= chunk and not isinstance(X, np.memmap):
+        return np.asarray(X, float).T @ M
+    out = np.empty((n, M.shape[1]), dtype=np.result_type(float, M.dtype))
+    for j in range(0, n, chunk):
+        out[j:j + chunk] = np.asarray(X[:, j:j + chunk], float).T @ M
+    return out
+
+
+def temporal_svd(X: np.ndarray, *, method: str = "auto", rank="auto", random_state=None,
+                 chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray, int]:
+    """Temporal singular vectors and singular values of snapshot rows ``X`` (m×n).
+
+    Returns ``(W, s, r)``: ``W`` (m×k) the left singular vectors (one row per
+    time), ``s`` (k,) all singular values computed (descending) and ``r`` the
+    rank chosen by :func:`optimal_rank`. Spatial vectors are never formed
+    here; ``X = W diag(s) Vᵀ`` gives them as ``V = Xᵀ W / s`` when needed.
+
+    ``method``: ``"svd"`` (LAPACK economy SVD), ``"gram"`` (eigenvectors of
+    the m×m Gram matrix, refined by one subspace iteration so the leading
+    vectors keep full precision), ``"randomized"`` (a sketch of a few more
+    columns than the rank) or ``"auto"`` (``"svd"`` for small data, ``"gram"``
+    when there are many more columns than rows).
+    """
+    m, n = X.shape
+    if method == "auto":
+        method = "gram" if (n > 4 * m and m * n > 2_000_000) or isinstance(X, np.memmap) else "svd"
+    if method == "svd":
+        U, s, _ = np.linalg.svd(np.asarray(X, float), full_matrices=False)
+        return U, s, optimal_rank(s, (m, n), rank)
+    if method == "gram":
+        G = _gram(X, chunk)
+        w, U = np.linalg.eigh(G)
+        w, U = w[::-1], U[:, ::-1]
+        s = np.sqrt(np.clip(w, 0, None))
+        # singular values below sqrt(eps)·s0 are not resolved by the Gram matrix
+        r = optimal_rank(s, (m, n), rank, rel_tol=1e-7)
+        # one subspace iteration recovers full precision for the leading vectors
+        k = min(m, r + 2)
+        V = _times_right(X, U[:, :k], chunk)
+        Q, _ = np.linalg.qr(V)
+        B = _xq(X, Q, chunk)
+        Ub, sb, _ = np.linalg.svd(B, full_matrices=False)
+        U = np.concatenate([Ub, U[:, k:] - Ub @ (Ub.T @ U[:, k:])], axis=1) if k < m else Ub
+        s = np.concatenate([sb, s[k:]])
+        return U, s, r
+    if method == "randomized":
+        rng = np.random.default_rng(random_state)
+        k = min(m, n, (rank if isinstance(rank, int) and not isinstance(rank, bool) else 40) + 10)
+        Om = rng.standard_normal((n, k))
+        Y = _xq(X, Om, chunk)
+        for _ in range(2):  # power iterations
+            Y, _ = np.linalg.qr(Y)
+            Z, _ = np.linalg.qr(_times_right(X, Y, chunk))
+            Y = _xq(X, Z, chunk)
+        Q, _ = np.linalg.qr(Y)
+        B = _times_right(X, Q, chunk).T  # k×n
+        Ub, s, _ = np.linalg.svd(B, full_matrices=False)
+        U = Q @ Ub
+        r = optimal_rank(s, (m, n), rank)
+        return U, s, r
+    raise ValueError(f"unknown SVD method {method!r}")
+
+
+def _xq(X: np.ndarray, Q: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
+    """``X Q`` (m×k) for Q of shape (n×k), block by block over the columns of X."""
+    m, n = X.shape
+    if n <= chunk and not isinstance(X, np.memmap):
+        return np.asarray(X, float) @ Q
+    out = np.zeros((m, Q.shape[1]), dtype=np.result_type(float, Q.dtype))
+    for j in range(0, n, chunk):
+        out += np.asarray(X[:, j:j + chunk], float) @ Q[j:j + chunk]
+    return out
+
+
+def snapshot_svd(X: np.ndarray, **kw) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Truncated SVD ``X ≈ W diag(s) Vᵀ`` of snapshot rows: returns ``(W_r, s_r, V_r, r)``."""
+    W, s, r = temporal_svd(X, **kw)
+    Wr, sr = W[:, :r], s[:r]
+    V = _times_right(X, Wr, kw.get("chunk", CHUNK)) / sr
+    return Wr, sr, V, r
+
+
+def match_eigenvalues(estimate, truth) -> np.ndarray:
+    """Errors ``|estimate - truth|`` after an optimal one-to-one matching (Hungarian).
+
+    Returns one error per true eigenvalue (``inf`` for those left unmatched
+    when fewer were estimated).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    estimate = np.asarray(estimate, complex).ravel()
+    truth = np.asarray(truth, complex).ravel()
+    if estimate.size == 0:
+        return np.full(truth.size, np.inf)
+    C = np.abs(truth[:, None] - estimate[None, :])
+    rows, cols = linear_sum_assignment(C)
+    err = np.full(truth.size, np.inf)
+    err[rows] = C[rows, cols]
+    return err

@@ -1,0 +1,508 @@
+"""Dynamic mode decomposition: spectrum, modes, amplitudes, forecasts, verified eigenpairs.
+
+:class:`DMD` fits a linear model ``x_{k+1} = A x_k`` (or ``x_{k+1} = A x_k +
+B u_k`` with inputs, DMDc) in the subspace of the leading singular vectors of
+the snapshots, never forming ``A`` in the full state dimension. Variants:
+
+``"exact"``
+    Exact DMD (Tu et al.): least squares in the POD subspace, exact modes.
+``"fb"``
+    Forward-backward DMD (Dawson et al.): the geometric mean of the forward
+    operator and the inverse of the backward one; removes the noise bias of
+    exact DMD to first order.
+``"tls"``
+    Total-least-squares DMD (Hemati et al.): both snapshot sets are projected
+    on the leading temporal subspace of the stacked pair.
+``"opt"``
+    Optimized DMD (Askham & Kutz): the continuous-time eigenvalues are fitted
+    to all snapshots at once by variable projection; takes irregular time
+    steps and several trajectories; the most accurate under noise.
+``"bop"``
+    BOP-DMD (Sashidhar & Kutz): optimized DMD plus ``n_bags`` fits on random
+    subsets of the snapshots, giving a standard deviation per eigenvalue.
+``"auto"`` (default)
+    Looks at the data: DMDc when there are inputs, ``"opt"`` when the time
+    steps are irregular or the singular values show noise beyond the chosen
+    rank, ``"exact"`` otherwise.
+
+The rank is chosen by the optimal hard threshold of Gavish & Donoho (unknown
+noise level) unless given (an int, or a float in (0, 1) for an energy
+fraction). Every eigenpair carries its residual (residual DMD): the relative
+one-step error of its eigenfunction on the data, compared with what noise
+alone would give; eigenvalues whose residual is too large are flagged
+``spurious`` and left out of the headline spectrum.
+
+Examples
+--------
+>>> import numpy as np
+>>> from discover.data import from_arrays
+>>> from discover.operators.dmd import DMD
+>>> t = np.arange(200) * 0.05
+>>> x = np.c_[np.exp(-0.1 * t) * np.cos(2 * t), np.exp(-0.1 * t) * np.sin(2 * t)]
+>>> model = DMD().fit(from_arrays(x, t=t, names=["a", "b"]))
+>>> np.round(np.sort_complex(model.continuous_eigenvalues_), 6)
+array([-0.1-2.j, -0.1+2.j])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import sympy as sp
+
+from ..base import Interval, Method, Options, check_is_fitted
+from ..errors import DataError, NumericalError
+from ..findings import Equation, Simulation, Spectrum, symbols_for
+from ._common import as_data, blas_threads
+from ._linalg import CHUNK, _times_right, _xq, gd_noise_sigma, temporal_svd
+from ._varpro import varpro
+from .residual import eigenpair_residuals, expected_noise_residual, pseudospectrum
+
+__all__ = ["DMD"]
+
+_VARIANTS = ("auto", "exact", "fb", "tls", "opt", "bop", "dmdc")
+
+
+class _Rank:
+    """Constraint for ``rank``: "auto", a positive int, or a float in (0, 1)."""
+
+    def accepts(self, v):
+        if isinstance(v, bool):
+            return False
+        if isinstance(v, str):
+            return v == "auto"
+        if isinstance(v, numbers.Integral):
+            return v >= 1
+        if isinstance(v, numbers.Real):
+            return 0 < v < 1
+        return False
+
+    def describe(self):
+        return "'auto', a positive int or a float in the range (0, 1)"
+
+
+class DMD(Method):
+    """Dynamic mode decomposition with automatic rank and variant.
+
+    Parameters
+    ----------
+    rank : "auto", int or float, default "auto"
+        Number of modes; ``"auto"`` is the Gavish–Donoho optimal hard
+        threshold; a float in (0, 1) keeps that fraction of the energy.
+    variant : {"auto", "exact", "fb", "tls", "opt", "bop", "dmdc"}, default "auto"
+        See the module documentation.
+    n_bags : int, default 30
+        Number of bagged fits for ``variant="bop"``.
+    bag_fraction : float, default 0.6
+        Fraction of snapshots in each bag.
+    residual_threshold : float, default 0.1
+        An eigenpair is spurious when its residual exceeds this value plus
+        three times the residual that the estimated noise alone would give.
+    svd : {"auto", "svd", "gram", "randomized"}, default "auto"
+        How the snapshots are decomposed; ``"gram"`` (chosen automatically for
+        wide data) works from the m×m Gram matrix of the snapshots, block by
+        block over the columns.
+    use_inputs : bool, default True
+        Fit DMDc when the series has inputs.
+    max_iter : int, default 100
+        Iterations of the variable-projection solver.
+    random_state : int, Generator or None
+        Seed of bagging and randomized SVD.
+
+    Attributes
+    ----------
+    eigenvalues_ : ndarray of complex, shape (r,)
+        Discrete-time eigenvalues (one step of ``dt_``).
+    continuous_eigenvalues_ : ndarray of complex
+        ``log(eigenvalues_) / dt_``.
+    modes_ : ndarray of complex, shape (n_features, r)
+        Unit-norm DMD modes.
+    amplitudes_ : ndarray of complex, shape (r,)
+        Amplitudes of the modes in the first trajectory (at its first time).
+    residuals_, spurious_ : ndarray, shape (r,)
+        Residual DMD verification.
+    rank_, variant_, dt_ : chosen rank, variant and time step.
+    reconstruction_error_ : float
+        Relative Frobenius error of the model's reconstruction of the data.
+    eigenvalue_std_ : ndarray or None
+        Standard deviation of the continuous-time eigenvalues over the bags (BOP-DMD).
+    """
+
+    name = "dmd"
+    _parameter_constraints = {
+        "rank": [_Rank()],
+        "variant": [Options(*_VARIANTS)],
+        "n_bags": [Interval(int, 2, None)],
+        "bag_fraction": [Interval(float, 0, 1, closed="right")],
+        "residual_threshold": [Interval(float, 0, None, closed="left")],
+        "svd": [Options("auto", "svd", "gram", "randomized")],
+        "use_inputs": [bool],
+        "max_iter": [Interval(int, 1, None)],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, rank="auto", variant="auto", n_bags=30, bag_fraction=0.6, residual_threshold=0.1,
+                 svd="auto", use_inputs=True, max_iter=100, random_state=None):
+        self.rank = rank
+        self.variant = variant
+        self.n_bags = n_bags
+        self.bag_fraction = bag_fraction
+        self.residual_threshold = residual_threshold
+        self.svd = svd
+        self.use_inputs = use_inputs
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, series, y=None, *, t=None, u=None):
+        """Fit to a :class:`~discover.data.Series` or an array ``(n_samples, n_features)``.
+
+        ``t`` (time stamps) and ``u`` (inputs) are used only with an array.
+        """
+        self._validate_params()
+        data = as_data(series, t, u, owner=type(self).__name__)
+        with blas_threads(sum(x.size for x in data.xs)):
+            return self._fit(data)
+
+    def _fit(self, data):
+        self.variables_ = data.variables
+        self.inputs_ = data.inputs if self.use_inputs else ()
+        self.dt_ = data.dt
+        self.n_features_in_ = data.n_features
+        regular = data.regular
+        use_u = bool(self.inputs_) and data.us is not None
+
+        X1, X2, U1 = data.pairs()
+        W, s, r = temporal_svd(X1, method=self.svd, rank=self.rank, random_state=self.random_state)
+        if use_u:  # the inputs may need more state modes than the free dynamics
+            r = max(r, 1)
+        if r == 0:
+            raise DataError("the data are identically zero: nothing to decompose")
+        Wr, sr = W[:, :r], s[:r]
+        V = _times_right(X1, Wr) / sr  # spatial POD basis, n × r
+        Z1 = Wr * sr
+        Z2 = _xq(X2, V)
+        # Noise: energy beyond the rank, and the Gavish–Donoho noise level per entry.
+        m1, n = X1.shape
+        tail = float(np.sum(s[r:] ** 2)) if s.size > r else 0.0
+        noise_ratio = float(np.sqrt(tail / max(np.sum(s**2), 1e-300)))
+        sigma = gd_noise_sigma(s, (m1, n)) if s.size >= min(m1, n) and r < s.size else 0.0
+        sigma = sigma if noise_ratio > 1e-8 else 0.0
+        self.noise_ratio_ = noise_ratio
+        self.noise_level_ = sigma
+
+        variant = self.variant
+        if variant == "auto":
+            if use_u:
+                variant = "dmdc"
+            elif not regular or noise_ratio > 1e-6:
+                variant = "opt"
+            else:
+                variant = "exact"
+        if variant == "dmdc" and not use_u:
+            raise DataError("variant 'dmdc' needs inputs: the series has none")
+        if variant in ("exact", "fb", "tls", "dmdc") and not regular:
+            raise DataError(f"DMD variant {variant!r} needs a constant time step; use variant='opt' or 'bop' "
+                            "for irregular samples")
+        self.variant_ = variant
+        self.rank_ = r
+        self.eigenvalue_std_ = None
+        self.B_ = None
+        dt = self.dt_
+
+        if variant in ("exact", "fb", "tls", "dmdc"):
+            if variant == "exact":
+                K = (Wr.T @ Z2) / sr[:, None]  # row layout: Z2 ≈ Z1 K
+            elif variant == "fb":
+                K = self._fb(Z1, Z2)
+            elif variant == "tls":
+                Q, _, _ = np.linalg.svd(np.concatenate([Z1, Z2], axis=1), full_matrices=False)
+                Q = Q[:, :r]
+                Z1p, Z2p = Q @ (Q.T @ Z1), Q @ (Q.T @ Z2)
+                K = np.linalg.lstsq(Z1p, Z2p, rcond=None)[0]
+            else:  # dmdc
+                KB = np.linalg.lstsq(np.concatenate([Z1, U1], axis=1), Z2, rcond=None)[0]
+                K, self.B_ = KB[:r], KB[r:]
+            lam, Qr = np.linalg.eig(K.T)  # reduced A = Kᵀ; A Qr = Qr Λ
+            alpha = np.log(lam.astype(complex)) / dt
+        else:
+            alpha, Qr, Bs = self._optimized(data, V, Z1, Z2, Wr, sr, dt)
+            lam = np.exp(alpha * dt)
+            K = (Qr @ np.diag(lam) @ np.linalg.inv(Qr)).T
+        if not np.all(np.isfinite(lam)):
+            raise NumericalError("DMD produced non-finite eigenvalues (singular or ill-conditioned data)")
+
+        # order: by amplitude later; first normalise reduced modes
+        Qr = Qr / np.linalg.norm(Qr, axis=0)
+        self.K_ = K
+        self.V_ = V
+        self.Qr_ = Qr
+        self.eigenvalues_ = lam
+        self.continuous_eigenvalues_ = alpha
+        # modes in the full space
+        if variant == "exact":
+            modes = _times_right(X2, (Wr / sr) @ Qr)
+        else:
+            modes = V @ Qr
+        norms = np.linalg.norm(modes, axis=0)
+        norms[norms == 0] = 1
+        self.modes_ = modes / norms
+
+        # amplitudes per trajectory (least squares over all snapshots, in reduced coordinates)
+        self.traj_amplitudes_ = []
+        errs_num, errs_den = 0.0, 0.0
+        for k, (tk, xk) in enumerate(zip(data.ts, data.xs)):
+            zk = _xq(xk, V)
+            if variant in ("opt", "bop"):
+                b = self._amps_from_B(Bs[k], Qr)
+            else:
+                b = self._amplitudes(tk - tk[0], zk, alpha, Qr)
+            self.traj_amplitudes_.append(b)
+            if use_u:
+                zhat = self._step_reduced(zk[0], data.us[k][:-1], len(tk))
+            else:
+                zhat = (np.exp(np.outer(tk - tk[0], alpha)) * b) @ Qr.T
+            # error in the full space = error in the subspace + what the subspace misses
+            zerr = np.linalg.norm(zk - zhat.real) ** 2
+            full = float(np.sum(np.square(xk, dtype=float))) if xk.size < 50_000_000 else float(
+                np.sum([np.sum(np.asarray(xk[:, j:j + CHUNK]) ** 2) for j in range(0, xk.shape[1], CHUNK)]))
+            miss = max(full - float(np.sum(zk**2)), 0.0)
+            errs_num += zerr + miss
+            errs_den += full
+        self.reconstruction_error_ = float(np.sqrt(errs_num / max(errs_den, 1e-300)))
+        self.amplitudes_ = self.traj_amplitudes_[0]
+        self._t0 = data.ts[0] - data.ts[0][0]
+        self.last_ = (data.ts[-1] - data.ts[-1][0], data.xs[-1][-1].copy(), len(data.ts) - 1)
+
+        # residual DMD: eigenfunctions are linear functionals g = columns of Qr^{-T}
+        G = np.linalg.inv(Qr).T
+        self.eigenfunction_coefficients_ = G
+        self._psi = (Z1, Z2)
+        res = eigenpair_residuals(Z1, Z2 if not use_u else Z2 - U1 @ self.B_, lam, G)
+        floor = expected_noise_residual(sigma, Z1.shape[0], Z1, lam, G) if sigma > 0 else np.zeros_like(res)
+        self.residuals_ = res
+        self.noise_residuals_ = floor
+        self.spurious_ = (res > self.residual_threshold + 3 * floor) | (floor > 0.25)
+        return self
+
+    # -------------------------------------------------------------- variants
+    @staticmethod
+    def _fb(Z1, Z2):
+        Kf = np.linalg.lstsq(Z1, Z2, rcond=None)[0]
+        Kb = np.linalg.lstsq(Z2, Z1, rcond=None)[0]
+        M = Kf @ np.linalg.inv(Kb)
+        mu, Q = np.linalg.eig(M)
+        root = np.sqrt(mu.astype(complex))
+        lf = np.linalg.eigvals(Kf)
+        # choose the sign of each square root nearest to a forward eigenvalue
+        for i, z in enumerate(root):
+            if np.min(np.abs(lf - z)) > np.min(np.abs(lf + z)):
+                root[i] = -z
+        K = Q @ np.diag(root) @ np.linalg.inv(Q)
+        if np.allclose(K.imag, 0, atol=1e-10 * max(1.0, np.abs(K).max())):
+            K = K.real
+        return K
+
+    def _optimized(self, data, V, Z1, Z2, Wr, sr, dt):
+        """Variable projection on the reduced coordinates of every snapshot."""
+        ts = [tk - tk[0] for tk in data.ts]
+        Zs = [_xq(xk, V) for xk in data.xs]
+        # initial guess: forward-backward DMD on a regular resampling
+        if data.regular:
+            K0 = self._fb(Z1, Z2)
+        else:
+            rz1, rz2 = [], []
+            for tk, zk in zip(ts, Zs):
+                grid = np.arange(0, tk[-1] + 1e-12 * dt, dt)
+                zi = np.column_stack([np.interp(grid, tk, zk[:, j]) for j in range(zk.shape[1])])
+                rz1.append(zi[:-1])
+                rz2.append(zi[1:])
+            K0 = self._fb(np.concatenate(rz1), np.concatenate(rz2))
+        lam0 = np.linalg.eigvals(K0)
+        alpha0 = np.log(lam0.astype(complex)) / dt
+        alpha, Bs, info = varpro(ts, Zs, alpha0, max_iter=self.max_iter)
+        self.solver_info_ = info
+        if self.variant_ == "bop":
+            rng = np.random.default_rng(self.random_state)
+            from scipy.optimize import linear_sum_assignment
+
+            samples = []
+            for _ in range(self.n_bags):
+                bt, bz = [], []
+                for tk, zk in zip(ts, Zs):
+                    k = max(len(tk) * self.bag_fraction, alpha.size + 2)
+                    idx = np.sort(rng.choice(len(tk), size=min(int(k), len(tk)), replace=False))
+                    bt.append(tk[idx])
+                    bz.append(zk[idx])
+                a_b, _, _ = varpro(bt, bz, alpha, max_iter=self.max_iter)
+                C = np.abs(alpha[:, None] - a_b[None, :])
+                rows, cols = linear_sum_assignment(C)
+                out = np.empty_like(alpha)
+                out[rows] = a_b[cols]
+                samples.append(out)
+            samples = np.array(samples)
+            self.eigenvalue_samples_ = samples
+            self.eigenvalue_std_ = np.sqrt(np.var(samples.real, axis=0) + np.var(samples.imag, axis=0))
+        # reduced modes: rows of B (one per eigenvalue), normalised
+        # (from the trajectory where each mode is strongest)
+        strength = np.array([np.linalg.norm(B, axis=1) for B in Bs])  # n_traj × r
+        best = np.argmax(strength, axis=0)
+        Qr = np.array([Bs[k][j] for j, k in enumerate(best)]).T
+        nrm = np.linalg.norm(Qr, axis=0)
+        nrm[nrm == 0] = 1
+        return alpha, Qr / nrm, Bs
+
+    @staticmethod
+    def _amps_from_B(B, Qr):
+        # B (r × p): row j = b_j * mode_j; project on the unit reduced mode
+        return np.einsum("jp,pj->j", B, Qr.conj())
+
+    @staticmethod
+    def _amplitudes(t, Z, alpha, Qr):
+        """Least-squares amplitudes b: Z(t) ≈ Σ_j b_j exp(α_j t) q_j."""
+        E = np.exp(np.outer(t, alpha))  # m × r
+        # vec over (time, coordinate): column j is E[:, j] ⊗ Qr[:, j]
+        M = (E[:, None, :] * Qr[None, :, :]).reshape(-1, alpha.size)
+        b, *_ = np.linalg.lstsq(M, Z.reshape(-1).astype(complex), rcond=None)
+        return b
+
+    def _step_reduced(self, z0, U, n):
+        z = np.empty((n, z0.size))
+        z[0] = z0
+        for k in range(n - 1):
+            z[k + 1] = z[k] @ self.K_.real + U[k] @ self.B_
+        return z
+
+    # ------------------------------------------------------------ prediction
+    def predict(self, x0, t=None, *, n_steps: int | None = None, u=None) -> np.ndarray:
+        """States from initial state ``x0`` at times ``t`` (relative to ``x0``'s time).
+
+        Give ``t`` (any times, also irregular) or ``n_steps`` (steps of
+        ``dt_``, starting with ``x0`` itself). With inputs (DMDc), ``u`` gives
+        the input at each step, shape ``(n_steps - 1, n_inputs)``.
+        Returns an array ``(len(t), n_features)``.
+        """
+        check_is_fitted(self, "eigenvalues_")
+        x0 = np.asarray(x0, float).reshape(-1)
+        if x0.size != self.n_features_in_:
+            raise DataError(f"x0 has {x0.size} values; the model has {self.n_features_in_} features")
+        if t is None:
+            if n_steps is None:
+                raise ValueError("give the times t or n_steps")
+            t = np.arange(n_steps) * self.dt_
+        t = np.asarray(t, float)
+        z0 = x0 @ self.V_
+        if self.B_ is not None:
+            if u is None:
+                raise DataError("this DMDc model needs the inputs u for prediction")
+            u = np.asarray(u, float).reshape(len(t) - 1, -1)
+            return self._step_reduced(z0, u, len(t)) @ self.V_.T
+        c = np.linalg.solve(self.Qr_, z0.astype(complex))
+        z = (np.exp(np.outer(t, self.continuous_eigenvalues_)) * c) @ self.Qr_.T
+        return (z @ self.V_.T).real
+
+    def forecast(self, n_steps: int, *, u=None) -> np.ndarray:
+        """The next ``n_steps`` states after the end of the last trajectory, shape ``(n_steps, n_features)``.
+
+        Uses the amplitudes fitted to the whole trajectory, so noise in the
+        last snapshot does not enter the forecast.
+        """
+        check_is_fitted(self, "eigenvalues_")
+        t_last, x_last, k = self.last_
+        if self.B_ is not None:
+            if u is None:
+                raise DataError("this DMDc model needs the inputs u for the forecast")
+            u = np.asarray(u, float).reshape(n_steps, -1)
+            z = self._step_reduced(x_last @ self.V_, u, n_steps + 1)
+            return z[1:] @ self.V_.T
+        tf = t_last[-1] + self.dt_ * np.arange(1, n_steps + 1)
+        b = self.traj_amplitudes_[k]
+        z = (np.exp(np.outer(tf, self.continuous_eigenvalues_)) * b) @ self.Qr_.T
+        return (z @ self.V_.T).real
+
+    def reconstruct(self, trajectory: int = 0, t=None) -> np.ndarray:
+        """The model's reconstruction of a training trajectory at times ``t`` (from its start)."""
+        check_is_fitted(self, "eigenvalues_")
+        t = np.asarray(t if t is not None else self.last_[0], float)
+        b = self.traj_amplitudes_[trajectory]
+        z = (np.exp(np.outer(t, self.continuous_eigenvalues_)) * b) @ self.Qr_.T
+        return (z @ self.V_.T).real
+
+    def pseudospectrum(self, grid) -> np.ndarray:
+        """Residual pseudospectrum (discrete-time) of the reduced operator on a grid of complex points."""
+        check_is_fitted(self, "eigenvalues_")
+        Z1, Z2 = self._psi
+        return pseudospectrum(Z1, Z2, grid)
+
+    # -------------------------------------------------------------- findings
+    def _order(self):
+        """Trusted first, then by amplitude (largest first)."""
+        amp = np.abs(self.amplitudes_)
+        return np.lexsort((-amp, self.spurious_))
+
+    def findings(self) -> list:
+        check_is_fitted(self, "eigenvalues_")
+        o = self._order()
+        n = self.n_features_in_
+        keep_modes = n * o.size <= 2_000_000
+        headline = [complex(z) for z in self.continuous_eigenvalues_[o][~self.spurious_[o]]]
+        metrics = {
+            "variant": self.variant_, "rank": int(self.rank_),
+            "reconstruction_error": self.reconstruction_error_,
+            "noise_ratio": self.noise_ratio_, "noise_level": self.noise_level_,
+            "n_spurious": int(self.spurious_.sum()), "headline": headline,
+        }
+        if self.eigenvalue_std_ is not None:
+            metrics["eigenvalue_std"] = self.eigenvalue_std_[o]
+        spec = Spectrum(eigenvalues=self.eigenvalues_[o], dt=self.dt_,
+                        modes=self.modes_[:, o] if keep_modes else None,
+                        amplitudes=self.amplitudes_[o], residuals=self.residuals_[o],
+                        spurious=self.spurious_[o], variables=self.variables_ if keep_modes else (),
+                        method=self.name, metrics=metrics)
+        out = [spec]
+        if n <= 12:
+            out.extend(self.equations())
+        if n * len(self.last_[0]) <= 200_000 and self.B_ is None:
+            t = np.asarray(self._t0)
+            vals = self.reconstruct(0, t)
+            failed = None if np.all(np.isfinite(vals)) else float(t[np.argmax(~np.all(np.isfinite(vals), axis=1))])
+            out.append(Simulation(t=t, values=np.nan_to_num(vals), variables=self.variables_, method=self.name,
+                                  failed_at=failed, message="" if failed is None else "non-finite values",
+                                  metrics={"reconstruction_error": self.reconstruction_error_}))
+        return out
+
+    def linear_operator(self, kind: str = "ode") -> np.ndarray:
+        """The learned operator in the full state space (only for small state dimension).
+
+        ``kind="map"``: ``A`` with ``x_{k+1} = A x_k``; ``"ode"``: ``L`` with
+        ``dx/dt = L x`` (``L = Φ diag(ω) Φ⁺``, with ``Φ = V Q``).
+        """
+        check_is_fitted(self, "eigenvalues_")
+        Phi = self.V_ @ self.Qr_
+        ev = self.continuous_eigenvalues_ if kind == "ode" else self.eigenvalues_
+        return (Phi @ np.diag(ev) @ np.linalg.pinv(Phi)).real
+
+    def equations(self) -> list[Equation]:
+        """The linear model per variable as :class:`~discover.findings.Equation` records."""
+        syms = symbols_for(self.variables_ + tuple(self.inputs_))
+        xs = [syms[v] for v in self.variables_]
+        if self.B_ is not None:  # DMDc: discrete map with inputs
+            A = self.V_ @ self.K_.real.T @ self.V_.T
+            Bfull = self.V_ @ self.B_.T
+            kind = "map"
+        else:
+            A = self.linear_operator("ode")
+            Bfull = None
+            kind = "ode"
+        eqs = []
+        scale = max(np.abs(A).max(), 1e-300)
+        for i, v in enumerate(self.variables_):
+            rhs = sum(sp.Float(round(A[i, j], 10)) * xs[j] for j in range(len(xs)) if abs(A[i, j]) > 1e-10 * scale)
+            if Bfull is not None:
+                rhs += sum(sp.Float(round(Bfull[i, j], 10)) * syms[w] for j, w in enumerate(self.inputs_)
+                           if abs(Bfull[i, j]) > 1e-10 * scale)
+            eqs.append(Equation(v, sp.sympify(rhs), kind=kind, method=self.name,
+                                metrics={"rank": int(self.rank_), "variant": self.variant_,
+                                         "reconstruction_error": self.reconstruction_error_}))
+        return eqs
