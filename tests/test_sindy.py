@@ -1,0 +1,177 @@
+"""SINDy: exact recovery on clean data, graph, simulation, failures reported, estimator conventions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from sklearn.base import clone
+
+import discover
+from discover.cases import score_equations
+from discover.data import Series, Trajectory, from_arrays
+from discover.errors import ParameterError
+from discover.findings import Equation, Graph, Simulation
+from discover.sindy import SINDy
+from discover.systems import SYSTEMS, simulate
+
+LORENZ = SYSTEMS["lorenz"]
+
+
+@pytest.fixture(scope="module")
+def lorenz_model(lorenz_series):
+    return SINDy().fit(lorenz_series)
+
+
+def _truth(name):
+    return {"equations": dict(SYSTEMS[name].equations)}
+
+
+def test_lorenz_exact_terms_and_coefficients(lorenz_model):
+    score = score_equations(lorenz_model.findings(), _truth("lorenz"))
+    assert score["precision"] == 1.0, score["per_equation"]
+    assert score["recall"] == 1.0, score["per_equation"]
+    assert score["max_rel_coef_error"] < 0.01
+    assert score["exact"] == 3
+
+
+def test_equations_are_sympy_over_column_names(lorenz_model):
+    eqs = lorenz_model.equations()
+    assert len(eqs) == 3 and all(isinstance(e, sp.Expr) for e in eqs)
+    assert {s.name for e in eqs for s in e.free_symbols} == {"x", "y", "z"}
+    found = [f for f in lorenz_model.findings() if isinstance(f, Equation)]
+    assert [f.variable for f in found] == ["x", "y", "z"]
+    assert all(f.method == "sindy" and f.kind == "ode" for f in found)
+    m = found[1].metrics
+    assert m["complexity"] == 3 and m["r2"] > 0.9999
+    # the Pareto front is kept: one candidate per size, the chosen one marked, errors falling
+    front = m["pareto"]
+    assert sum(p["chosen"] for p in front) == 1
+    errs = [p["validation_error"] for p in front]
+    assert errs == sorted(errs, reverse=True)
+
+
+def test_interaction_graph_has_the_true_edges(lorenz_model):
+    graph = next(f for f in lorenz_model.findings() if isinstance(f, Graph))
+    assert graph.kind == "interaction"
+    edges = {(e["source"], e["target"]) for e in graph.edges()}
+    assert edges == LORENZ.graph_edges()
+    for e in graph.edges():
+        assert e["lag"] == 0 and 0 <= e["score"] <= 1 and e["weight"] > 0
+
+
+def test_simulation_tracks_held_out_data(lorenz_series, lorenz_model):
+    sim = next(f for f in lorenz_model.findings() if isinstance(f, Simulation))
+    assert sim.failed_at is None and sim.metrics["held_out"]
+    tr = lorenz_series.trajectories[0]
+    start = np.searchsorted(tr.t, sim.t[0])
+    short = slice(0, 100)  # 0.5 time units, about half a Lyapunov time
+    err = np.abs(sim.values[short] - tr.x[start:start + 100]).max()
+    assert err < 1e-2 * tr.x.std()
+    assert sim.metrics["short_horizon_rmse"] < 1e-3
+    # and the user-facing simulate() gives the same kind of record
+    again = lorenz_model.simulate(tr.x[0], tr.t[:200])
+    assert np.abs(again.values - tr.x[:200]).max() < 1e-2 * tr.x.std()
+
+
+def test_predict_gives_derivatives(lorenz_series, lorenz_model):
+    x = lorenz_series.trajectories[0].x[:50]
+    pred = lorenz_model.predict(x)
+    f = LORENZ.rhs_function()
+    true = np.array([f(0, row) for row in x])
+    assert pred.shape == (50, 3)
+    assert np.abs(pred - true).max() < 1e-3 * np.abs(true).max()
+    per_traj = lorenz_model.predict(lorenz_series)
+    assert isinstance(per_traj, list) and per_traj[0].shape == lorenz_series.trajectories[0].x.shape
+
+
+def test_blow_up_is_reported_not_raised():
+    # dx/dt = x**2 from x0 = 1 blows up at t = 1
+    t = np.linspace(0, 0.8, 801)
+    series = from_arrays(1 / (1 - t), t=t, names=["x"])
+    model = SINDy(simulation=False).fit(series)
+    eq = sp.Poly(model.equations()[0], sp.Symbol("x", real=True))
+    assert eq.monoms() == [(2,)] and abs(float(eq.coeffs()[0]) - 1) < 1e-3
+    sim = model.simulate([1.0], np.linspace(0, 2, 201))
+    assert isinstance(sim, Simulation)
+    assert sim.failed_at is not None and 0.9 < sim.failed_at <= 1.01
+    assert "blow-up" in sim.message or "solver" in sim.message
+    assert np.isnan(sim.values[-1]).all()
+
+
+def test_several_trajectories_and_held_out_trajectory():
+    series = simulate("damped_oscillator", n=600, dt=0.01, n_trajectories=4, seed=1)
+    model = SINDy().fit(series)
+    score = score_equations(model.findings(), _truth("damped_oscillator"))
+    assert score["precision"] == score["recall"] == 1.0 and score["max_rel_coef_error"] < 1e-3
+    sim = model.simulation_
+    assert sim.trajectory == 3  # the trajectory held out whole
+
+
+def test_control_inputs():
+    t = np.arange(0, 20, 0.01)
+    u = np.sin(t) + 0.5 * np.cos(3 * t)
+    # dx/dt = -0.5 x + 2 u, integrated exactly enough with a fine solver
+    from scipy.integrate import solve_ivp
+
+    sol = solve_ivp(lambda tt, x: -0.5 * x + 2 * (np.sin(tt) + 0.5 * np.cos(3 * tt)), (0, t[-1]), [1.0],
+                    t_eval=t, rtol=1e-11, atol=1e-11)
+    series = Series((Trajectory(t, sol.y.T, u[:, None]),), ("x",), ("u",))
+    model = SINDy().fit(series)
+    score = score_equations(model.findings(), {"equations": {"x": "-0.5*x + 2*u"}})
+    assert score["precision"] == score["recall"] == 1.0 and score["max_rel_coef_error"] < 1e-3
+    edges = {(e["source"], e["target"]) for e in model.interaction_graph().edges()}
+    assert edges == {("x", "x"), ("u", "x")}
+    assert model.simulation_.failed_at is None and model.simulation_.metrics["rmse"] < 1e-3
+
+
+def test_units_do_not_change_the_terms(lorenz_series):
+    # the same system in other units (x in mm, time in ms): same terms, coefficients rescaled
+    tr = lorenz_series.trajectories[0]
+    scaled = Series((Trajectory(tr.t * 1000, tr.x * 1000),), ("x", "y", "z"))
+    model = SINDy().fit(scaled)
+    truth = {"x": "(10*y - 10*x)/1000", "y": "(28*x - x*z/1000 - y)/1000", "z": "(x*y/1000 - 8/3*z)/1000"}
+    score = score_equations(model.findings(), {"equations": truth})
+    assert score["precision"] == score["recall"] == 1.0 and score["max_rel_coef_error"] < 0.01
+
+
+def test_fixed_threshold_is_scaled():
+    model = SINDy(threshold=0.05).fit(simulate("lorenz", n=2000, dt=0.005))
+    score = score_equations(model.findings(), _truth("lorenz"))
+    assert score["exact"] == 3
+
+
+def test_clone_and_get_params():
+    model = SINDy(degree=3, ensemble=5, random_state=1)
+    params = model.get_params()
+    assert params["degree"] == 3 and params["ensemble"] == 5
+    other = clone(model)
+    assert other is not model and other.get_params() == params
+    other.set_params(degree=2)
+    assert other.degree == 2 and model.degree == 3
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"degree": -1}, "The 'degree' parameter of SINDy must be an int in the range [0, 10]. Got -1 instead."),
+    ({"threshold": -0.1}, "The 'threshold' parameter of SINDy must be None or a float in the range [0, inf). "
+                          "Got -0.1 instead."),
+    ({"criterion": "aic"}, "The 'criterion' parameter of SINDy must be one of 'bic', 'aicc'. Got 'aic' instead."),
+    ({"optimizers": ("lasso",)}, "The 'optimizers' parameter of SINDy must be a non-empty list of"),
+    ({"terms": ["sin(q)"]}, "uses q, which is not a column"),
+])
+def test_parameter_errors(params, message):
+    series = simulate("damped_oscillator", n=200, dt=0.01)
+    with pytest.raises(ParameterError) as info:
+        SINDy(**params).fit(series)
+    assert message in str(info.value)
+
+
+def test_through_the_pipeline(lorenz_series):
+    report = discover.fit(lorenz_series, methods=["sindy"])
+    assert report.methods["sindy"].status == "ok"
+    score = score_equations(report.equations, _truth("lorenz"))
+    assert score["exact"] == 3 and score["max_rel_coef_error"] < 0.01
+    assert len(report.graphs) == 1 and len(report.simulations) == 1
+    # findings survive the JSON round trip of the report
+    again = discover.findings.from_dict(report.equations[0].to_dict())
+    assert again == report.equations[0]
