@@ -32,7 +32,27 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["eigenpair_residuals", "pseudospectrum", "expected_noise_residual"]
+__all__ = ["eigenpair_residuals", "pseudospectrum", "expected_noise_residual", "auto_threshold"]
+
+
+def auto_threshold(residuals, *, cap: float = 0.1, min_gap_decades: float = 2.0) -> float:
+    """A residual threshold read off the residuals themselves.
+
+    Exact eigenpairs of clean data sit at round-off (1e-15) while pairs the
+    dictionary cannot represent sit many decades higher: when the sorted
+    residuals (below ``cap``) show a gap of at least ``min_gap_decades``, the
+    threshold goes in the widest gap (geometric middle); otherwise it is ``cap``.
+    """
+    r = np.sort(np.asarray(residuals, float))
+    r = r[np.isfinite(r)]
+    if r.size < 2:
+        return cap
+    logs = np.log10(np.clip(r, 1e-300, None))
+    gaps = np.diff(logs)
+    i = int(np.argmax(gaps))
+    if gaps[i] >= min_gap_decades and r[i] < cap:
+        return float(min(cap, 10 ** ((logs[i] + logs[i + 1]) / 2)))
+    return cap
 
 
 def eigenpair_residuals(psi_x: np.ndarray, psi_y: np.ndarray, eigenvalues, eigenvectors) -> np.ndarray:
