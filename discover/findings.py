@@ -223,9 +223,20 @@ def _array_to_json(a) -> Any:
 
 
 def _nested(a: np.ndarray) -> Any:
+    """Nested lists of floats (bools stay bools); nan/inf as strings."""
     if a.ndim == 0:
         return _num(a.item())
-    return [_nested(r) for r in a] if a.ndim > 1 else [_num(float(x)) for x in a]
+    if a.dtype.kind == "b":
+        return a.tolist()
+    a = np.asarray(a, dtype=float)
+    finite = np.isfinite(a)
+    if finite.all():
+        return a.tolist()
+    obj = a.astype(object)
+    obj[np.isnan(a)] = "nan"
+    obj[np.isposinf(a)] = "inf"
+    obj[np.isneginf(a)] = "-inf"
+    return obj.tolist()
 
 
 def _array_from_json(v, dtype=float) -> np.ndarray | None:
@@ -560,9 +571,13 @@ class Spectrum(Finding):
 
     @property
     def continuous_eigenvalues(self) -> np.ndarray:
-        """``log(λ)/dt`` (principal branch)."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.eigenvalues) / self.dt
+        """``log(λ)/dt`` (principal branch); ``-inf`` (real part) for ``λ = 0``."""
+        lam = self.eigenvalues
+        out = np.empty(lam.shape, dtype=complex)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out.real = np.log(np.abs(lam)) / self.dt
+            out.imag = np.angle(lam) / self.dt
+        return out
 
     @property
     def frequencies(self) -> np.ndarray:

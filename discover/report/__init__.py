@@ -106,6 +106,43 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
+def _pretty_json(obj: Any, level: int = 0) -> str:
+    """JSON indented by structure; short values and arrays without objects in
+    them (numbers, nested numbers) stay on one line, so a big matrix is not
+    one number per line."""
+    if not isinstance(obj, (dict, list)) or (isinstance(obj, list) and not any(isinstance(v, dict) for v in obj)):
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    if len(obj) <= 8:  # small containers on one line when short
+        compact = json.dumps(obj, ensure_ascii=False, allow_nan=False) if _size(obj, 100) <= 100 else ""
+        if compact and len(compact) <= 100:
+            return compact
+    pad, end = "  " * (level + 1), "  " * level
+    if isinstance(obj, dict):
+        body = ",\n".join(f"{pad}{json.dumps(k, ensure_ascii=False)}: {_pretty_json(v, level + 1)}"
+                          for k, v in obj.items())
+        return "{\n" + body + "\n" + end + "}"
+    return "[\n" + ",\n".join(pad + _pretty_json(v, level + 1) for v in obj) + "\n" + end + "]"
+
+
+def _size(obj: Any, limit: int) -> int:
+    """A lower bound of the JSON length of ``obj``; stops counting past ``limit``."""
+    if isinstance(obj, dict):
+        total = 2
+        for k, v in obj.items():
+            total += len(str(k)) + 4 + _size(v, limit - total)
+            if total > limit:
+                break
+        return total
+    if isinstance(obj, list):
+        total = 2 + len(obj)
+        for v in obj:
+            if total > limit:
+                break
+            total += _size(v, limit - total)
+        return total
+    return len(str(obj)) + 2
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -256,7 +293,8 @@ class Report:
                    created=d.get("created"), version=d.get("discover_version"))
 
     def to_json(self, **kw) -> str:
-        return json.dumps(self.to_dict(**kw), indent=2, ensure_ascii=False, allow_nan=False)
+        """``report.json``: indented for people, with numeric arrays on one line each."""
+        return _pretty_json(self.to_dict(**kw)) + "\n"
 
     def to_markdown(self) -> str:
         from .markdown import render_markdown

@@ -1,0 +1,182 @@
+"""Small formatting helpers shared by the Markdown, terminal and HTML renderers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..findings import Equation, Spectrum, expr_to_str
+
+#: significant digits of the numbers shown to people (report.json keeps them all)
+DIGITS = 4
+
+
+def display_expr(expr: sp.Basic, digits: int = DIGITS) -> sp.Basic:
+    """``expr`` with its float coefficients rounded to ``digits`` significant digits."""
+    if expr is None:
+        return expr
+    floats = expr.atoms(sp.Float)
+    if not floats:
+        return expr
+    return expr.xreplace({f: sp.Float(f, digits) for f in floats})
+
+
+def expr_text(expr: sp.Basic, digits: int = DIGITS) -> str:
+    """Readable text of an expression (floats rounded, column names as they are)."""
+    if expr is None:
+        return ""
+    return _plain_str(display_expr(expr, digits))
+
+
+def _plain_str(expr: sp.Basic) -> str:
+    """``sstr`` in lexicographic order, with odd names as they are (no ``Symbol('..')``)."""
+    return sp.sstr(expr, order="lex")
+
+
+def lhs_text(eq: Equation) -> str:
+    return eq.lhs
+
+
+def equation_text(eq: Equation, digits: int = DIGITS) -> str:
+    return f"{eq.lhs} = {expr_text(eq.rhs, digits)}"
+
+
+def exact_text(expr: sp.Basic) -> str:
+    """The exact text written in report.json."""
+    return expr_to_str(expr)
+
+
+def fmt(v: Any, digits: int = DIGITS) -> str:
+    """A number for people: 4 significant digits, ``nan``/``inf`` spelled out, '–' for None."""
+    if v is None:
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (complex, np.complexfloating)):
+        z = complex(v)
+        if z.imag == 0:
+            return fmt(z.real, digits)
+        sign = "-" if z.imag < 0 or (z.imag == 0 and math.copysign(1, z.imag) < 0) else "+"
+        return f"{fmt(z.real, digits)} {sign} {fmt(abs(z.imag), digits)}j"
+    if isinstance(v, (float, np.floating)):
+        x = float(v)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if x == 0:
+            return "0"
+        return f"{x:.{digits}g}"
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        return v
+    return str(v)
+
+
+def fmt_value(v: Any, limit: int = 120) -> str:
+    """A metric or parameter value in one short line."""
+    if isinstance(v, dict):
+        text = "{" + ", ".join(f"{k}: {fmt_value(x, limit)}" for k, x in v.items()) + "}"
+    elif isinstance(v, (list, tuple)):
+        text = "[" + ", ".join(fmt_value(x, limit) for x in v[:20]) + (", …" if len(v) > 20 else "") + "]"
+    elif isinstance(v, (float, int, complex, np.number, bool, np.bool_)) or v is None:
+        text = fmt(v)
+    else:
+        text = str(v)
+    return shorten(text, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def metrics_text(metrics: dict, limit: int = 8) -> str:
+    items = list((metrics or {}).items())
+    parts = [f"{k} = {fmt_value(v, 60)}" for k, v in items[:limit]]
+    if len(items) > limit:
+        parts.append(f"… {len(items) - limit} more")
+    return ", ".join(parts)
+
+
+def seconds_text(s: Any) -> str:
+    try:
+        x = float(s)
+    except (TypeError, ValueError):
+        return str(s)
+    if math.isnan(x):
+        return "nan"
+    return f"{x:.3g}" if x < 10 else f"{x:.1f}"
+
+
+def leading_order(sp_: Spectrum) -> np.ndarray:
+    """Indices of the eigenvalues, leading first: by |amplitude| when amplitudes are
+    known, else by |λ| (slowest decay first); trustworthy ones before spurious ones."""
+    lam = np.asarray(sp_.eigenvalues)
+    n = len(lam)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    if sp_.amplitudes is not None and len(sp_.amplitudes) == n:
+        key = np.abs(np.asarray(sp_.amplitudes))
+    else:
+        key = np.abs(lam)
+    key = np.where(np.isfinite(key), key, -np.inf)
+    spurious = np.zeros(n, bool) if sp_.spurious is None or len(sp_.spurious) != n else np.asarray(sp_.spurious)
+    return np.lexsort((-key, spurious))
+
+
+def spectrum_rows(spec: Spectrum, k: int = 10) -> list[dict]:
+    """The ``k`` leading eigenvalues as rows for a table."""
+    order = leading_order(spec)[:k]
+    w = spec.continuous_eigenvalues
+    f = spec.frequencies
+    g = spec.growth_rates
+    rows = []
+    for rank, i in enumerate(order, 1):
+        rows.append({
+            "rank": rank,
+            "index": int(i),
+            "lambda": complex(spec.eigenvalues[i]),
+            "abs": float(abs(spec.eigenvalues[i])),
+            "omega": complex(w[i]),
+            "frequency": float(f[i]),
+            "growth": float(g[i]),
+            "amplitude": None if spec.amplitudes is None or len(spec.amplitudes) <= i else float(abs(spec.amplitudes[i])),
+            "residual": None if spec.residuals is None or len(spec.residuals) <= i else float(spec.residuals[i]),
+            "spurious": None if spec.spurious is None or len(spec.spurious) <= i else bool(spec.spurious[i]),
+        })
+    return rows
+
+
+def n_spurious(spec: Spectrum) -> int:
+    return 0 if spec.spurious is None else int(np.sum(spec.spurious))
+
+
+def by_method(items: list) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for it in items:
+        out.setdefault(it.method, []).append(it)
+    return out
+
+
+def source_facts(series: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs describing the data, for the report header."""
+    facts: list[tuple[str, str]] = []
+    if series.get("source"):
+        facts.append(("source", str(series["source"])))
+    variables = list(series.get("variables") or [])
+    if variables:
+        shown = ", ".join(map(str, variables[:20])) + (f", … ({len(variables)} in all)" if len(variables) > 20 else "")
+        facts.append(("variables", shown))
+    inputs = list(series.get("inputs") or [])
+    if inputs:
+        facts.append(("inputs", ", ".join(map(str, inputs[:20])) + (" …" if len(inputs) > 20 else "")))
+    for key, label in (("time", "time column"), ("n_samples", "samples"), ("n_trajectories", "trajectories"),
+                       ("dt", "dt"), ("regular", "regular sampling")):
+        if series.get(key) is not None and series.get(key) != "":
+            facts.append((label, fmt_value(series[key])))
+    return facts

@@ -1,0 +1,459 @@
+"""``report.html``: one self-contained file that opens offline.
+
+No external resource at all: the CSS is inlined from package data, equations
+are presentation MathML (printed by :mod:`sympy.printing.mathml`, wrapped in
+``<math display="block">``, named entities turned into characters), graphs
+and plots are inline SVG (:mod:`discover.report.svg`), and the report's JSON
+is embedded in ``<script type="application/json" id="discover-report">`` so
+that tools can read it back. Every user string is escaped with
+:func:`html.escape`.
+
+Examples
+--------
+>>> import json, re
+>>> import sympy as sp
+>>> from discover.findings import Equation
+>>> from discover.report import MethodResult, Report
+>>> x = sp.Symbol("x", real=True)
+>>> run = MethodResult("sindy", "ok", 0.1, {}, findings=[Equation("x", -0.5 * x, method="sindy")])
+>>> report = Report({"source": "decay.csv", "variables": ["x"]}, {"sindy": run})
+>>> page = render_html(report)
+>>> json.loads(embedded_json(page)) == report.to_dict()
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from functools import lru_cache
+from html.entities import html5
+from typing import TYPE_CHECKING
+
+import numpy as np
+import sympy as sp
+from sympy.printing.mathml import mathml
+
+from ..findings import Equation
+from . import svg
+from ._format import (
+    by_method,
+    display_expr,
+    equation_text,
+    exact_text,
+    expr_text,
+    fmt,
+    fmt_value,
+    metrics_text,
+    n_spurious,
+    seconds_text,
+    shorten,
+    source_facts,
+    spectrum_rows,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import Report
+
+__all__ = ["render_html", "embedded_json", "expr_mathml"]
+
+#: expressions whose text is longer than this are shown as text, not MathML
+MATHML_MAX_CHARS = 6000
+#: most plots per simulation (one per variable)
+MAX_SIM_PLOTS = 12
+
+_XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
+_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    from importlib.resources import files
+
+    return files(__package__).joinpath("static", "report.css").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# MathML
+
+
+def _unentity(markup: str) -> str:
+    """Named HTML entities (``&InvisibleTimes;``, ``&ExponentialE;``) as the
+    characters they stand for, keeping XML's own five escaped."""
+
+    def swap(m: re.Match) -> str:
+        name = m.group(1)
+        if name in _XML_ENTITIES:
+            return m.group(0)
+        char = html5.get(name + ";")
+        return char if char is not None else m.group(0)
+
+    return _ENTITY.sub(swap, markup)
+
+
+def _symbol_mathml(sym: sp.Symbol) -> str:
+    """One symbol as MathML: sympy's rendering (greek letters, sub/superscripts)
+    for tame names, the escaped name as it is otherwise."""
+    name = sym.name
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        return mathml(sym, printer="presentation")
+    return f"<mi>{_e(name)}</mi>"
+
+
+def expr_mathml(expr: sp.Basic, digits: int = 4) -> str:
+    """Presentation MathML of ``expr`` (no ``<math>`` wrapper), floats rounded
+    to ``digits`` significant digits, user names escaped, no named entities.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> expr_mathml(sp.Symbol("a<b") + 1)
+    '<mrow><mi>a&lt;b</mi><mo>+</mo><mn>1</mn></mrow>'
+    """
+    expr = display_expr(sp.sympify(expr), digits)
+    # sympy does not escape symbol names and splits odd ones: print a
+    # placeholder for each symbol and put the escaped name in afterwards
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    holders = {}
+    for i, s in enumerate(syms):
+        holders[s] = sp.Symbol("Zq" + _letters(i) + "qZ", **s.assumptions0)
+    if holders:
+        # keep the order sympy would use for the real names
+        markup = mathml(expr.xreplace(holders), printer="presentation", order="lex")
+        for s, h in holders.items():
+            markup = markup.replace(f"<mi>{h.name}</mi>", _symbol_mathml(s))
+    else:
+        markup = mathml(expr, printer="presentation")
+    return _unentity(markup)
+
+
+def _letters(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+def _lhs_mathml(eq: Equation) -> str:
+    var = _symbol_mathml(sp.Symbol(eq.variable))
+    if eq.kind == "ode":
+        return (f"<mfrac><mrow><mi mathvariant=\"normal\">d</mi>{var}</mrow>"
+                f"<mrow><mi mathvariant=\"normal\">d</mi><mi>t</mi></mrow></mfrac>")
+    if eq.kind == "map":
+        return f"<msub><mrow>{var}</mrow><mrow><mi>k</mi><mo>+</mo><mn>1</mn></mrow></msub>"
+    return var
+
+
+def _math(inner: str) -> str:
+    return f'<math display="block">{_unentity(inner)}</math>'
+
+
+# ---------------------------------------------------------------------------
+# the page
+
+
+def embedded_json(page: str) -> str:
+    """The JSON text embedded in a page written by :func:`render_html`."""
+    m = re.search(r'<script type="application/json" id="discover-report">(.*?)</script>', page, re.S)
+    if m is None:
+        raise ValueError("No embedded discover report in this page.")
+    return m.group(1)
+
+
+def _json_for_script(d: dict) -> str:
+    """JSON that cannot end the ``<script>`` element it sits in (``</``,
+    ``<!--`` and friends are written as ``\\u003c`` escapes, which JSON reads back)."""
+    text = json.dumps(d, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
+        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML page (see the module docstring)."""
+    data = report.to_dict()
+    uid = _Ids()
+    counts = {
+        "methods": len(report.methods),
+        "equations": len(report.equations),
+        "graphs": len(report.graphs),
+        "invariants": len(report.invariants),
+        "spectra": len(report.spectra),
+        "symbolic-codes": len(report.symbolic_codes),
+        "simulations": len(report.simulations),
+    }
+    titles = {"methods": "Methods", "equations": "Equations", "graphs": "Graphs", "invariants": "Invariants",
+              "spectra": "Spectra", "symbolic-codes": "Symbolic codes", "simulations": "Simulations"}
+    src = report.series.get("source") or "data"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="generator" content="discover">',
+        f"<title>discover report: {_e(src)}</title>",
+        f"<style>{_css()}</style></head><body>",
+        "<header><h1>discover report</h1>",
+        '<dl class="facts">',
+    ]
+    for k, v in source_facts(report.series):
+        parts.append(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>")
+    parts.append(f"<dt>created</dt><dd>{_e(report.created)}, discover {_e(report.version)}, seed {_e(report.seed)}"
+                 f"</dd></dl></header>")
+    parts.append("<nav>" + "".join(f'<a href="#{k}">{titles[k]} <span class="count">{n}</span></a>'
+                                   for k, n in counts.items()) + "</nav><main>")
+    parts += _methods(report)
+    parts += _equations(report)
+    parts += _graphs(report, uid)
+    parts += _invariants(report)
+    parts += _spectra(report, uid)
+    parts += _codes(report)
+    parts += _simulations(report, uid)
+    parts.append("</main>")
+    parts.append('<footer>Written by discover. The full results, with exact numbers, are in report.json '
+                 "and embedded in this page.</footer>")
+    parts.append(f'<script type="application/json" id="discover-report">{_json_for_script(data)}</script>')
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+class _Ids:
+    """Unique ids for SVG markers in one page."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+
+def _section(key: str, title: str) -> str:
+    return f'<section id="{key}"><h2>{title}</h2>'
+
+
+def _empty(text: str) -> str:
+    return f'<p class="empty">{_e(text)}</p>'
+
+
+def _methods(report: Report) -> list[str]:
+    out = [_section("methods", "Methods")]
+    failed = report.failed
+    if failed:
+        out.append('<div class="callout"><strong>' + str(len(failed)) + " of " + str(len(report.methods))
+                   + " methods failed:</strong> " + ", ".join(_e(n) for n in failed)
+                   + ". Their errors are below; the other methods' results are complete.</div>")
+    if not report.methods:
+        return out + [_empty("No method was run."), "</section>"]
+    out.append("<table><thead><tr><th>method</th><th>status</th><th>seconds</th><th>findings</th>"
+               "<th>parameters</th></tr></thead><tbody>")
+    for name, r in report.methods.items():
+        params = ""
+        if r.params:
+            items = "".join(f"<tr><td>{_e(k)}</td><td>{_e(fmt_value(v, 200))}</td></tr>" for k, v in r.params.items())
+            params = f"<details><summary>{len(r.params)} options</summary><table>{items}</table></details>"
+        status = _e(r.status)
+        out.append(f'<tr><td>{_e(name)}</td><td class="status-{_e(r.status)}">{status}</td>'
+                   f'<td class="num">{_e(seconds_text(r.seconds))}</td><td class="num">{len(r.findings)}</td>'
+                   f"<td>{params}</td></tr>")
+        if r.error:
+            out.append(f'<tr><td colspan="5"><pre class="error">{_e(r.error)}</pre></td></tr>')
+    out.append("</tbody></table></section>")
+    return out
+
+
+def _expr_block(expr: sp.Basic, lhs: str = "", rhs_suffix: str = "") -> str:
+    """An expression as MathML (text for enormous ones), with its exact text below."""
+    text = expr_text(expr)
+    if len(text) <= MATHML_MAX_CHARS:
+        try:
+            body = lhs + ("<mo>=</mo>" if lhs else "") + expr_mathml(expr) + rhs_suffix
+            shown = f'<div class="eq">{_math("<mrow>" + body + "</mrow>")}</div>'
+        except Exception:  # noqa: BLE001 - a printer failure must not cost the report
+            shown = f"<pre>{_e(text)}</pre>"
+    else:
+        shown = (f'<p class="meta">This expression is too long to typeset ({len(text)} characters); '
+                 f"its text:</p><pre>{_e(text)}</pre>")
+    exact = exact_text(expr)
+    return shown + f"<details><summary>text</summary><pre>{_e(exact)}</pre></details>"
+
+
+def _equations(report: Report) -> list[str]:
+    out = [_section("equations", "Equations")]
+    if not report.equations:
+        return out + [_empty("No equations found."), "</section>"]
+    for method, eqs in by_method(report.equations).items():
+        out.append(f"<h3>{_e(method or 'unnamed method')}</h3>")
+        for eq in eqs:
+            meta = f"{_e(eq.kind)} for {_e(eq.variable)}"
+            if eq.metrics:
+                meta += " · " + _e(metrics_text(eq.metrics))
+            block = _expr_block(eq.rhs, lhs=_lhs_mathml(eq))
+            unc = ""
+            if eq.uncertainty:
+                rows = "".join(f"<tr><td>{_e(t)}</td><td>{_e(fmt_value(v, 160))}</td></tr>"
+                               for t, v in eq.uncertainty.items())
+                unc = f"<details><summary>uncertainty per term</summary><table>{rows}</table></details>"
+            out.append(f'<div class="finding equation" title="{_e(shorten(equation_text(eq), 300))}">{block}'
+                       f'<p class="meta">{meta}</p>{unc}</div>')
+    out.append("</section>")
+    return out
+
+
+def _graphs(report: Report, uid: _Ids) -> list[str]:
+    out = [_section("graphs", "Graphs")]
+    if not report.graphs:
+        return out + [_empty("No graphs found."), "</section>"]
+    for g in report.graphs:
+        edges = g.edges(selected_only=False)
+        sel = [e for e in edges if e["selected"]]
+        out.append(f"<h3>{_e(g.kind)} graph · {_e(g.method or 'unnamed method')}</h3>")
+        meta = f"{g.graph.number_of_nodes()} nodes, {len(sel)} edges"
+        if len(edges) > len(sel):
+            meta += f", {len(edges) - len(sel)} candidate edges (dashed)"
+        if g.metrics:
+            meta += " · " + metrics_text(g.metrics)
+        out.append(f'<div class="finding graph"><p class="meta">{_e(meta)}. Blue: positive weight, red: negative; '
+                   "width: |weight|; opacity: score.</p>")
+        out.append(svg.graph_svg(g, uid("g")))
+        if edges:
+            rows = "".join(
+                f"<tr><td>{_e(e['source'])}</td><td>{_e(e['target'])}</td><td class=\"num\">{e['lag']}</td>"
+                f"<td class=\"num\">{_e(fmt(e['weight']))}</td><td class=\"num\">{_e(fmt(e['score']))}</td>"
+                f"<td>{'yes' if e['selected'] else 'no'}</td></tr>"
+                for e in edges)
+            out.append(f"<details{' open' if len(edges) <= 12 else ''}><summary>{len(edges)} edges</summary>"
+                       f'<div class="scroll"><table><thead><tr><th>source</th><th>target</th><th>lag</th>'
+                       f"<th>weight</th><th>score</th><th>selected</th></tr></thead><tbody>{rows}</tbody></table>"
+                       "</div></details>")
+        out.append("</div>")
+    out.append("</section>")
+    return out
+
+
+def _invariants(report: Report) -> list[str]:
+    out = [_section("invariants", "Invariants")]
+    if not report.invariants:
+        return out + [_empty("No invariants found."), "</section>"]
+    for method, invs in by_method(report.invariants).items():
+        out.append(f"<h3>{_e(method or 'unnamed method')}</h3>")
+        for inv in invs:
+            block = _expr_block(inv.expression, rhs_suffix="<mo>=</mo><mtext>const</mtext>")
+            meta = f"residual {fmt(inv.residual)}, confidence {fmt(inv.confidence)}"
+            if inv.metrics:
+                meta += " · " + metrics_text(inv.metrics)
+            out.append(f'<div class="finding invariant">{block}<p class="meta">{_e(meta)}</p></div>')
+    out.append("</section>")
+    return out
+
+
+def _spectra(report: Report, uid: _Ids) -> list[str]:
+    out = [_section("spectra", "Spectra")]
+    if not report.spectra:
+        return out + [_empty("No spectra found."), "</section>"]
+    for s in report.spectra:
+        r = len(s.eigenvalues)
+        out.append(f"<h3>{_e(s.method or 'unnamed method')}</h3>")
+        meta = f"{r} eigenvalues, dt = {fmt(s.dt)}"
+        if s.spurious is not None:
+            meta += f", {n_spurious(s)} flagged spurious (orange crosses)"
+        if s.variables:
+            meta += f", modes over {len(s.variables)} variables"
+        if s.metrics:
+            meta += " · " + metrics_text(s.metrics)
+        out.append(f'<div class="finding spectrum"><p class="meta">{_e(meta)}</p>')
+        if r:
+            out.append('<div class="figures">'
+                       f"<figure>{svg.eigenvalue_svg(s, uid('s'))}<figcaption>discrete time: λ and the unit circle"
+                       "</figcaption></figure>"
+                       f"<figure>{svg.eigenvalue_svg(s, uid('s'), continuous=True)}<figcaption>continuous time: "
+                       "ω = log(λ)/dt</figcaption></figure></div>")
+            rows = spectrum_rows(s, 10)
+            body = "".join(
+                f"<tr><td class=\"num\">{row['rank']}</td><td class=\"num\">{_e(fmt(row['lambda']))}</td>"
+                f"<td class=\"num\">{_e(fmt(row['abs']))}</td><td class=\"num\">{_e(fmt(row['omega']))}</td>"
+                f"<td class=\"num\">{_e(fmt(row['frequency']))}</td><td class=\"num\">{_e(fmt(row['growth']))}</td>"
+                f"<td class=\"num\">{_e(fmt(row['amplitude']))}</td><td class=\"num\">{_e(fmt(row['residual']))}</td>"
+                f"<td>{_e(fmt(row['spurious']))}</td></tr>" for row in rows)
+            out.append(f"<p class=\"meta\">Leading eigenvalues ({len(rows)} of {r}):</p><table><thead><tr><th>#</th>"
+                       "<th>λ</th><th>|λ|</th><th>ω</th><th>frequency</th><th>growth rate</th><th>|amplitude|</th>"
+                       f"<th>residual</th><th>spurious</th></tr></thead><tbody>{body}</tbody></table>")
+            modes = svg.modes_svg(s, uid("m"))
+            if modes:
+                out.append(f"<figure>{modes}</figure>")
+        if s.eigenfunctions:
+            efs = [(k, f) for k, f in enumerate(s.eigenfunctions) if f is not None][:10]
+            for k, f in efs:
+                lhs = f"<msub><mi>φ</mi><mn>{k}</mn></msub>"
+                out.append(f'<div class="eigenfunction">{_expr_block(f, lhs=lhs)}</div>')
+        out.append("</div>")
+    out.append("</section>")
+    return out
+
+
+def _codes(report: Report) -> list[str]:
+    out = [_section("symbolic-codes", "Symbolic codes")]
+    if not report.symbolic_codes:
+        return out + [_empty("No symbolic codes found."), "</section>"]
+    for c in report.symbolic_codes:
+        n = len(c.sequence)
+        out.append(f"<h3>{_e(c.method or 'unnamed method')}</h3>")
+        meta = f"{len(c.alphabet)} regions, {n} symbols"
+        if c.metrics:
+            meta += " · " + metrics_text(c.metrics)
+        out.append(f'<div class="finding code"><p class="meta">{_e(meta)}</p>')
+        out.append(svg.code_strip_svg(c.alphabet, c.sequence))
+        counts: dict[str, int] = {a: 0 for a in c.alphabet}
+        for s in c.sequence:
+            counts[s] = counts.get(s, 0) + 1
+        rows = []
+        for a, k in counts.items():
+            m = c.maps.get(a)
+            affine = ""
+            if m is not None:
+                A, b = np.asarray(m["A"]), np.asarray(m["b"])
+                if A.size <= 64:
+                    affine = (f"<pre>A = {_e(np.array2string(A, precision=4, suppress_small=True))}\n"
+                              f"b = {_e(np.array2string(b, precision=4, suppress_small=True))}</pre>")
+                else:
+                    affine = f"A: {A.shape[0]}×{A.shape[1] if A.ndim > 1 else 1} (in report.json)"
+            rows.append(f"<tr><td>{_e(a)}</td><td class=\"num\">{k}</td><td class=\"num\">"
+                        f"{_e(fmt(k / n if n else float('nan')))}</td><td>{affine}</td></tr>")
+        out.append("<details><summary>regions and their affine maps z ↦ A z + b</summary><div class=\"scroll\">"
+                   "<table><thead><tr><th>region</th><th>samples</th><th>share</th><th>map</th></tr></thead>"
+                   f"<tbody>{''.join(rows)}</tbody></table></div></details></div>")
+    out.append("</section>")
+    return out
+
+
+def _simulations(report: Report, uid: _Ids) -> list[str]:
+    from . import _simulation_files
+
+    out = [_section("simulations", "Simulations")]
+    if not report.simulations:
+        return out + [_empty("No simulations."), "</section>"]
+    for s, file in _simulation_files(report.simulations):
+        out.append(f"<h3>{_e(s.method or 'unnamed method')} · trajectory {s.trajectory}</h3>")
+        meta = f"{len(s.t)} steps, file {file}"
+        if s.metrics:
+            meta += " · " + metrics_text(s.metrics)
+        out.append(f'<div class="finding simulation"><p class="meta">{_e(meta)}</p>')
+        if s.failed_at is not None:
+            out.append(f'<div class="callout">The simulation stopped at t = {_e(fmt(s.failed_at))}: '
+                       f"{_e(s.message)}</div>")
+        plots = []
+        for j, name in enumerate(s.variables[:MAX_SIM_PLOTS]):
+            plots.append("<figure>" + svg.line_plot_svg(
+                s.t, s.values[:, j], title=f"{name} simulated by {s.method}", xlabel="t", ylabel=name,
+                failed_at=s.failed_at) + "</figure>")
+        out.append('<div class="figures">' + "".join(plots) + "</div>")
+        if len(s.variables) > MAX_SIM_PLOTS:
+            out.append(f'<p class="meta">{len(s.variables) - MAX_SIM_PLOTS} more variables are in {_e(file)}.</p>')
+        out.append("</div>")
+    out.append("</section>")
+    return out

@@ -1,0 +1,282 @@
+"""``report.md`` and the plain-text summary that ``discover fit`` prints.
+
+Both are derived from a :class:`~discover.report.Report` only; numbers are
+shown with 4 significant digits (``report.json`` keeps them exact).
+
+Examples
+--------
+>>> import sympy as sp
+>>> from discover.findings import Equation
+>>> from discover.report import MethodResult, Report
+>>> x = sp.Symbol("x", real=True)
+>>> run = MethodResult("sindy", "ok", 0.1, {}, findings=[Equation("x", -0.5 * x, method="sindy")])
+>>> print(render_terminal(Report({"source": "decay.csv", "variables": ["x"]}, {"sindy": run})))
+discover report: decay.csv (1 variable); 1/1 methods ok, 1 finding
+<BLANKLINE>
+Equations
+  [sindy] d(x)/dt = -0.5*x
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._format import (
+    by_method,
+    equation_text,
+    expr_text,
+    fmt,
+    fmt_value,
+    metrics_text,
+    n_spurious,
+    seconds_text,
+    shorten,
+    source_facts,
+    spectrum_rows,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import Report
+
+__all__ = ["render_markdown", "render_terminal"]
+
+#: longest equation text printed on a terminal (the files keep all of it)
+TERMINAL_WIDTH = 400
+#: most table rows per graph / spectrum in report.md
+MAX_ROWS = 50
+
+
+# ---------------------------------------------------------------------------
+# Markdown
+
+
+def _cell(text) -> str:
+    """Text for one Markdown table cell: pipes escaped, one line."""
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|")
+    return " ".join(text.split()) or " "
+
+
+def _code(text: str) -> str:
+    """An inline code span that survives backticks in the text."""
+    text = " ".join(str(text).split())
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _fence(text: str, lang: str = "text") -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown, readable in a terminal and on a code forge.
+
+    Sections: the data, the methods (status, seconds, error), equations
+    (plain text in code blocks), graphs (edge tables), invariants, spectra
+    (leading eigenvalues), symbolic codes and simulations.
+    """
+    parts: list[str] = ["# discover report", ""]
+    facts = source_facts(report.series)
+    parts += [f"- **{k}**: {_code(v) if k == 'source' else _cell(v)}" for k, v in facts]
+    parts += [f"- **created**: {report.created}, discover {report.version}, seed {report.seed}", ""]
+
+    parts += ["## Methods", ""]
+    if report.methods:
+        rows = [[name, "ok" if r.status == "ok" else f"**{r.status}**", seconds_text(r.seconds),
+                 len(r.findings), shorten(r.error, 300) if r.error else ""]
+                for name, r in report.methods.items()]
+        parts += [_table(["method", "status", "seconds", "findings", "error"], rows), ""]
+        with_params = [(n, r) for n, r in report.methods.items() if r.params]
+        if with_params:
+            parts += ["<details><summary>Parameters</summary>", ""]
+            for name, r in with_params:
+                opts = ", ".join(f"{k}={fmt_value(v, 80)}" for k, v in r.params.items())
+                parts += [f"- {_code(name)}: {_cell(opts)}"]
+            parts += ["", "</details>", ""]
+    else:
+        parts += ["No method was run.", ""]
+
+    parts += _md_equations(report) + _md_graphs(report) + _md_invariants(report)
+    parts += _md_spectra(report) + _md_codes(report) + _md_simulations(report)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _md_equations(report: Report) -> list[str]:
+    out = ["## Equations", ""]
+    if not report.equations:
+        return out + ["No equations found.", ""]
+    for method, eqs in by_method(report.equations).items():
+        out += [f"### {_cell(method or 'unnamed method')}", ""]
+        out += [_fence("\n".join(equation_text(e) for e in eqs)), ""]
+        rows = [[e.variable, e.kind, metrics_text(e.metrics)] for e in eqs if e.metrics]
+        if rows:
+            out += [_table(["variable", "kind", "metrics"], rows), ""]
+        for e in eqs:
+            if e.uncertainty:
+                urows = [[term, fmt_value(v, 100)] for term, v in e.uncertainty.items()]
+                out += [f"Uncertainty of the terms of {_code(e.variable)}:", "", _table(["term", "interval"], urows), ""]
+    return out
+
+
+def _md_graphs(report: Report) -> list[str]:
+    out = ["## Graphs", ""]
+    if not report.graphs:
+        return out + ["No graphs found.", ""]
+    for g in report.graphs:
+        edges = g.edges(selected_only=True)
+        n_cand = len(g.edges(selected_only=False)) - len(edges)
+        out += [f"### {_cell(g.kind)} graph — {_cell(g.method or 'unnamed method')}", ""]
+        line = f"{g.graph.number_of_nodes()} nodes, {len(edges)} edges"
+        if n_cand:
+            line += f" (and {n_cand} candidate edges not selected)"
+        out += [line + (f"; {metrics_text(g.metrics)}" if g.metrics else "") + ".", ""]
+        if edges:
+            edges = sorted(edges, key=lambda e: (-_finite(e["score"]), -abs(_finite(e["weight"]))))
+            rows = [[e["source"], e["target"], e["lag"], fmt(e["weight"]), fmt(e["score"])] for e in edges[:MAX_ROWS]]
+            out += [_table(["source", "target", "lag", "weight", "score"], rows), ""]
+            if len(edges) > MAX_ROWS:
+                out += [f"… and {len(edges) - MAX_ROWS} more edges (all of them are in report.json).", ""]
+    return out
+
+
+def _finite(v) -> float:
+    v = float(v)
+    return v if np.isfinite(v) else 0.0
+
+
+def _md_invariants(report: Report) -> list[str]:
+    out = ["## Invariants", ""]
+    if not report.invariants:
+        return out + ["No invariants found.", ""]
+    rows = [[_code(expr_text(i.expression) + " = const"), fmt(i.residual), fmt(i.confidence), i.method]
+            for i in report.invariants]
+    return out + [_table(["invariant", "residual", "confidence", "method"], rows), ""]
+
+
+def _md_spectra(report: Report) -> list[str]:
+    out = ["## Spectra", ""]
+    if not report.spectra:
+        return out + ["No spectra found.", ""]
+    for s in report.spectra:
+        r = len(s.eigenvalues)
+        out += [f"### {_cell(s.method or 'unnamed method')}", ""]
+        facts = f"{r} eigenvalues, dt = {fmt(s.dt)}"
+        if s.spurious is not None:
+            facts += f", {n_spurious(s)} flagged spurious"
+        if s.variables:
+            facts += f", modes over {len(s.variables)} variables"
+        out += [facts + (f"; {metrics_text(s.metrics)}" if s.metrics else "") + ".", ""]
+        rows = spectrum_rows(s, 10)
+        if rows:
+            out += [f"Leading eigenvalues ({len(rows)} of {r}):", ""]
+            table = [[row["rank"], fmt(row["lambda"]), fmt(row["abs"]), fmt(row["omega"]), fmt(row["frequency"]),
+                      fmt(row["growth"]), fmt(row["amplitude"]), fmt(row["residual"]), fmt(row["spurious"])]
+                     for row in rows]
+            out += [_table(["#", "λ", "|λ|", "ω = log(λ)/dt", "frequency", "growth rate", "|amplitude|",
+                            "residual", "spurious"], table), ""]
+        if s.eigenfunctions:
+            efs = [(k, f) for k, f in enumerate(s.eigenfunctions) if f is not None][:10]
+            if efs:
+                out += ["Eigenfunctions:", "", _fence("\n".join(f"φ{k} = {expr_text(f)}" for k, f in efs)), ""]
+    return out
+
+
+def _md_codes(report: Report) -> list[str]:
+    out = ["## Symbolic codes", ""]
+    if not report.symbolic_codes:
+        return out + ["No symbolic codes found.", ""]
+    for c in report.symbolic_codes:
+        out += [f"### {_cell(c.method or 'unnamed method')}", ""]
+        n = len(c.sequence)
+        out += [f"{len(c.alphabet)} regions, {n} symbols" + (f"; {metrics_text(c.metrics)}" if c.metrics else "")
+                + ".", ""]
+        counts = {a: 0 for a in c.alphabet}
+        for s in c.sequence:
+            counts[s] = counts.get(s, 0) + 1
+        rows = [[a, k, fmt(k / n if n else float("nan"))] for a, k in list(counts.items())[:MAX_ROWS]]
+        out += [_table(["region", "samples", "share"], rows), ""]
+        if c.sequence:
+            head = " ".join(c.sequence[:60]) + (" …" if n > 60 else "")
+            out += ["Sequence: " + _code(head), ""]
+        small = [(k, m) for k, m in c.maps.items() if m["A"].size <= 36][:8]
+        for k, m in small:
+            a = np.array2string(np.asarray(m["A"]), precision=4, suppress_small=True)
+            b = np.array2string(np.asarray(m["b"]), precision=4, suppress_small=True)
+            out += [f"Region {_code(k)}: z ↦ A z + b", "", _fence(f"A =\n{a}\nb = {b}"), ""]
+    return out
+
+
+def _md_simulations(report: Report) -> list[str]:
+    from . import _simulation_files
+
+    out = ["## Simulations", ""]
+    if not report.simulations:
+        return out + ["No simulations.", ""]
+    rows = []
+    for s, file in _simulation_files(report.simulations):
+        state = "complete" if s.failed_at is None else f"failed at t = {fmt(s.failed_at)}: {s.message}"
+        rows.append([s.method, s.trajectory, len(s.t), ", ".join(s.variables[:10]) + (" …" if len(s.variables) > 10
+                     else ""), file, state])
+    return out + [_table(["method", "trajectory", "steps", "variables", "file", "state"], rows), ""]
+
+
+# ---------------------------------------------------------------------------
+# terminal
+
+
+def render_terminal(report: Report) -> str:
+    """A short plain-text summary for the terminal: equations first, then
+    graphs, invariants, spectra, symbolic codes, failed simulations and the
+    failed methods with their error."""
+    n_vars = len(report.series.get("variables") or [])
+    src = report.series.get("source") or "data"
+    ok = sum(r.status == "ok" for r in report.methods.values())
+    nf = len([f for f in report.findings if f.type != "simulation"])
+    lines = [f"discover report: {src}" + (f" ({n_vars} variable{'s' if n_vars != 1 else ''})" if n_vars else "")
+             + f"; {ok}/{len(report.methods)} methods ok, {nf} finding{'s' if nf != 1 else ''}"]
+
+    def section(title: str, body: list[str]) -> None:
+        if body:
+            lines.extend(["", title, *body])
+
+    section("Equations", [f"  [{e.method}] {shorten(equation_text(e), TERMINAL_WIDTH)}" for e in report.equations])
+    gl = []
+    for g in report.graphs:
+        edges = sorted(g.edges(), key=lambda e: -_finite(e["score"]))
+        shown = [f"{e['source']} -> {e['target']}" + (f" (lag {e['lag']})" if e["lag"] else "")
+                 + f" w={fmt(e['weight'], 3)}" + (f" score {fmt(e['score'], 2)}" if e["score"] != 1.0 else "")
+                 for e in edges[:12]]
+        more = f", … {len(edges) - 12} more" if len(edges) > 12 else ""
+        gl.append(f"  [{g.method}] {g.kind}: " + (", ".join(shown) + more if shown else "no edges"))
+    section("Graphs", gl)
+    section("Invariants", [f"  [{i.method}] {shorten(expr_text(i.expression), TERMINAL_WIDTH)} = const"
+                           f"  (residual {fmt(i.residual, 2)})" for i in report.invariants])
+    sl = []
+    for s in report.spectra:
+        rows = spectrum_rows(s, 4)
+        modes = "; ".join(f"ω={fmt(r['omega'], 3)} (f={fmt(r['frequency'], 3)})" + (" spurious" if r["spurious"] else "")
+                          for r in rows)
+        sl.append(f"  [{s.method}] {len(s.eigenvalues)} eigenvalues" + (f": {modes}" if modes else ""))
+    section("Spectra", sl)
+    section("Symbolic codes", [f"  [{c.method}] {len(c.alphabet)} regions, {len(c.sequence)} symbols"
+                               for c in report.symbolic_codes])
+    section("Failed simulations", [f"  [{s.method}] trajectory {s.trajectory} stopped at t={fmt(s.failed_at)}: "
+                                   f"{shorten(s.message, 200)}" for s in report.simulations if s.failed_at is not None])
+    section("Failed methods", [f"  {name}: {shorten(r.error or r.status, 300)}" for name, r in report.methods.items()
+                               if r.status != "ok"])
+    if len(lines) == 1:
+        lines += ["", "No findings."]
+    return "\n".join(lines)
