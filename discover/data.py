@@ -283,6 +283,8 @@ class Series:
 _DELIMITERS = (",", ";", "\t", "|")
 _WHITESPACE = r"\s+"
 _SNIFF_BYTES = 1 << 16
+_NA_TEXT = ("", "nan", "-nan", "+nan", "na", "n/a", "#n/a", "null", "none", "<na>", "nil")
+_CHUNK_ROWS = 1 << 17  # rows per parsed chunk: ~1 MB per column
 _FLOAT_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 _DECIMAL_COMMA_RE = re.compile(r"^\s*[+-]?\d*,\d+([eE][+-]?\d+)?\s*$")
 
@@ -546,55 +548,93 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
     opener = _open_text(path, encoding)
     where = _CsvWhere(path, opener, delim, header_line if has_header else 0, header)
 
+    rows_guess = _guess_rows(path, head)
+
     def read(dtypes):
+        """Parse in chunks straight into one column-major float64 block: the peak stays near the data size."""
+        numeric = [k for k in range(len(header)) if dtypes[k] is np.float64]
+        textual = [k for k in range(len(header)) if dtypes[k] is not np.float64]
+        block = np.empty((rows_guess, len(numeric)), order="F")
+        texts = {k: [] for k in textual}
+        n = 0
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
+            reader = pd.read_csv(
                 path, sep=delim, header=0 if has_header else None, names=None if has_header else header,
-                index_col=False, dtype=dtypes, engine="c",
-                skipinitialspace=True, encoding=encoding, decimal=decimal, compression="infer",
-                skip_blank_lines=True, on_bad_lines="error",
+                index_col=False, dtype=dtypes, engine="c", chunksize=_CHUNK_ROWS, encoding=encoding,
+                decimal=decimal, compression="infer", skip_blank_lines=True, on_bad_lines="error",
             )
+            with reader:
+                for chunk in reader:
+                    if chunk.shape[1] != len(header):  # pragma: no cover - pandas raised or warned
+                        raise DataError(f"the header has {len(header)} names but a row has {chunk.shape[1]} "
+                                        f"fields", file=path)
+                    c = len(chunk)
+                    if n + c > block.shape[0]:  # the guess was short (gzip, uneven lines): grow by half
+                        bigger = np.empty((max(n + c, block.shape[0] * 3 // 2), len(numeric)), order="F")
+                        bigger[:n] = block[:n]
+                        block = bigger
+                    for m, k in enumerate(numeric):
+                        block[n:n + c, m] = chunk.iloc[:, k].to_numpy(dtype=np.float64, copy=False)
+                    for k in textual:
+                        texts[k].append(chunk.iloc[:, k].to_numpy(dtype=object))
+                    n += c
+        if n < 0.75 * block.shape[0]:  # compact a generous guess
+            block = np.asfortranarray(block[:n])
+        else:
+            block = block[:n]
+        cols = _Columns({k: block[:, m] for m, k in enumerate(numeric)})
+        cols.block, cols.index = block, {k: m for m, k in enumerate(numeric)}
+        for k in textual:
+            cols[k] = np.concatenate(texts[k]) if texts[k] else np.empty(0, dtype=object)
+        return cols
 
     try:
         try:
-            df = read(dtype)
+            raw = read(dtype)
         except ValueError as exc:
-            if isinstance(exc, pd.errors.ParserError):
+            if isinstance(exc, (pd.errors.ParserError, DataError)):
                 raise
-            # A float column holds text somewhere: read those as text and find the cell below.
-            df = read({j: object for j in dtype})
+            # A float column holds text somewhere: read every column as text and find the cell below.
+            raw = read({k: object for k in dtype})
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty (no header line, no data)", file=path) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error, UnicodeDecodeError, ValueError,
             OverflowError, EOFError, OSError) as exc:
         raise _locate_parse_error(path, where, exc) from None
-    if df.shape[1] != len(header):  # pragma: no cover - pandas raised or warned above
-        raise DataError(f"the header has {len(header)} names but pandas read {df.shape[1]} columns", file=path)
-    if len(df) == 0:
+    n_rows = len(raw[0]) if raw else 0
+    if n_rows == 0:
         raise DataError("the file has a header but no data rows", file=path, row=header_line + 1)
-    last = df.iloc[:, -1]
-    if header[-1] not in usecols and last.isna().any():
-        # Too few fields leave the last column empty; a used column is checked (and located) later.
-        bad = where.first_ragged(np.flatnonzero(last.isna().to_numpy()))
-        if bad is not None:
-            raise DataError(f"this row has {len(bad[1])} fields but the header has {len(header)}",
-                            file=path, row=bad[0])
-    columns = {}
+    last = raw[len(header) - 1]
+    if header[-1] not in usecols:
+        missing = np.isnan(last) if last.dtype == np.float64 else pd.isna(last)
+        if missing.any():
+            # Too few fields leave the last column empty; a used column is checked (and located) later.
+            bad = where.first_ragged(np.flatnonzero(missing))
+            if bad is not None:
+                raise DataError(f"this row has {len(bad[1])} fields but the header has {len(header)}",
+                                file=path, row=bad[0])
+    columns = _Columns()
+    columns.block = raw.block
     for j, name in enumerate(header):
         if name not in usecols:
             continue
-        col = df.iloc[:, j]
-        if col.dtype.kind in "fiub":
-            columns[name] = col.to_numpy(dtype=np.float64)
+        values = raw[j]
+        if values.dtype == np.float64:
+            columns[name] = values
+            columns.index[name] = raw.index[j]
             continue
+        col = pd.Series(values, copy=False).str.strip()
         if name == group:
             columns[name] = col
             continue
-        values = col.to_numpy(dtype=object)
-        num = pd.to_numeric(pd.Series(values, copy=False).str.replace(",", ".", regex=False)
-                            if decimal == "," else col, errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.isnan(num) & ~pd.isna(values)
+        num = pd.to_numeric(col.str.replace(",", ".", regex=False) if decimal == "," else col,
+                            errors="coerce").to_numpy(dtype=np.float64, copy=True)
+        missing = pd.isna(values) | col.str.lower().isin(_NA_TEXT).to_numpy()
+        num[missing] = np.nan
+        bad = np.isnan(num) & ~missing
         if not bad.any():
             columns[name] = num
             continue
@@ -609,7 +649,20 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
         pos = int(np.argmax(bad))
         why = where.ragged(pos) or f"value {str(values[pos]).strip()!r} is not a number"
         raise where.error(why, pos, name)
-    return columns, where, len(df)
+    return columns, where, n_rows
+
+
+def _guess_rows(path: Path, head: str) -> int:
+    """Rows to allocate for: file size over the mean line length of its head (plus slack)."""
+    lines = head.count("\n")
+    if str(path).lower().endswith(".gz") or lines < 2:
+        return _CHUNK_ROWS
+    try:
+        size = path.stat().st_size
+    except OSError:  # pragma: no cover
+        return _CHUNK_ROWS
+    per_line = max(len(head.encode("utf-8", "replace")) / lines, 1.0)
+    return int(size / per_line * 1.2) + 16
 
 
 def _datetime_seconds(values) -> np.ndarray | None:
@@ -727,6 +780,9 @@ def _build(tables, *, time, group, inputs, variables, dt, source: str, time_labe
                 k = int(np.argmin(step > 0)) + 1
                 pos = k if idx is None else int(idx[k])
                 col = time_col or "index"
+                if group is None:
+                    what = " (if the data hold several trajectories, name the column that tells them apart " \
+                           "with group=)"
                 if step[k - 1] == 0:
                     raise where.error(f"duplicate time stamp {tk[k]:g}{what}", pos, col)
                 raise where.error(f"time goes backwards ({tk[k - 1]:g} then {tk[k]:g}){what}; time stamps "
@@ -748,7 +804,22 @@ def _build(tables, *, time, group, inputs, variables, dt, source: str, time_labe
                   {"time_from": "column" if time_col is not None else "index", "group": group})
 
 
+class _Columns(dict):
+    """Columns by name; numeric ones may be views of one parsed ``block`` (``index``: name -> its column)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.block = None
+        self.index = {}
+
+
 def _stack(columns: dict, names: list[str]) -> np.ndarray:
+    if isinstance(columns, _Columns) and columns.block is not None and all(n in columns.index for n in names):
+        where = [columns.index[n] for n in names]
+        if where == list(range(where[0], where[0] + len(where))):
+            # Adjacent columns of the parsed block: a (column-major) view, no copy. The block is ours.
+            return columns.block[:, where[0]:where[0] + len(where)]
+        return np.take(columns.block, where, axis=1)
     out = np.empty((len(columns[names[0]]), len(names)), dtype=np.float64)
     for j, name in enumerate(names):
         out[:, j] = columns[name]
