@@ -91,6 +91,14 @@ class Trajectory:
         object.__setattr__(obj, "name", name)
         return obj
 
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Trajectory):
+            return NotImplemented
+        return (self.name == other.name and np.array_equal(self.t, other.t) and np.array_equal(self.x, other.x)
+                and (self.u is None) == (other.u is None) and (self.u is None or np.array_equal(self.u, other.u)))
+
+    __hash__ = None  # holds arrays
+
     def __len__(self) -> int:
         return len(self.t)
 
