@@ -429,6 +429,11 @@ def test_report_of_a_missing_file_is_a_usage_error(tmp_path):
 # discover methods
 
 
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and discover.__version__ in result.stdout
+
+
 def test_methods_lists_the_registry(decay):
     result = run("methods")
     assert result.exit_code == 0
@@ -587,22 +592,13 @@ def _run_process(*args, cwd=None, timeout=120):
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-def test_installed_command_help_and_version(tmp_path):
-    exe = _console_script()
-    proc = _run_process(exe, "--help", cwd=tmp_path)
+def test_installed_command_help(tmp_path):
+    proc = _run_process(_console_script(), "--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Exit status" in proc.stdout and "fit" in proc.stdout
-    proc = _run_process(exe, "--version", cwd=tmp_path)
-    assert proc.returncode == 0 and discover.__version__ in proc.stdout
 
 
-def test_python_dash_m_discover(tmp_path):
-    proc = _run_process(sys.executable, "-m", "discover", "methods", "--json", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert {m["name"] for m in json.loads(proc.stdout)} == {s.name for s in registry.available()}
-
-
-def test_subprocess_bad_input_is_one_line_and_exit_1(tmp_path):
+def test_python_dash_m_discover_bad_input_is_one_line_and_exit_1(tmp_path):
     bad = write(tmp_path, "bad.json", "{oops")
     proc = _run_process(sys.executable, "-m", "discover", "report", bad, cwd=tmp_path)
     assert proc.returncode == 1
