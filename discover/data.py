@@ -700,6 +700,9 @@ def _locate_parse_error(path: Path, where: _CsvWhere, exc: Exception) -> DataErr
                              file=path, row=rec[0])
         k += 1
     msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    m = re.search(r"EOF inside string starting at row (\d+)", msg)
+    if m:  # pandas counts records from 0 at the header
+        return DataError("a quote opened on this line is never closed", file=path, row=int(m.group(1)) + 1)
     m = re.search(r"line (\d+)", msg)
     return DataError(f"cannot parse the file: {msg}", file=path, row=int(m.group(1)) if m else None)
 
@@ -1148,7 +1151,7 @@ def _numeric_array(a, what: str, source: str) -> np.ndarray:
                     float(v)
                 except (TypeError, ValueError):
                     pos = np.unravel_index(i, arr.shape) if arr.ndim else (0,)
-                    raise DataError(f"{what} holds a value that is not a number: {v!r}", file=source,
+                    raise DataError(f"{what} holds a value that is not a number: {str(v)!r}", file=source,
                                     row=int(pos[0]), column=int(pos[1]) if len(pos) > 1 else None) from None
             raise DataError(f"{what} is not numeric (dtype {arr.dtype})", file=source) from None
     return np.asarray(arr, dtype=np.float64)

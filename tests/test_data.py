@@ -12,7 +12,7 @@ import pytest
 import discover
 from discover import data as D
 from discover.data import Series, from_arrays, from_dataframe, load, load_csv
-from discover.errors import DataError, DataWarning
+from discover.errors import DataWarning
 
 
 def write(path, text: str):
