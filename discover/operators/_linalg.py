@@ -73,11 +73,13 @@ def optimal_rank(s: np.ndarray, shape: tuple[int, int], rank="auto", *, rel_tol:
     # median is biased: use the ones we have.
     tau = gd_omega(beta) * np.median(s)
     if s.size >= min(m, n):
-        # Keep clear of the noise bulk: the Marchenko–Pastur edge σ(√m + √n)
-        # is exceeded by heteroscedastic noise, and directions just above it
-        # are mostly noise (their singular vectors barely align with the signal).
+        # Keep clear of the noise bulk: heteroscedastic noise (a noise level
+        # per channel) pushes its top well past the Marchenko–Pastur edge
+        # σ(√m + √n), and directions just above the edge are mostly noise
+        # anyway (their singular vectors barely align with the signal's), so
+        # the threshold is at least twice the edge.
         edge = gd_noise_sigma(s, shape) * (np.sqrt(m) + np.sqrt(n))
-        tau = max(tau, 1.5 * edge)
+        tau = max(tau, 2.0 * edge)
     r = int(np.sum(s > tau))
     return int(max(1, min(r, numerical)))
 

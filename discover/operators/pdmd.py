@@ -123,7 +123,7 @@ class PiecewiseDMD(Method):
                 fitted = self._fit_windows(T, X, N)
                 err = fitted[2]
                 self.errors_by_n_[N] = err
-                if best is None or err < best[2] * 0.999:
+                if best is None or err < best[3] * 0.999:
                     best = (N, *fitted)
                 if self.n_windows == "auto" and err <= self.tol:
                     best = (N, *fitted)

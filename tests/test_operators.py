@@ -1,0 +1,419 @@
+"""Tests of discover.operators: DMD variants, residual verification, EDMD, Hankel/HAVOK, piecewise DMD.
+
+Accuracy is asserted against known spectra (the cases in ``cases/``), with
+tolerances that a wrong method fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+from sklearn.base import clone
+
+import discover
+import discover.systems
+from discover.data import from_arrays
+from discover.errors import DataError, ParameterError
+from discover.findings import Equation, Simulation, Spectrum, from_dict
+from discover.operators._linalg import match_eigenvalues, optimal_rank, temporal_svd
+from discover.operators.dictionaries import RBF, Custom, Delays, Fourier, Polynomial
+from discover.operators.dmd import DMD
+from discover.operators.edmd import EDMD
+from discover.operators.hankel import HAVOK, HankelDMD, hankel_embed
+from discover.operators.pdmd import PiecewiseDMD
+from discover.operators.residual import auto_threshold, pseudospectrum
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _case(name):
+    spec = importlib.util.spec_from_file_location(f"case_{name}", ROOT / "cases" / name / "make_data.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def channels():
+    return _case("damped_channels")
+
+
+@pytest.fixture(scope="module")
+def slow_manifold():
+    return _case("slow_manifold")
+
+
+def _rel(a, b):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+# --------------------------------------------------------------------- DMD
+
+
+def test_clean_channels_exact_spectrum_and_forecast(channels):
+    t, X, clean = channels.make(0.0, extra=100)
+    s = from_arrays(X[:300], t=t[:300], names=[f"c{i}" for i in range(50)])
+    m = DMD().fit(s)
+    assert m.variant_ == "exact" and m.rank_ == 6
+    assert match_eigenvalues(m.continuous_eigenvalues_, channels.EIGENVALUES).max() <= 1e-9
+    assert _rel(m.forecast(100), clean[300:]) <= 1e-9
+    assert m.reconstruction_error_ < 1e-10
+    assert not m.spurious_.any() and m.residuals_.max() < 1e-9
+    # frequencies and growth rates from the Spectrum are the truth's
+    spec = m.findings()[0]
+    truth = channels.EIGENVALUES
+    assert np.allclose(np.sort(spec.growth_rates), np.sort(truth.real), atol=1e-9)
+    assert np.allclose(np.sort(spec.frequencies), np.sort(truth.imag / (2 * np.pi)), atol=1e-9)
+
+
+def test_noisy_channels_auto_picks_noise_robust_variant(channels):
+    t, X, clean = channels.make(0.05, extra=100, seed=0)
+    m = DMD().fit(X[:300], t=t[:300])
+    assert m.variant_ == "opt" and m.rank_ == 6
+    err_auto = match_eigenvalues(m.continuous_eigenvalues_, channels.EIGENVALUES).max()
+    assert err_auto <= 1e-3
+    assert _rel(m.forecast(100), clean[300:]) <= 0.01
+    exact = DMD(variant="exact").fit(X[:300], t=t[:300])
+    err_exact = match_eigenvalues(exact.continuous_eigenvalues_, channels.EIGENVALUES).max()
+    assert err_exact > 10 * err_auto  # exact DMD is biased by noise
+    for variant in ("fb", "tls"):
+        mv = DMD(variant=variant).fit(X[:300], t=t[:300])
+        assert match_eigenvalues(mv.continuous_eigenvalues_, channels.EIGENVALUES).max() < err_exact
+    assert 0.6 < m.noise_level_ / np.mean(0.05 * clean[:300].std(axis=0)) < 1.4  # noise level estimated
+
+
+def test_bop_dmd_gives_uncertainty_that_covers_the_truth(channels):
+    t, X, _ = channels.make(0.05, seed=1)
+    m = DMD(variant="bop", n_bags=12, random_state=0).fit(X, t=t)
+    assert m.eigenvalue_std_.shape == (6,) and np.all(m.eigenvalue_std_ > 0)
+    err = np.abs(m.continuous_eigenvalues_[:, None] - channels.EIGENVALUES[None]).min(axis=1)
+    assert np.all(err < 5 * m.eigenvalue_std_ + 1e-4)
+    assert "eigenvalue_std" in m.findings()[0].metrics
+
+
+def test_optimized_dmd_takes_irregular_time_steps(channels):
+    t, X, _ = channels.make(0.0)
+    keep = np.sort(np.random.default_rng(3).choice(len(t), 200, replace=False))
+    s = from_arrays(X[keep], t=t[keep])
+    assert not s.regular
+    m = DMD().fit(s)
+    assert m.variant_ == "opt"
+    assert match_eigenvalues(m.continuous_eigenvalues_, channels.EIGENVALUES).max() <= 1e-8
+    with pytest.raises(DataError, match="constant time step"):
+        DMD(variant="exact").fit(s)
+
+
+def test_several_trajectories_never_pair_across_a_boundary():
+    A = np.array([[0.9, 0.2], [-0.2, 0.9]])
+    trajs = []
+    for x0 in ([1.0, 0.0], [-3.0, 2.0], [0.5, 5.0]):
+        x = [np.array(x0)]
+        for _ in range(20):
+            x.append(A @ x[-1])
+        trajs.append(np.array(x))
+    m = DMD(variant="exact").fit(from_arrays(trajs, dt=1.0))
+    assert np.allclose(np.sort_complex(m.eigenvalues_), np.sort_complex(np.linalg.eigvals(A)), atol=1e-12)
+    naive = DMD(variant="exact").fit(np.concatenate(trajs))
+    assert not np.allclose(np.sort_complex(naive.eigenvalues_), np.sort_complex(np.linalg.eigvals(A)), atol=1e-3)
+    opt = DMD(variant="opt").fit(from_arrays(trajs, dt=1.0))
+    assert np.allclose(np.sort_complex(opt.eigenvalues_), np.sort_complex(np.linalg.eigvals(A)), atol=1e-9)
+
+
+def test_dmdc_recovers_dynamics_and_input_matrix():
+    rng = np.random.default_rng(0)
+    A = np.array([[0.95, 0.1, 0.0], [-0.1, 0.95, 0.0], [0.0, 0.0, 0.5]])
+    B = np.array([[0.0], [1.0], [0.5]])
+    u = rng.standard_normal((120, 1))
+    x = np.zeros((120, 3))
+    x[0] = [1, 0, 0]
+    for k in range(119):
+        x[k + 1] = A @ x[k] + B @ u[k]
+    s = from_arrays(x, dt=0.1, names=["a", "b", "c"], u=u, input_names=["f"])
+    m = DMD().fit(s)
+    assert m.variant_ == "dmdc"
+    assert np.allclose(np.sort_complex(m.eigenvalues_), np.sort_complex(np.linalg.eigvals(A)), atol=1e-10)
+    pred = m.predict(x[0], n_steps=120, u=u[:119])
+    assert _rel(pred, x) < 1e-10
+    eqs = [f for f in m.findings() if isinstance(f, Equation)]
+    assert [e.kind for e in eqs] == ["map"] * 3
+    f = sp.Symbol("f", real=True)
+    assert abs(float(eqs[1].rhs.coeff(f)) - 1.0) < 1e-8
+
+
+def test_spurious_eigenvalues_flagged_and_left_out_of_headline(channels):
+    t, X, _ = channels.make(0.05, seed=2)
+    m = DMD(rank=10, variant="exact").fit(X, t=t)
+    err = np.abs(m.continuous_eigenvalues_[:, None] - channels.EIGENVALUES[None]).min(axis=1)
+    true_ones = err < 0.05
+    assert true_ones.sum() == 6
+    assert not m.spurious_[true_ones].any()
+    assert m.spurious_[~true_ones].all()
+    spec = m.findings()[0]
+    assert len(spec.metrics["headline"]) == 6
+    assert not spec.spurious[:6].any() and spec.spurious[6:].all()  # trusted first
+
+
+def test_pseudospectrum_dips_at_eigenvalues(channels):
+    t, X, _ = channels.make(0.0)
+    m = DMD().fit(X, t=t)
+    lam = m.eigenvalues_
+    at = m.pseudospectrum(lam)
+    away = m.pseudospectrum(lam * 0.9)
+    assert at.max() < 1e-8 and away.min() > 1e-3
+    grid = np.linspace(-1, 1, 5)[:, None] + 1j * np.linspace(-1, 1, 5)[None, :]
+    assert m.pseudospectrum(grid).shape == (5, 5)
+
+
+def test_pseudospectrum_of_a_known_scalar_map():
+    x = np.random.default_rng(1).standard_normal((30, 1))
+    s = pseudospectrum(x, 0.5 * x, np.array([0.5, 0.2, 1j]))
+    assert np.allclose(s, [0.0, 0.3, abs(0.5 - 1j)], atol=1e-12)
+
+
+def test_auto_threshold_finds_the_gap():
+    assert 1e-14 < auto_threshold([1e-15, 3e-15, 2e-3, 5e-2]) < 2e-3
+    assert auto_threshold([0.01, 0.02, 0.05]) == 0.1
+
+
+def test_optimal_rank_rules():
+    rng = np.random.default_rng(0)
+    L = rng.standard_normal((200, 4)) @ rng.standard_normal((4, 60)) * 3
+    s = np.linalg.svd(L + 0.1 * rng.standard_normal(L.shape), compute_uv=False)
+    assert optimal_rank(s, L.shape) == 4
+    assert optimal_rank(s, L.shape, 0.5) < 4
+    assert optimal_rank(s, L.shape, 7) == 7
+
+
+@pytest.mark.parametrize("method", ["gram", "randomized"])
+def test_wide_data_svd_paths_match_lapack(method):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 10)) @ rng.standard_normal((10, 12000))
+    W, s, r = temporal_svd(X, method=method, rank=10, random_state=0)
+    W0, s0, _ = temporal_svd(X, method="svd", rank=10)
+    assert r == 10
+    assert np.allclose(s[:10], s0[:10], rtol=1e-10)
+    assert np.allclose(np.abs(W[:, :10].T @ W0[:, :10]), np.eye(10), atol=1e-8)
+
+
+def test_wide_data_and_memmap_chunks(tmp_path):
+    rng = np.random.default_rng(0)
+    n, m = 20000, 150
+    w = np.array([-0.05 + 1j, -0.1 + 2j, -0.02 + 0.5j, -0.3 + 3j, -0.01 + 0.2j])
+    w = np.concatenate([w, w.conj()])
+    t = np.arange(m) * 0.05
+    modes = rng.standard_normal((n, 10)) + 1j * rng.standard_normal((n, 10))
+    modes[:, 5:] = modes[:, :5].conj()
+    X = (np.exp(np.outer(t, w)) @ modes.T).real
+    ref = DMD().fit(X, t=t)
+    assert ref.rank_ == 10
+    assert match_eigenvalues(ref.continuous_eigenvalues_, w).max() < 1e-8
+    path = tmp_path / "x.dat"
+    mm = np.memmap(path, dtype=float, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    ro = np.memmap(path, dtype=float, mode="r", shape=X.shape)
+    mdl = DMD(variant="exact").fit(ro, t=t)
+    assert match_eigenvalues(mdl.continuous_eigenvalues_, w).max() < 1e-8
+    assert mdl.modes_.shape == (n, 10)
+
+
+def test_findings_roundtrip_equations_and_simulation():
+    s = discover.systems.simulate("damped_oscillator", n=400, dt=0.02)
+    m = DMD().fit(s)
+    out = m.findings()
+    spec = out[0]
+    assert isinstance(spec, Spectrum) and spec.method == "dmd"
+    assert from_dict(spec.to_dict()) == spec
+    eqs = [f for f in out if isinstance(f, Equation)]
+    assert [e.variable for e in eqs] == ["x", "v"] and all(e.kind == "ode" for e in eqs)
+    x, v = sp.symbols("x v", real=True)
+    # truth: x' = v, v' = -4x - 0.2v (the integrator is accurate to ~1e-10)
+    assert abs(float(eqs[1].rhs.coeff(x)) + 4) < 1e-6 and abs(float(eqs[1].rhs.coeff(v)) + 0.2) < 1e-6
+    sims = [f for f in out if isinstance(f, Simulation)]
+    assert sims and sims[0].failed_at is None
+    assert _rel(sims[0].values, s.trajectories[0].x) < 1e-6
+
+
+def test_pipeline_and_sklearn_conventions():
+    s = discover.systems.simulate("damped_oscillator", n=300, dt=0.02)
+    report = discover.fit(s, methods=["dmd", "edmd", "hankel", "pdmd"])
+    for name in ("dmd", "edmd", "hankel", "pdmd"):
+        assert report.methods[name].status == "ok", report.methods[name].error
+    assert len(report.spectra) >= 4
+    est = DMD(rank=3, variant="fb")
+    assert clone(est).get_params() == est.get_params()
+
+
+@pytest.mark.parametrize("params, text", [
+    ({"rank": -1}, "The 'rank' parameter of DMD must be 'auto', a positive int"),
+    ({"variant": "magic"}, "The 'variant' parameter of DMD must be one of"),
+    ({"bag_fraction": 1.5}, "The 'bag_fraction' parameter of DMD"),
+])
+def test_parameter_errors(params, text):
+    with pytest.raises(ParameterError, match=text):
+        DMD(**params).fit(np.random.default_rng(0).standard_normal((20, 3)))
+
+
+def test_bad_data_errors():
+    with pytest.raises(DataError, match="at least"):
+        DMD().fit(np.ones((2, 3)))
+    x = np.random.default_rng(0).standard_normal((20, 3))
+    x[4, 1] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        DMD().fit(x)
+    with pytest.raises(DataError, match="needs inputs"):
+        DMD(variant="dmdc").fit(np.random.default_rng(0).standard_normal((20, 3)))
+
+
+# -------------------------------------------------------------------- EDMD
+
+
+def test_slow_manifold_spectrum_and_eigenfunctions(slow_manifold):
+    t, xs = slow_manifold.make()
+    s = from_arrays(xs, t=t, names=["x", "y"])
+    m = EDMD().fit(s)
+    mu, lam, b = slow_manifold.MU, slow_manifold.LAM, slow_manifold.B
+    trusted = m.continuous_eigenvalues_[~m.spurious_]
+    assert len(trusted) == 4
+    assert match_eigenvalues(trusted, [0, mu, 2 * mu, lam]).max() <= 1e-9
+    assert m.spurious_.sum() == 2  # from x*y and y**2: not Koopman eigenvalues
+    x, y = sp.symbols("x y", real=True)
+    phi = sp.expand(m.eigenfunction(lam))
+    assert phi.coeff(y) == 1 and abs(float(phi.coeff(x**2)) + b) < 1e-9
+    assert sp.expand(m.eigenfunction(mu)) == x
+    spec = m.findings()[0]
+    assert spec.eigenfunctions is not None and from_dict(spec.to_dict()) == spec
+    # eigenfunctions evolve by their eigenvalue along the data
+    vals = m.eigenfunction_values(xs[0])
+    j = int(np.argmin(np.abs(m.continuous_eigenvalues_ - lam)))
+    assert np.allclose(vals[1:, j], m.eigenvalues_[j] * vals[:-1, j], atol=1e-10)
+
+
+def test_edmd_needs_trajectory_boundaries(slow_manifold):
+    t, xs = slow_manifold.make(n_trajectories=5)
+    good = EDMD().fit(from_arrays(xs, t=t, names=["x", "y"]))
+    naive = EDMD().fit(np.concatenate(xs), t=np.arange(5 * len(t)) * 0.1)
+    mu = slow_manifold.MU
+    assert np.abs(good.continuous_eigenvalues_ - mu).min() < 1e-9
+    assert np.abs(naive.continuous_eigenvalues_ - mu).min() > 1e-6
+
+
+def test_dictionaries_combine(slow_manifold):
+    t, xs = slow_manifold.make(n_trajectories=10)
+    s = from_arrays(xs, t=t, names=["x", "y"])
+    d = Polynomial(1) + Custom(["x**2"])
+    m = EDMD(dictionary=d).fit(s)
+    assert len(d.parts) == 2 and m.K_.shape == (4, 4)
+    assert not m.spurious_.any()  # {1, x, y, x²} is invariant
+    assert match_eigenvalues(m.continuous_eigenvalues_, [0, -0.05, -0.1, -1.0]).max() < 1e-9
+    pred = m.predict(xs[0][0], 20)
+    assert _rel(pred, xs[0][:20]) < 1e-9
+
+
+def test_dictionary_shapes_and_terms():
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    for d, p in ((RBF(n_centers=6), 6), (Fourier(2), 8), (Polynomial(3), 10), (Custom(["sin(x)*y"]), 1)):
+        d.fit(X, ["x", "y"])
+        Z = d.transform(X)
+        assert Z.shape == (50, p)
+        terms = d.terms()
+        f = sp.lambdify(sp.symbols("x y", real=True), terms, "numpy")
+        assert np.allclose(np.column_stack([np.broadcast_to(v, (50,)) for v in f(*X.T)]), Z, atol=1e-10)
+    dl = (Polynomial(1, include_bias=False) + Delays(2)).fit(X, ["x", "y"])
+    Z = dl.transform(X)
+    assert dl.lag == 2 and Z.shape == (48, 6)
+    assert np.allclose(Z[:, 0:2], X[2:]) and np.allclose(Z[:, 2:4], X[1:-1]) and np.allclose(Z[:, 4:6], X[:-2])
+    assert [str(v) for v in dl.terms()] == ["x", "y", "x_lag1", "y_lag1", "x_lag2", "y_lag2"]
+
+
+def test_edmd_with_delays_on_a_scalar_oscillation():
+    t = np.arange(200) * 0.1
+    y = np.cos(1.3 * t) * np.exp(-0.05 * t)
+    m = EDMD(dictionary=Polynomial(1, include_bias=False) + Delays(1)).fit(y, t=t)
+    assert match_eigenvalues(m.continuous_eigenvalues_, [-0.05 + 1.3j, -0.05 - 1.3j]).max() < 1e-9
+
+
+# ------------------------------------------------------------------ Hankel
+
+
+def test_hankel_dmd_single_channel():
+    t = np.arange(300) * 0.1
+    y = np.cos(1.5 * t) + 0.5 * np.cos(0.4 * t + 1) * np.exp(-0.02 * t)
+    s = from_arrays(y, t=t, names=["y"])
+    truth = [1.5j, -1.5j, -0.02 + 0.4j, -0.02 - 0.4j]
+    for est in (None, DMD(variant="fb"), DMD(variant="opt")):
+        m = HankelDMD(estimator=est, delays=10).fit(s)
+        assert match_eigenvalues(m.continuous_eigenvalues_, truth).max() < 1e-8
+    m = HankelDMD().fit(from_arrays(y[:250], t=t[:250], names=["y"]))
+    assert m.delays_ == 30
+    assert _rel(m.forecast(50)[:, 0], y[250:]) < 1e-8
+    assert m.findings()[0].metrics["delays"] == 30
+
+
+def test_hankel_embed_layout():
+    X = np.arange(10.0).reshape(5, 2)
+    H = hankel_embed(X, 3)
+    assert H.shape == (3, 6) and np.allclose(H[1], [2, 3, 4, 5, 6, 7])
+    with pytest.raises(DataError):
+        hankel_embed(X, 6)
+
+
+def test_havok_forcing_predicts_lorenz_lobe_switches():
+    from sklearn.metrics import roc_auc_score
+
+    s = discover.systems.simulate("lorenz", n=8000, dt=0.01, burn_in=500)
+    m = HankelDMD(havok=True).fit(s)
+    h = m.havok_
+    x, t = s.trajectories[0].x[:, 0], s.trajectories[0].t
+    tsw = t[np.nonzero(np.diff(np.sign(x)) != 0)[0] + 1]
+    idx = np.searchsorted(tsw, h.times_, side="right")
+    nxt = np.where(idx < len(tsw), tsw[np.minimum(idx, len(tsw) - 1)], np.inf)
+    label = (nxt - h.times_) <= 0.5
+    assert roc_auc_score(label, h.intermittency_) >= 0.8
+    assert 0 < h.active_.mean() < 0.1
+    out = m.findings()
+    assert isinstance(out[0], Spectrum) and out[0].metrics["havok"]
+    eqs = [f for f in out if isinstance(f, Equation)]
+    assert len(eqs) == h.rank_ - 1 and all(f"v{h.rank_}" in str(e.rhs) for e in eqs)
+    assert isinstance(out[-1], Simulation)
+
+
+def test_havok_class_directly():
+    t = np.arange(3000) * 0.01
+    x = np.sin(t) + 0.3 * np.sin(3.1 * t)
+    h = HAVOK(delays=50, rank=6).fit([x], t=[t])
+    assert h.coordinates_.shape == (3000 - 49, 6)
+    sim = h.simulate(0, 500)
+    assert _rel(sim, h.coordinates_[:500, :5]) < 0.05
+
+
+# --------------------------------------------------------------- piecewise
+
+
+def test_piecewise_dmd_follows_a_frequency_switch():
+    t = np.arange(400) * 0.05
+    w = np.where(t <= 10, 2.0, 3.0)  # steps up to sample 200 turn at 2, later ones at 3
+    phase = np.cumsum(w) * 0.05
+    X = np.c_[np.cos(phase), np.sin(phase), np.cos(2 * phase), np.sin(2 * phase) + np.cos(phase)]
+    m = PiecewiseDMD(rank=4, tol=1e-6).fit(X, t=t)
+    assert m.n_windows_ >= 2 and m.reconstruction_error_ <= 1e-6
+    assert m.errors_by_n_[1] > 0.1  # one window cannot follow the switch
+    first = np.sort(np.abs(m.window_eigenvalues_[0].imag))
+    assert np.allclose(first, [2, 2, 4, 4], atol=1e-6)
+    assert m.global_error_ is not None
+    assert m.forecast(10).shape == (10, 4)
+    specs = m.findings()
+    assert len(specs) == m.n_windows_ and specs[0].metrics["n_windows"] == m.n_windows_
+
+
+def test_spiral_wave_piecewise_beats_global():
+    sw = _case("spiral_wave")
+    t, X = sw.make()
+    m = PiecewiseDMD(n_windows=5, rank=20).fit(X, t=t)
+    assert m.reconstruction_error_ <= 1e-3
+    g = DMD(rank=20, variant="exact").fit(X, t=t)
+    assert _rel(g.reconstruct(0, t), X) > 0.1
