@@ -58,6 +58,7 @@ _PLAIN = re.compile(r"[^\W\d][\w.]*")
 _TOKENS = re.compile(
     r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""  # string literals (inside Symbol('...')): copied as they are
     r"|(?<![\w.])([^\W\d][\w.]*)(?![\w.]|\s*\()"  # a whole name that is not a function call
+    r"|(?<![\w.])(\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)(?![\w.])"  # a float literal
 )
 # sympy names that, met in a text without known column names, are constants
 _SYMPY_CONSTANTS = frozenset({"E", "I", "pi", "oo", "zoo", "nan", "EulerGamma", "GoldenRatio", "Catalan"})
@@ -147,11 +148,15 @@ def parse_expr(text: str, names=None) -> sp.Expr:
     placeholder: dict[str, str] = {}
 
     def swap(m: re.Match) -> str:
+        if m.group(3) is not None:  # floats read by Python, correctly rounded (sympy would round twice)
+            ph = f"Dn{len(local)}nD"
+            local[ph] = sp.Float(float(m.group(3)))
+            return ph
         name = m.group(2)
         if name is None or name not in syms:
             return m.group(0)
         if name not in placeholder:
-            placeholder[name] = ph = f"Dv{len(placeholder)}vD"
+            placeholder[name] = ph = f"Dv{len(local)}vD"
             local[ph] = syms[name]
         return placeholder[name]
 
@@ -181,11 +186,12 @@ def _normalize(expr: sp.Basic | None) -> sp.Basic | None:
 
 
 def _as_expr(value) -> sp.Basic:
-    """A finding's expression from a sympy object, a number or a text."""
+    """A finding's expression from a sympy object, a number or a text (in which
+    every name, ``E`` and ``I`` included, is a column)."""
     if isinstance(value, sp.Basic):
         return _normalize(value)
-    if isinstance(value, str):
-        return parse_expr(value)
+    if isinstance(value, str):  # every bare name is a column: Equation("S", "-beta*S*I/N") is SIR
+        return parse_expr(value, {m.group(2) for m in _TOKENS.finditer(value) if m.group(2)})
     return _normalize(sp.sympify(value))
 
 
