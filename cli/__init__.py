@@ -291,7 +291,7 @@ def cases_list(root):
         click.echo("No cases found.", err=True)
         return
     click.echo(_table(("case", "description", "folder"),
-                      [(c.name, c.description, str(c.path)) for c in found]))
+                      [(c.name, c.description, _short_path(c.path)) for c in found]))
 
 
 @cases.command("run", epilog=EXIT_CODES_HELP)
@@ -326,6 +326,17 @@ def cases_run(names, root, seed, as_json, quiet):
 
 # ---------------------------------------------------------------------------
 # plain-text tables (they go through pipes and logs unchanged)
+
+
+def _short_path(path) -> str:
+    """``path`` relative to the current folder when it lies below it."""
+    import os
+
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return os.fspath(path)
 
 
 def _cell(v) -> str:
