@@ -64,7 +64,7 @@ MATHML_MAX_CHARS = 6000
 MAX_SIM_PLOTS = 12
 
 _XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
-_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_ENTITY = re.compile(r"&(?:([A-Za-z][A-Za-z0-9]*)|#(\d+)|#[xX]([0-9a-fA-F]+));")
 
 
 def _e(text) -> str:
@@ -83,15 +83,22 @@ def _css() -> str:
 
 
 def _unentity(markup: str) -> str:
-    """Named HTML entities (``&InvisibleTimes;``, ``&ExponentialE;``) as the
-    characters they stand for, keeping XML's own five escaped."""
+    """Named HTML entities (``&InvisibleTimes;``, ``&ExponentialE;``) and
+    numeric references (``&#955;``) as the characters they stand for, keeping
+    XML's own five (``&lt;`` ...) escaped."""
 
     def swap(m: re.Match) -> str:
-        name = m.group(1)
-        if name in _XML_ENTITIES:
+        name, dec, hexa = m.groups()
+        if name is not None:
+            if name in _XML_ENTITIES:
+                return m.group(0)
+            char = html5.get(name + ";")
+            return char if char is not None else m.group(0)
+        try:
+            char = chr(int(dec) if dec is not None else int(hexa, 16))
+        except (ValueError, OverflowError):
             return m.group(0)
-        char = html5.get(name + ";")
-        return char if char is not None else m.group(0)
+        return m.group(0) if char in "<>&\"'" or not char.isprintable() else char
 
     return _ENTITY.sub(swap, markup)
 

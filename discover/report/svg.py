@@ -244,10 +244,10 @@ class _Axes:
     def py(self, y):
         return self.top + (self.y1 - y) / (self.y1 - self.y0) * self.h
 
-    def frame(self, xlabel: str, ylabel: str, *, zero_lines: bool = False) -> str:
+    def frame(self, xlabel: str, ylabel: str, *, zero_lines: bool = False, x_ticks: bool = True) -> str:
         out = [f'<rect x="{_n(self.left)}" y="{_n(self.top)}" width="{_n(self.w)}" height="{_n(self.h)}" '
                f'fill="none" stroke="#9ca3af" stroke-width="1"/>']
-        for t in _nice_ticks(self.x0, self.x1):
+        for t in _nice_ticks(self.x0, self.x1) if x_ticks else []:
             x = self.px(t)
             out.append(f'<line x1="{_n(x)}" y1="{_n(self.top + self.h)}" x2="{_n(x)}" y2="{_n(self.top + self.h + 4)}" '
                        f'stroke="#9ca3af"/><text x="{_n(x)}" y="{_n(self.top + self.h + 15)}" text-anchor="middle" '
@@ -396,9 +396,10 @@ def line_plot_svg(x, ys, *, labels=None, title: str = "", xlabel: str = "", ylab
     if ys.ndim == 1:
         ys = ys[:, None]
     k = ys.shape[1]
-    box = (52, 10 + (14 * min(k, 4) if labels and k > 1 else 8), width - 62, 0)
-    bottom = 36 + (40 if xticks is not None else 0)
-    box = (box[0], box[1], box[2], height - box[1] - bottom)
+    top = 10 + (14 * min(k, 4) if labels and k > 1 else 8)
+    bottom = 36 + (50 if xticks is not None else 0)
+    height = max(height, top + bottom + 110)
+    box = (52, top, width - 62, height - top - bottom)
     fy = ys[np.isfinite(ys)]
     fx = x[np.isfinite(x)]
     y0, y1 = (float(fy.min()), float(fy.max())) if fy.size else (0.0, 1.0)
@@ -407,7 +408,7 @@ def line_plot_svg(x, ys, *, labels=None, title: str = "", xlabel: str = "", ylab
     if failed_at is not None and math.isfinite(failed_at):
         x1 = max(x1, float(failed_at))
     ax = _Axes(x0, x1, y0 - pad, y1 + pad, box)
-    out = [_open(width, height, title or ylabel, "figure plot"), ax.frame(xlabel, ylabel)]
+    out = [_open(width, height, title or ylabel, "figure plot"), ax.frame(xlabel, ylabel, x_ticks=xticks is None)]
     for j in range(k):
         colour = PALETTE[j % len(PALETTE)]
         xs, yj = _decimate(x, ys[:, j], max_points)
@@ -443,7 +444,7 @@ def line_plot_svg(x, ys, *, labels=None, title: str = "", xlabel: str = "", ylab
         for i, name in enumerate(xticks):
             px_ = ax.px(i)
             short = name if len(name) <= 10 else name[:9] + "…"
-            yb = box[1] + box[3] + 18
+            yb = box[1] + box[3] + 12
             out.append(f'<text x="{_n(px_)}" y="{_n(yb)}" font-size="10" fill="#374151" text-anchor="end" '
                        f'transform="rotate(-45 {_n(px_)} {_n(yb)})">{_e(short)}</text>')
     if failed_at is not None and math.isfinite(failed_at):

@@ -1,0 +1,515 @@
+"""The report: report.json (schema), report.md, report.html, simulations CSV, atomic writes.
+
+Reports are built by hand from findings (no method runs here).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import networkx as nx
+import numpy as np
+import pytest
+import sympy as sp
+
+import discover.report as report_pkg
+from discover.findings import (
+    Equation,
+    Graph,
+    Invariant,
+    Simulation,
+    Spectrum,
+    SymbolicCode,
+    symbols_for,
+)
+from discover.report import SCHEMA_ID, MethodResult, Report, atomic_write, load_report, schema, validate
+from discover.report.html import embedded_json, render_html
+from discover.report.markdown import render_markdown, render_terminal
+
+NAMES = ["x", "E", "x.1", "lambda"]
+EVIL = '<img src=x onerror="alert(1)">&amp;</script><!--'
+
+
+def lag_graph() -> Graph:
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(["x", "E", "x.1"])
+    g.add_edge("x", "E", weight=0.8, lag=1, score=0.95)
+    g.add_edge("x", "E", weight=-0.3, lag=2, score=0.5)
+    g.add_edge("E", "x", weight=0.4, lag=1, score=0.7)
+    g.add_edge("x.1", "x.1", weight=-0.9, lag=1, score=1.0)
+    g.add_edge("E", "x.1", weight=0.1, lag=0, score=0.2, selected=False)
+    return Graph(g, kind="causal", method="dynotears", metrics={"loss": 0.01})
+
+
+def dmd_spectrum() -> Spectrum:
+    lam = np.r_[0.99 * np.exp(0.3j), 0.99 * np.exp(-0.3j), 0.9, 0.5 * np.exp(1.2j), 0.5 * np.exp(-1.2j), 0.0]
+    rng = np.random.default_rng(0)
+    return Spectrum(lam, dt=0.1, modes=rng.normal(size=(4, 6)) + 1j * rng.normal(size=(4, 6)),
+                    amplitudes=[3.0, 3.0, 2.0, 0.5, 0.5, 0.1], residuals=[0.01, 0.01, 0.02, 0.4, 0.4, float("nan")],
+                    spurious=[False, False, False, True, True, False], variables=tuple(NAMES), method="dmd")
+
+
+def simulation(method="sindy", trajectory=0, failed=False) -> Simulation:
+    t = np.linspace(0, 2, 201)
+    v = np.c_[np.sin(t), np.cos(t), np.exp(-t), t ** 2] + trajectory
+    if failed:
+        v[150:, 0] = np.inf
+        v[160:, 1] = np.nan
+        return Simulation(t, v, NAMES, method=method, trajectory=trajectory, failed_at=float(t[150]),
+                          message="blow-up: |x| > 1e6")
+    return Simulation(t, v, NAMES, method=method, trajectory=trajectory)
+
+
+def make_report(**series) -> Report:
+    s = symbols_for(NAMES)
+    x, E, x1, lam = s.values()
+    eqs = [Equation("x", -10.0 * x + 10.0 * E, method="sindy", metrics={"r2": 0.9999, "complexity": 2}),
+           Equation("E", sp.Rational(-8, 3) * E + x * x1 - sp.Float(1 / 3) * lam, method="sindy",
+                    metrics={"r2": float("nan")}),
+           Equation("x.1", sp.sin(lam) * E + sp.E * sp.exp(-x1 ** 2), kind="map", method="sr")]
+    inv = Invariant(x ** 2 + E ** 2 + x1 / 2, residual=1e-6, confidence=0.99, method="conservation")
+    code = SymbolicCode(("00", "01", "11"), tuple(["00"] * 30 + ["01"] * 20 + ["11"] * 50),
+                        maps={"00": {"A": np.eye(2) * 0.9, "b": [0.1, 0.0]}}, variables=("x", "E"), method="alrnn")
+    methods = {
+        "sindy": MethodResult("sindy", "ok", 1.23, {"threshold": 0.1, "library": "poly2"},
+                              findings=[*eqs[:2], simulation("sindy", 0), simulation("sindy", 1)]),
+        "sr": MethodResult("sr", "ok", 42.0, {}, findings=[eqs[2], simulation("sr", failed=True)]),
+        "dynotears": MethodResult("dynotears", "ok", 0.5, {"lags": 2}, findings=[lag_graph()]),
+        "conservation": MethodResult("conservation", "ok", 0.01, {}, findings=[inv]),
+        "dmd": MethodResult("dmd", "ok", 0.02, {"rank": None}, findings=[dmd_spectrum()]),
+        "alrnn": MethodResult("alrnn", "ok", 3.0, {}, findings=[code]),
+        "sde": MethodResult("sde", "failed", 0.3, {}, "LinAlgError: Singular matrix"),
+    }
+    info = {"source": "lorenz.csv", "variables": NAMES, "time": "time", "n_samples": 201, "dt": 0.01,
+            "n_trajectories": 2, **series}
+    return Report(info, methods, seed=0)
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return make_report()
+
+
+@pytest.fixture(scope="module")
+def page(report) -> str:
+    return render_html(report)
+
+
+def empty_report() -> Report:
+    return Report({"source": "empty.csv", "variables": ["x"]}, {"sindy": MethodResult("sindy", "ok", 0.1, {})})
+
+
+def all_failed_report() -> Report:
+    return Report({"source": "bad.csv", "variables": ["x"]}, {
+        n: MethodResult(n, "failed", 0.1, {}, f"ValueError: {n} broke <here>") for n in ("sindy", "dmd", "sde")})
+
+
+# ---------------------------------------------------------------------------
+# report.json and the schema
+
+
+def test_schema_is_draft_2020_12_named_discover_report_1():
+    s = schema()
+    jsonschema.Draft202012Validator.check_schema(s)
+    assert s["$id"] == SCHEMA_ID == "discover.report/1"
+    assert s["$schema"].endswith("/draft/2020-12/schema")
+
+
+def test_report_json_shape_and_validity(report):
+    d = json.loads(report.to_json())
+    assert d == report.to_dict()
+    validate(d)
+    assert d["schema"] == "discover.report/1" and d["source"] == "lorenz.csv"
+    assert d["methods"]["sde"] == {"status": "failed", "seconds": 0.3, "params": {}, "error": "LinAlgError: Singular matrix"}
+    assert d["methods"]["sindy"]["params"] == {"threshold": 0.1, "library": "poly2"}
+    edge = d["graphs"][0]["edges"][0]
+    assert set(edge) == {"source", "target", "lag", "weight", "score", "selected"}
+    assert {e["lag"] for e in d["graphs"][0]["edges"]} == {0, 1, 2}
+    assert len(d["equations"]) == 3 and len(d["spectra"]) == 1 and len(d["symbolic_codes"]) == 1
+    sims = d["simulations"]
+    assert [s["file"] for s in sims] == ["simulations/sindy.csv"] * 2 + ["simulations/sr.csv"]
+    assert all("values" not in s and s["n_steps"] == 201 for s in sims)
+    assert sims[2]["failed_at"] == pytest.approx(1.5) and "blow-up" in sims[2]["message"]
+    # an equation's rhs parses back over the column names
+    eq = d["equations"][1]
+    assert eq["names"] == ["E", "lambda", "x", "x.1"]
+
+
+def test_report_json_keeps_big_arrays_on_one_line():
+    rng = np.random.default_rng(0)
+    spec = Spectrum(np.exp(1j * rng.uniform(-1, 1, 40)), modes=rng.normal(size=(500, 40)),
+                    variables=tuple(f"c{i}" for i in range(500)), method="edmd")
+    r = Report({"source": "s.csv"}, {"edmd": MethodResult("edmd", "ok", 1.0, {}, findings=[spec])})
+    text = r.to_json()
+    assert len(text.splitlines()) < 100
+    assert json.loads(text) == r.to_dict()
+    validate(json.loads(text))
+
+
+def _broken(report, change):
+    d = copy.deepcopy(report.to_dict())
+    change(d)
+    return d
+
+
+@pytest.mark.parametrize("change, where", [
+    (lambda d: d.pop("schema"), "schema"),
+    (lambda d: d.__setitem__("schema", "discover.report/2"), "schema"),
+    (lambda d: d["graphs"][0]["edges"][0].__setitem__("score", 1.5), "score"),
+    (lambda d: d["graphs"][0]["edges"][0].__setitem__("score", -0.1), "score"),
+    (lambda d: d["graphs"][0]["edges"][0].__setitem__("lag", -1), "lag"),
+    (lambda d: d["graphs"][0]["edges"][0].pop("target"), "target"),
+    (lambda d: d["methods"]["sindy"].__setitem__("status", "done"), "status"),
+    (lambda d: d["methods"]["sindy"].pop("error"), "error"),
+    (lambda d: d["equations"][0].__setitem__("rhs", 3), "rhs"),
+    (lambda d: d["invariants"][0].__setitem__("confidence", 2.0), "confidence"),
+    (lambda d: d["spectra"][0].__setitem__("dt", "fast"), "dt"),
+    (lambda d: d["simulations"][0].pop("file"), "simulations"),
+    (lambda d: d.pop("equations"), "equations"),
+])
+def test_broken_reports_fail_validation(report, change, where):
+    with pytest.raises(jsonschema.ValidationError) as info:
+        validate(_broken(report, change))
+    err = info.value
+    assert where in (" ".join(map(str, err.absolute_path)) + " " + err.message)
+
+
+def test_nan_and_inf_pass_the_schema(report):
+    d = _broken(report, lambda d: d["graphs"][0]["edges"][0].update(score="nan", weight="-inf"))
+    validate(d)
+
+
+def test_report_from_dict_round_trip_with_inline_simulations(report):
+    d = report.to_dict(simulation_values=True)
+    back = Report.from_dict(json.loads(json.dumps(d)))
+    assert back.to_dict(simulation_values=True) == d
+    assert back.simulations[2] == report.simulations[2]
+    assert back.failed == ["sde"]
+
+
+# ---------------------------------------------------------------------------
+# files
+
+
+def test_save_and_load_report(tmp_path, report):
+    out = report.save(tmp_path / "run")
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md", "simulations"]
+    assert sorted(p.name for p in (out / "simulations").iterdir()) == ["sindy.csv", "sr.csv"]
+    validate(json.loads((out / "report.json").read_text()))
+    back = load_report(out)
+    assert back.to_dict() == report.to_dict()
+    assert len(back.simulations) == 3
+    for a, b in zip(back.simulations, report.simulations):
+        assert a == b
+        np.testing.assert_array_equal(a.values, b.values)  # exact, nan and inf included
+        np.testing.assert_array_equal(a.t, b.t)
+    assert load_report(out / "report.json").to_dict() == report.to_dict()
+
+
+def test_simulation_csv_has_the_inputs_column_names(tmp_path, report):
+    out = report.save(tmp_path, formats=("json",))
+    head = (out / "simulations" / "sr.csv").read_text().splitlines()
+    assert head[0] == "time,x,E,x.1,lambda"  # the time column and the variables, named as in the input
+    assert len(head) == 202
+    assert head[1 + 160].split(",")[1:3] == ["inf", "nan"]
+    several = (out / "simulations" / "sindy.csv").read_text().splitlines()
+    assert several[0] == "trajectory,time,x,E,x.1,lambda" and len(several) == 1 + 2 * 201
+    import pandas as pd
+
+    frame = pd.read_csv(out / "simulations" / "sr.csv")
+    assert list(frame.columns) == ["time", *NAMES]
+
+
+def test_simulation_csv_quotes_odd_names_and_odd_method_names(tmp_path):
+    t = np.arange(3.0)
+    sim = Simulation(t, np.c_[t, 2 * t], ("a,b", 'say "hi"'), method="../evil name")
+    r = Report({"source": "s.csv", "time": "t"}, {"../evil name": MethodResult("../evil name", "ok", 0.0, {},
+                                                                               findings=[sim])})
+    out = r.save(tmp_path / "run")
+    files = list((out / "simulations").iterdir())
+    assert [f.name for f in files] == ["_evil_name.csv"]  # no "..", no space: stays in simulations/
+    assert not (tmp_path / "evil name.csv").exists()
+    back = load_report(out)
+    assert back.simulations[0] == sim
+    import pandas as pd
+
+    assert list(pd.read_csv(files[0]).columns) == ["t", "a,b", 'say "hi"']
+
+
+def test_a_crash_while_rendering_leaves_the_previous_report(tmp_path, monkeypatch, report):
+    out = tmp_path / "run"
+    report.save(out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def boom(_report):
+        raise RuntimeError("renderer crashed")
+
+    other = make_report(source="other.csv")
+    for target in ("discover.report.html.render_html", "discover.report.markdown.render_markdown"):
+        with monkeypatch.context() as m:
+            m.setattr(target, boom)
+            with pytest.raises(RuntimeError, match="renderer crashed"):
+                other.save(out)
+        after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        assert after == before  # report.json (and every other file) untouched, no temp file left
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_crash_while_writing_leaves_no_temp_file(tmp_path, monkeypatch):
+    target = tmp_path / "report.json"
+    atomic_write(target, "old")
+
+    def fail_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report_pkg.os, "replace", fail_replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_written_files_are_readable_by_others(tmp_path, report):
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_unknown_format_is_refused_before_anything_is_written(tmp_path, report):
+    with pytest.raises(ValueError, match="Unknown report format 'pdf'"):
+        report.save(tmp_path / "run", formats=("json", "pdf"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_load_report_refuses_other_json(tmp_path):
+    (tmp_path / "report.json").write_text('{"hello": 1}')
+    with pytest.raises(ValueError, match="not a discover report"):
+        load_report(tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# report.md and the terminal summary
+
+
+def test_markdown_sections(report):
+    md = render_markdown(report)
+    for heading in ("# discover report", "## Methods", "## Equations", "## Graphs", "## Invariants", "## Spectra",
+                    "## Symbolic codes", "## Simulations"):
+        assert f"\n{heading}\n" in "\n" + md
+    assert "| sde | **failed** | 0.3 | 0 | LinAlgError: Singular matrix |" in md
+    assert "d(x)/dt = 10.0*E - 10.0*x" in md
+    assert "x.1[k+1] = E*sin(lambda) + E*exp(-x.1**2)" in md or "x.1[k+1] = " in md
+    assert "| x | E | 1 | 0.8 | 0.95 |" in md  # edge table, lag in its column
+    assert "| x | E | 2 | -0.3 | 0.5 |" in md
+    assert "| source | target | lag | weight | score |" in md
+    assert "frequency | growth rate | |amplitude| | residual | spurious" in md.replace("\\|", "|")
+    assert "x**2 + E**2 + x.1/2 = const" in md or "E**2 + x**2 + x.1/2 = const" in md
+    assert "simulations/sr.csv" in md and "failed at t = 1.5" in md
+    assert "3 regions, 100 symbols" in md
+
+
+def test_markdown_escapes_table_cells():
+    r = Report({"source": "a|b.csv"}, {"m|1": MethodResult("m|1", "failed", 0.0, {}, "bad | cell\nsecond line")})
+    md = render_markdown(r)
+    assert "| m\\|1 | **failed** |" in md and "bad \\| cell second line" in md
+
+
+def test_terminal_summary_order_and_errors(report):
+    text = render_terminal(report)
+    assert str(report) == text
+    pos = [text.index(h) for h in ("Equations", "Graphs", "Invariants", "Spectra", "Failed methods")]
+    assert pos == sorted(pos)
+    assert "[sindy] d(x)/dt = 10.0*E - 10.0*x" in text
+    assert "x -> E (lag 2)" in text
+    assert "sde: LinAlgError: Singular matrix" in text
+    assert "6/7 methods ok" in text
+    assert "<" not in text.replace("<here>", "")  # plain text, no markup
+
+
+# ---------------------------------------------------------------------------
+# report.html
+
+
+def test_html_is_self_contained(page):
+    assert page.startswith("<!DOCTYPE html>")
+    low = page.lower()
+    assert "http://" not in low and "https://" not in low and "//cdn" not in low
+    assert " src=" not in low
+    assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', low))  # only in-page anchors
+    assert "href=" not in re.sub(r'href="#[^"]*"', "", low)
+    assert "<link" not in low and "@import" not in low
+    assert re.findall(r"url\((?!#)", low) == []  # only in-page references (SVG markers)
+    assert "xmlns" not in low
+    assert "<style>" in page and "font" in page  # CSS inlined
+
+
+def test_html_embeds_the_report_json(report, page):
+    assert page.count('<script type="application/json" id="discover-report">') == 1
+    assert json.loads(embedded_json(page)) == report.to_dict()
+    assert page.count("<script") == 1  # nothing executable
+
+
+def test_html_escapes_user_strings_and_cannot_close_the_script():
+    s = symbols_for([EVIL, "y"])
+    g = nx.DiGraph()
+    g.add_edge(EVIL, "y", weight=1.0)
+    r = Report({"source": EVIL, "variables": [EVIL, "y"]}, {
+        EVIL: MethodResult(EVIL, "ok", 0.1, {EVIL: EVIL}, findings=[
+            Equation(EVIL, 2 * s[EVIL] + s["y"], method=EVIL, metrics={EVIL: 1.0}),
+            Graph(g, kind=EVIL, method=EVIL),
+            Simulation([0.0, 1.0], [[1.0, 2.0], [3.0, 4.0]], (EVIL, "y"), method=EVIL, failed_at=1.0, message=EVIL),
+            SymbolicCode((EVIL,), (EVIL, EVIL), method=EVIL),
+        ]),
+        "bad": MethodResult("bad", "failed", 0.1, {}, EVIL),
+    })
+    page = render_html(r)
+    assert "<img" not in page and "</script><!--" not in page
+    assert page.count("</script>") == 1 and page.count("<!--") == 0
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;amp;" in page
+    assert json.loads(embedded_json(page)) == r.to_dict()
+    _check_xml_fragments(page)
+
+
+def _check_xml_fragments(page: str) -> None:
+    """Every <math> and <svg> element is well-formed XML with no named entity but XML's own."""
+    for tag in ("math", "svg"):
+        for frag in re.findall(rf"<{tag}\b.*?</{tag}>", page, re.S):
+            ET.fromstring(frag)
+    assert not re.search(r"&(?!(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);)", page.split("<script")[0])
+
+
+def test_html_equations_are_mathml(report, page):
+    maths = re.findall(r'<math display="block">(.*?)</math>', page, re.S)
+    assert len(maths) >= len(report.equations) + len(report.invariants)
+    _check_xml_fragments(page)
+    first = maths[0]
+    assert "<mfrac>" in first and "<mi>x</mi>" in first and "<mn>10.0</mn>" in first
+    second = maths[1]
+    assert "<mi>E</mi>" in second  # the column E is a letter, not Euler's number
+    assert "<mi>x.1</mi>" in second and "λ" in second  # lambda shown as λ
+    third = maths[2]
+    assert "\u2147" in third  # Euler's number (ⅇ) from sp.E, a character, not &ExponentialE;
+    assert "&InvisibleTimes;" not in page and "&ExponentialE;" not in page
+
+
+def test_html_graph_svg(page):
+    svgs = re.findall(r'<svg class="figure graph".*?</svg>', page, re.S)
+    assert len(svgs) == 1
+    g = svgs[0]
+    edges = re.findall(r'<path d="[^"]*"[^>]*marker-end="url\(#([^)]*)\)"[^>]*>', g)
+    assert len(edges) == 5  # 4 selected + 1 candidate
+    assert "lag 1" in g and "lag 2" in g and "lag 0" in g
+    assert 'stroke-dasharray="5 4"' in g  # the candidate edge
+    widths = {float(w) for w in re.findall(r'stroke-width="([\d.]+)" stroke-opacity', g)}
+    assert max(widths) == pytest.approx(5.0) and min(widths) < 2  # by |weight|
+    opac = [float(o) for o in re.findall(r'stroke-opacity="([\d.]+)"', g)]
+    assert max(opac) == 1.0 and min(opac) < 0.5  # by score
+    ids = re.findall(r'<marker id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # unique in the page
+
+
+def test_html_spectrum_plots(page):
+    svgs = re.findall(r'<svg class="figure spectrum".*?</svg>', page, re.S)
+    assert len(svgs) == 2  # discrete and continuous time
+    discrete, continuous = svgs
+    assert "unit circle" in discrete
+    assert discrete.count('class="spurious"') == 2 and discrete.count('class="eigenvalue"') == 4
+    assert continuous.count('class="spurious"') == 2 and continuous.count('class="eigenvalue"') == 3
+    assert "1 at λ = 0 not drawn" in continuous
+    assert "Leading eigenvalues (6 of 6)" in page and "<th>spurious</th>" in page
+    assert "leading modes of dmd" in page
+
+
+def test_html_failed_method_and_simulations(page):
+    assert '<td class="status-failed">failed</td>' in page
+    assert "LinAlgError: Singular matrix" in page and "1 of 7 methods failed" in page
+    plots = re.findall(r'<svg class="figure plot".*?</svg>', page, re.S)
+    sim_plots = [p for p in plots if "simulated by" in p]
+    assert len(sim_plots) == 3 * len(NAMES)
+    assert sum('class="failed-at"' in p for p in sim_plots) == len(NAMES)
+    assert "The simulation stopped at t = 1.5: blow-up: |x| &gt; 1e6" in page
+
+
+def test_thousands_of_variables_are_a_plot_not_a_table():
+    rng = np.random.default_rng(0)
+    n, r = 3000, 12
+    spec = Spectrum(np.exp(rng.uniform(-0.1, 0, r) + 1j * rng.uniform(-1, 1, r)), dt=0.5,
+                    modes=rng.normal(size=(n, r)), variables=tuple(f"cell{i}" for i in range(n)), method="edmd")
+    page = render_html(Report({"source": "cells.csv"}, {"edmd": MethodResult("edmd", "ok", 1.0, {}, findings=[spec])}))
+    assert page.count("<tr>") < 40
+    assert "cell2999" not in page.split("<script")[0]  # variable names are not listed one by one
+    modes = re.findall(r'<svg class="figure plot".*?</svg>', page, re.S)
+    assert len(modes) == 1 and modes[0].count("<polyline") >= 4
+    _check_xml_fragments(page)
+    md = render_markdown(Report({"source": "cells.csv"}, {"edmd": MethodResult("edmd", "ok", 1.0, {}, findings=[spec])}))
+    assert md.count("\n|") < 40
+
+
+# ---------------------------------------------------------------------------
+# robustness
+
+
+@pytest.mark.parametrize("make", [empty_report, all_failed_report])
+def test_renderers_with_nothing_found(make, tmp_path):
+    r = make()
+    validate(r.to_dict())
+    out = r.save(tmp_path)
+    page = (out / "report.html").read_text()
+    assert "No equations found." in page and "No graphs found." in page
+    assert json.loads(embedded_json(page)) == r.to_dict()
+    _check_xml_fragments(page)
+    md = (out / "report.md").read_text()
+    assert "No equations found." in md
+    text = str(r)
+    if r.failed:
+        assert "Failed methods" in text and "sindy: ValueError: sindy broke <here>" in text
+        assert "3 of 3 methods failed" in page and "ValueError: dmd broke &lt;here&gt;" in page
+    else:
+        assert "No findings." in text
+
+
+def test_very_long_expressions():
+    names = [f"x{i}" for i in range(40)]
+    s = list(symbols_for(names).values())
+    mid = sum((0.123456789 * (i + 1)) * s[i] * s[(i * 7) % 40] for i in range(40))  # ~ 40 terms
+    huge = sum((0.5 + i) * s[i % 40] * s[(i // 40) % 40] ** 3 for i in range(600))  # ~ 600 terms
+    r = Report({"source": "long.csv"}, {"sindy": MethodResult("sindy", "ok", 1.0, {}, findings=[
+        Equation("x0", mid, method="sindy"), Equation("x1", huge, method="sindy")])})
+    page = render_html(r)
+    assert page.count('<math display="block">') == 1  # the huge one is shown as text
+    assert "too long to typeset" in page
+    assert json.loads(embedded_json(page)) == r.to_dict()
+    _check_xml_fragments(page)
+    assert "0.1235" in page  # shown with 4 digits ...
+    assert "0.123456789" in embedded_json(page)  # ... kept exactly in the data
+    text = str(r)
+    assert max(len(line) for line in text.splitlines()) <= 420
+    validate(r.to_dict())
+
+
+def test_fifty_node_graph():
+    rng = np.random.default_rng(3)
+    nodes = [f"gene_{i}" for i in range(50)]
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    for _ in range(150):
+        a, b = rng.choice(50, 2)
+        g.add_edge(nodes[a], nodes[b], weight=float(rng.normal()), score=float(rng.uniform()), lag=int(rng.integers(3)))
+    r = Report({"source": "genes.csv"}, {"dyn": MethodResult("dyn", "ok", 1.0, {}, findings=[Graph(g, method="dyn")])})
+    page = render_html(r)
+    svg = re.findall(r'<svg class="figure graph".*?</svg>', page, re.S)[0]
+    assert svg.count("<circle") == 50
+    assert len(re.findall(r"marker-end=", svg)) == g.number_of_edges()
+    _check_xml_fragments(page)
+    vb = [float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
+    cx = [float(v) for v in re.findall(r'<circle cx="([\d.]+)"', svg)]
+    assert min(cx) > 0 and max(cx) < vb[2]  # every node inside the picture
+    validate(r.to_dict())
