@@ -265,8 +265,8 @@ class DMD(Method):
                 zhat = (np.exp(np.outer(tk - tk[0], alpha)) * b) @ Qr.T
             # error in the full space = error in the subspace + what the subspace misses
             zerr = np.linalg.norm(zk - zhat.real) ** 2
-            full = float(np.sum(np.square(xk, dtype=float))) if xk.size < 50_000_000 else float(
-                np.sum([np.sum(np.asarray(xk[:, j:j + CHUNK]) ** 2) for j in range(0, xk.shape[1], CHUNK)]))
+            full = float(sum(np.einsum("ij,ij->", b, b) for b in
+                             (np.asarray(xk[:, j:j + CHUNK], float) for j in range(0, xk.shape[1], CHUNK))))
             miss = max(full - float(np.sum(zk**2)), 0.0)
             errs_num += zerr + miss
             errs_den += full

@@ -52,13 +52,16 @@ class PiecewiseDMD(Method):
     ----------
     n_windows : "auto" or int, default "auto"
         Number of windows; ``"auto"`` tries 1 … ``max_windows``.
-    rank : int, default 20
-        DMD rank in each window (capped by the window's length).
+    rank : "auto" or int, default 20
+        DMD rank in each window (capped by the window's length); ``"auto"``:
+        the optimal hard threshold in each window.
     tol : float, default 1e-3
-        Relative reconstruction error that ``"auto"`` aims for.
+        Relative reconstruction error that ``"auto"`` aims for. On noisy data
+        the aim is raised to 1.5 × the noise level estimated from the
+        singular values (windows cannot and should not fit the noise).
     max_windows : int, default 12
     svd : {"svd", "randomized", "auto"}, default "auto"
-        SVD used in each window.
+        SVD used in each window (``"auto"``: LAPACK).
     compare_global : bool, default True
         Also fit global DMD at rank ``N·r`` and report its error.
     random_state : int, Generator or None
@@ -81,7 +84,7 @@ class PiecewiseDMD(Method):
     name = "pdmd"
     _parameter_constraints = {
         "n_windows": [_Windows()],
-        "rank": [Interval(int, 1, None)],
+        "rank": [Options("auto"), Interval(int, 1, None)],
         "tol": [Interval(float, 0, None, closed="neither")],
         "max_windows": [Interval(int, 1, None)],
         "svd": [Options("auto", "svd", "randomized")],
@@ -119,13 +122,21 @@ class PiecewiseDMD(Method):
                 candidates = [self.n_windows]
             self.errors_by_n_ = {}
             best = None
+            target = self.tol
+            if self.n_windows == "auto":
+                from ._linalg import temporal_svd
+
+                _, sv, rg = temporal_svd(X, method=self._svd(), random_state=self.random_state)
+                noise = float(np.sqrt(np.sum(sv[rg:] ** 2) / max(np.sum(sv**2), 1e-300)))
+                target = max(self.tol, 1.5 * noise)
+            self.target_error_ = target
             for N in candidates:
                 fitted = self._fit_windows(T, X, N)
                 err = fitted[2]
                 self.errors_by_n_[N] = err
                 if best is None or err < best[3] * 0.999:
                     best = (N, *fitted)
-                if self.n_windows == "auto" and err <= self.tol:
+                if self.n_windows == "auto" and err <= target:
                     best = (N, *fitted)
                     break
             N, bounds, models, err = best
@@ -135,7 +146,8 @@ class PiecewiseDMD(Method):
             self.global_error_ = None
             self.global_rank_ = None
             if self.compare_global:
-                rg = min(N * self.rank, m - 1, X.shape[1])
+                per = max(int(mdl.rank_) for mdl in models)
+                rg = min(N * per, m - 1, X.shape[1])
                 g = DMD(rank=int(rg), variant="exact", svd=self._svd(), random_state=self.random_state)
                 try:
                     g.fit(X, t=T)
@@ -157,7 +169,7 @@ class PiecewiseDMD(Method):
         models, num, den = [], 0.0, 0.0
         for i, (a, b) in enumerate(bounds):
             Xw, Tw = X[a:b], T[a:b]
-            r = int(min(self.rank, len(Tw) - 1, X.shape[1]))
+            r = "auto" if self.rank == "auto" else int(min(self.rank, len(Tw) - 1, X.shape[1]))
             mdl = DMD(rank=r, variant="exact", svd=self._svd(), random_state=self.random_state).fit(Xw, t=Tw)
             rec = mdl.reconstruct(0, Tw - Tw[0])
             # count each shared boundary snapshot once
