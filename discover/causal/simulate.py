@@ -1,0 +1,163 @@
+"""Systems with known causal graphs, for the cases, the tests and the benchmark.
+
+Each generator returns ``(series, truth)`` where ``truth`` is a list of
+``(source, target, lag)`` triples over the series' variable names. Lags of
+generated discrete-time data count samples; for continuous-time systems
+(Lorenz-96) the truth has lag 1 ("one step of the dynamics") and the summary
+graph (any lag) is what is compared.
+
+Examples
+--------
+>>> from discover.causal.simulate import svar
+>>> series, truth = svar(d=5, n=200, seed=0)
+>>> series.n_variables, series.n_samples
+(5, 200)
+>>> all(len(e) == 3 for e in truth)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import Series, Trajectory
+
+__all__ = ["svar", "svar_matrices", "lorenz96", "summary_edges"]
+
+
+def svar_matrices(d: int, *, max_lag: int = 2, contemporaneous_degree: float = 1.0,
+                  lagged_degree: float = 1.0, seed: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Random sparse structural VAR coefficients ``W`` (a DAG) and ``A_1..A_p``.
+
+    ``W[i, j] != 0`` means ``x_i(t) -> x_j(t)``; ``A_k[i, j] != 0`` means
+    ``x_i(t-k) -> x_j(t)``. Weights are drawn from ``±[0.4, 0.8]``
+    (contemporaneous) and ``±[0.2, 0.5]`` (lagged), then the lagged part is
+    scaled down until the process is stable.
+    """
+    rng = np.random.default_rng(seed)
+
+    def weights(shape, lo, hi):
+        return rng.uniform(lo, hi, shape) * rng.choice([-1.0, 1.0], shape)
+
+    order = rng.permutation(d)
+    W = np.zeros((d, d))
+    p_w = min(1.0, 2 * contemporaneous_degree / max(d - 1, 1))
+    for a in range(d):
+        for b in range(a + 1, d):
+            if rng.random() < p_w:
+                W[order[a], order[b]] = weights((), 0.4, 0.8)
+    A = []
+    p_a = min(1.0, lagged_degree / d)
+    for k in range(max_lag):
+        Ak = np.where(rng.random((d, d)) < p_a / (k + 1), weights((d, d), 0.2, 0.5), 0.0)
+        A.append(Ak)
+    # x_t = x_t W + sum_k x_{t-k} A_k + e  =>  x_t = sum_k x_{t-k} A_k (I - W)^{-1} + ...
+    inv = np.linalg.inv(np.eye(d) - W)
+    for _ in range(50):
+        comp = np.zeros((d * max_lag, d * max_lag))
+        for k, Ak in enumerate(A):
+            comp[:d, k * d:(k + 1) * d] = (Ak @ inv).T
+        if max_lag > 1:
+            comp[d:, :-d] = np.eye(d * (max_lag - 1))
+        if np.max(np.abs(np.linalg.eigvals(comp))) < 0.9:
+            break
+        A = [0.8 * Ak for Ak in A]
+    return W, A
+
+
+def summary_edges(W: np.ndarray, A: list[np.ndarray], names) -> list[tuple[str, str, int]]:
+    """``(source, target, lag)`` triples of nonzero entries (self-lags included)."""
+    out = [(names[i], names[j], 0) for i, j in zip(*np.nonzero(W))]
+    for k, Ak in enumerate(A, start=1):
+        out += [(names[i], names[j], k) for i, j in zip(*np.nonzero(Ak))]
+    return out
+
+
+def svar(d: int = 5, n: int = 500, *, max_lag: int = 2, n_trajectories: int = 1, noise_scale: float = 1.0,
+         scales=None, seed: int = 0, burn_in: int = 100, **kwargs) -> tuple[Series, list]:
+    """A linear structural VAR with contemporaneous and lagged edges.
+
+    ``x_t = x_t W + x_{t-1} A_1 + ... + x_{t-p} A_p + e_t`` with Gaussian
+    noise whose standard deviation differs between variables (0.5 to 1.5
+    times ``noise_scale``). ``scales`` multiplies the columns afterwards
+    (the graph does not change). ``n`` counts samples per trajectory.
+    """
+    rng = np.random.default_rng(seed + 1)
+    W, A = svar_matrices(d, max_lag=max_lag, seed=seed, **kwargs)
+    inv = np.linalg.inv(np.eye(d) - W)
+    sd = noise_scale * rng.uniform(0.5, 1.5, d)
+    names = tuple(f"x{i}" for i in range(d))
+    trajs = []
+    for k in range(n_trajectories):
+        total = n + burn_in
+        e = rng.standard_normal((total, d)) * sd
+        x = np.zeros((total, d))
+        for t in range(total):
+            acc = e[t].copy()
+            for lag, Ak in enumerate(A, start=1):
+                if t - lag >= 0:
+                    acc += x[t - lag] @ Ak
+            x[t] = acc @ inv
+        x = x[burn_in:]
+        if scales is not None:
+            x = x * np.asarray(scales, float)
+        trajs.append(Trajectory(np.arange(n, dtype=float), x, name=f"svar-{k}"))
+    series = Series(tuple(trajs), names, source="discover.causal.simulate:svar",
+                    meta={"W": W, "A": A})
+    return series, summary_edges(W, A, names)
+
+
+def _l96_drift(x: np.ndarray, forcing: float) -> np.ndarray:
+    return (np.roll(x, -1, axis=-1) - np.roll(x, 2, axis=-1)) * np.roll(x, 1, axis=-1) - x + forcing
+
+
+def lorenz96(d: int = 10, *, forcing: float = 10.0, n: int = 2000, dt: float = 0.01, sigma: float = 0.0,
+             n_trajectories: int = 1, irregular: bool = False, keep: float = 0.3, seed: int = 0,
+             burn_in: float = 5.0, substeps: int = 10) -> tuple[Series, list]:
+    """Lorenz-96 ``dx_i/dt = (x_{i+1} - x_{i-2}) x_{i-1} - x_i + F``, as an ODE or an SDE.
+
+    Integrated with fourth-order Runge–Kutta (``sigma = 0``) or
+    Euler–Maruyama with diffusion ``sigma`` (``substeps`` inner steps per
+    sample). ``irregular=True`` keeps a random fraction ``keep`` of the
+    ``n`` samples of each trajectory, in random bursts with large gaps
+    between them. The truth: ``x_{i-1}, x_{i+1}, x_{i-2} -> x_i`` (lag 1)
+    and the self-loop ``x_i -> x_i``.
+    """
+    rng = np.random.default_rng(seed)
+    names = tuple(f"x{i}" for i in range(d))
+    h = dt / substeps
+    trajs = []
+    for k in range(n_trajectories):
+        x = forcing + rng.normal(0, 1.0, d)
+        n_burn = int(round(burn_in / h))
+        out = np.empty((n, d))
+        total = n_burn + n * substeps
+        for step in range(total):
+            if sigma > 0:
+                x = x + h * _l96_drift(x, forcing) + sigma * np.sqrt(h) * rng.standard_normal(d)
+            else:
+                k1 = _l96_drift(x, forcing)
+                k2 = _l96_drift(x + 0.5 * h * k1, forcing)
+                k3 = _l96_drift(x + 0.5 * h * k2, forcing)
+                k4 = _l96_drift(x + h * k3, forcing)
+                x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            if step >= n_burn and (step - n_burn + 1) % substeps == 0:
+                out[(step - n_burn + 1) // substeps - 1] = x
+        t = np.arange(n) * dt
+        if irregular:
+            mask = np.zeros(n, bool)
+            while mask.mean() < keep:
+                start = rng.integers(0, n)
+                mask[start:start + rng.integers(5, 40)] = True
+            # thin the bursts too, so steps inside them are uneven
+            mask &= rng.random(n) < 0.8
+            mask[0] = True
+            out, t = out[mask], t[mask]
+        trajs.append(Trajectory(t, out, name=f"lorenz96-{k}"))
+    truth = []
+    for i in range(d):
+        for src in ((i - 1) % d, (i + 1) % d, (i - 2) % d, i):
+            truth.append((names[src], names[i], 1))
+    series = Series(tuple(trajs), names, source="discover.causal.simulate:lorenz96",
+                    meta={"forcing": forcing, "sigma": sigma})
+    return series, truth
