@@ -75,6 +75,27 @@ autodoc_typehints_description_target = "documented"
 autodoc_member_order = "bysource"
 autoclass_content = "class"
 
+# Several findings records have a field called ``type``: a type hint ``type``
+# then matches more than one target. Sphinx links to the builtin anyway; the
+# ambiguity warning is not a defect of the docs.
+suppress_warnings = ["ref.python"]
+
+
+def _skip_sklearn_plumbing(app, what, name, obj, skip, options):
+    """Skip the ``set_<method>_request`` methods scikit-learn adds to every estimator.
+
+    They are metadata-routing plumbing, and their docstrings refer to
+    scikit-learn's own glossary, which does not exist here.
+    """
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_sklearn_plumbing)
+
+
 templates_path: list[str] = []
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 source_suffix = {".rst": "restructuredtext"}
