@@ -86,6 +86,20 @@ def test_noisy_channels_auto_picks_noise_robust_variant(channels):
     assert 0.6 < m.noise_level_ / np.mean(0.05 * clean[:300].std(axis=0)) < 1.4  # noise level estimated
 
 
+def test_noise_weighting_helps_with_unequal_channel_noise(channels):
+    errs = {"auto": [], None: []}
+    for seed in range(4):
+        t, X, clean = channels.make(0.05, seed=seed, extra=100)
+        for w in errs:
+            m = DMD(weights=w).fit(X[:300], t=t[:300])
+            errs[w].append(match_eigenvalues(m.continuous_eigenvalues_, channels.EIGENVALUES).mean())
+            if w == "auto":
+                assert m.scale_ is not None
+                assert _rel(m.forecast(100), clean[300:]) < 0.012  # in the data's units
+                assert _rel(m.reconstruct(0, t[:300]), clean[:300]) < 0.01
+    assert np.mean(errs["auto"]) < 0.95 * np.mean(errs[None])
+
+
 def test_bop_dmd_gives_uncertainty_that_covers_the_truth(channels):
     t, X, _ = channels.make(0.05, seed=1)
     m = DMD(variant="bop", n_bags=12, random_state=0).fit(X, t=t)

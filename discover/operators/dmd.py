@@ -107,6 +107,10 @@ class DMD(Method):
         Fit DMDc when the series has inputs.
     max_iter : int, default 100
         Iterations of the variable-projection solver.
+    weights : "auto" or None, default "auto"
+        With ``"auto"``, optimized DMD on noisy data estimates each channel's
+        noise level from its residual and refits on whitened channels when
+        the levels differ (the maximum-likelihood fit for unequal noise).
     random_state : int, Generator or None
         Seed of bagging and randomized SVD.
 
@@ -139,11 +143,12 @@ class DMD(Method):
         "svd": [Options("auto", "svd", "gram", "randomized")],
         "use_inputs": [bool],
         "max_iter": [Interval(int, 1, None)],
+        "weights": [Options("auto"), None],
         "random_state": ["random_state"],
     }
 
     def __init__(self, *, rank="auto", variant="auto", n_bags=30, bag_fraction=0.6, residual_threshold=0.1,
-                 svd="auto", use_inputs=True, max_iter=100, random_state=None):
+                 svd="auto", use_inputs=True, max_iter=100, weights="auto", random_state=None):
         self.rank = rank
         self.variant = variant
         self.n_bags = n_bags
@@ -152,6 +157,7 @@ class DMD(Method):
         self.svd = svd
         self.use_inputs = use_inputs
         self.max_iter = max_iter
+        self.weights = weights
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -162,10 +168,49 @@ class DMD(Method):
         """
         self._validate_params()
         data = as_data(series, t, u, owner=type(self).__name__)
-        with blas_threads(sum(x.size for x in data.xs)):
-            return self._fit(data)
+        size = sum(x.size for x in data.xs)
+        with blas_threads(size):
+            self.scale_ = None
+            self._fit(data, self.rank, self.variant)
+            if (self.weights == "auto" and self.variant_ in ("opt", "bop") and self.noise_level_ > 0
+                    and data.n_features > 1 and size <= 50_000_000):
+                self._reweight(data)
+        return self
 
-    def _fit(self, data):
+    def _reweight(self, data):
+        """Refit with each channel scaled by its own noise level (heteroscedastic noise).
+
+        The noise of a channel is estimated from its residual after the
+        first fit; when the levels differ (by more than 20 %), the fit is
+        repeated on the whitened channels at the same rank and variant — the
+        maximum-likelihood fit for Gaussian noise of unequal levels.
+        """
+        res = np.concatenate([x - self.reconstruct(k, t - t[0]) for k, (t, x) in enumerate(zip(data.ts, data.xs))])
+        sd = res.std(axis=0)
+        if not np.all(sd > 0) or sd.max() < 1.2 * sd.min():
+            return
+        from ._common import Data
+
+        w = sd / np.exp(np.mean(np.log(sd)))  # geometric mean 1: keeps the data's scale
+        scaled = Data(data.ts, [x / w for x in data.xs], data.us, data.variables, data.inputs)
+        self._fit(scaled, int(self.rank_), self.variant_)
+        self.scale_ = w
+        # quantities in the original units
+        modes = (self.V_ @ self.Qr_) * w[:, None]
+        nrm = np.linalg.norm(modes, axis=0)
+        nrm[nrm == 0] = 1
+        self.modes_ = modes / nrm
+        self.traj_amplitudes_ = [b * nrm for b in self.traj_amplitudes_]
+        self.amplitudes_ = self.traj_amplitudes_[0]
+        self._mode_norms = nrm
+        self.last_ = (self.last_[0], self.last_[1] * w, self.last_[2])
+        num = sum(float(np.sum((x - self.reconstruct(k, t - t[0])) ** 2))
+                  for k, (t, x) in enumerate(zip(data.ts, data.xs)))
+        den = sum(float(np.sum(np.square(x))) for x in data.xs)
+        self.reconstruction_error_ = float(np.sqrt(num / max(den, 1e-300)))
+        self.noise_level_ = float(np.mean(sd))
+
+    def _fit(self, data, rank, variant):
         self.variables_ = data.variables
         self.inputs_ = data.inputs if self.use_inputs else ()
         self.dt_ = data.dt
@@ -174,7 +219,7 @@ class DMD(Method):
         use_u = bool(self.inputs_) and data.us is not None
 
         X1, X2, U1 = data.pairs()
-        W, s, r = temporal_svd(X1, method=self.svd, rank=self.rank, random_state=self.random_state)
+        W, s, r = temporal_svd(X1, method=self.svd, rank=rank, random_state=self.random_state)
         if use_u:  # the inputs may need more state modes than the free dynamics
             r = max(r, 1)
         if r == 0:
@@ -192,7 +237,6 @@ class DMD(Method):
         self.noise_ratio_ = noise_ratio
         self.noise_level_ = sigma
 
-        variant = self.variant
         if variant == "auto":
             if use_u:
                 variant = "dmdc"
@@ -272,6 +316,7 @@ class DMD(Method):
             errs_den += full
         self.reconstruction_error_ = float(np.sqrt(errs_num / max(errs_den, 1e-300)))
         self.amplitudes_ = self.traj_amplitudes_[0]
+        self._mode_norms = None
         self._t0 = data.ts[0] - data.ts[0][0]
         self.last_ = (data.ts[-1] - data.ts[-1][0], data.xs[-1][-1].copy(), len(data.ts) - 1)
 
@@ -392,7 +437,8 @@ class DMD(Method):
                 raise ValueError("give the times t or n_steps")
             t = np.arange(n_steps) * self.dt_
         t = np.asarray(t, float)
-        z0 = x0 @ self.V_
+        w = 1.0 if self.scale_ is None else self.scale_
+        z0 = (x0 / w) @ self.V_
         if self.B_ is not None:
             if u is None:
                 raise DataError("this DMDc model needs the inputs u for prediction")
@@ -400,7 +446,7 @@ class DMD(Method):
             return self._step_reduced(z0, u, len(t)) @ self.V_.T
         c = np.linalg.solve(self.Qr_, z0.astype(complex))
         z = (np.exp(np.outer(t, self.continuous_eigenvalues_)) * c) @ self.Qr_.T
-        return (z @ self.V_.T).real
+        return (z @ self.V_.T).real * w
 
     def forecast(self, n_steps: int, *, u=None) -> np.ndarray:
         """The next ``n_steps`` states after the end of the last trajectory, shape ``(n_steps, n_features)``.
@@ -417,17 +463,22 @@ class DMD(Method):
             z = self._step_reduced(x_last @ self.V_, u, n_steps + 1)
             return z[1:] @ self.V_.T
         tf = t_last[-1] + self.dt_ * np.arange(1, n_steps + 1)
-        b = self.traj_amplitudes_[k]
-        z = (np.exp(np.outer(tf, self.continuous_eigenvalues_)) * b) @ self.Qr_.T
-        return (z @ self.V_.T).real
+        return self._synth(k, tf)
 
     def reconstruct(self, trajectory: int = 0, t=None) -> np.ndarray:
         """The model's reconstruction of a training trajectory at times ``t`` (from its start)."""
         check_is_fitted(self, "eigenvalues_")
         t = np.asarray(t if t is not None else self.last_[0], float)
+        return self._synth(trajectory, t)
+
+    def _synth(self, trajectory, t):
+        """Σ_j b_j exp(ω_j t) (mode j), in the data's units."""
         b = self.traj_amplitudes_[trajectory]
+        if self._mode_norms is not None:
+            b = b / self._mode_norms
         z = (np.exp(np.outer(t, self.continuous_eigenvalues_)) * b) @ self.Qr_.T
-        return (z @ self.V_.T).real
+        x = (z @ self.V_.T).real
+        return x if self.scale_ is None else x * self.scale_
 
     def pseudospectrum(self, grid) -> np.ndarray:
         """Residual pseudospectrum (discrete-time) of the reduced operator on a grid of complex points."""
@@ -480,6 +531,8 @@ class DMD(Method):
         """
         check_is_fitted(self, "eigenvalues_")
         Phi = self.V_ @ self.Qr_
+        if self.scale_ is not None:
+            Phi = Phi * self.scale_[:, None]
         ev = self.continuous_eigenvalues_ if kind == "ode" else self.eigenvalues_
         return (Phi @ np.diag(ev) @ np.linalg.pinv(Phi)).real
 
