@@ -22,13 +22,15 @@ class Data:
 
     @property
     def dt(self) -> float:
-        steps = np.concatenate([np.diff(t) for t in self.ts])
-        return float(np.median(steps))
+        if not hasattr(self, "_dt"):
+            self._steps = np.concatenate([np.diff(t) for t in self.ts])
+            self._dt = float(np.median(self._steps))
+        return self._dt
 
     @property
     def regular(self) -> bool:
         dt = self.dt
-        return all(np.all(np.abs(np.diff(t) - dt) <= 1e-6 * abs(dt)) for t in self.ts)
+        return bool(np.all(np.abs(self._steps - dt) <= 1e-6 * abs(dt)))
 
     @property
     def n_features(self) -> int:

@@ -115,10 +115,15 @@ class EDMD(Method):
         self.dictionary_ = D
         L = D.lag
         px, py, xs_target = [], [], []
-        for xk in data.xs:
+        if L == 0:  # one call on all samples, then split per trajectory
+            P_all = D.transform(Xall)
+            cuts = np.cumsum([0] + [len(x) for x in data.xs])
+            parts = [P_all[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+        else:
+            parts = [D.transform(xk) if len(xk) >= L + 2 else None for xk in data.xs]
+        for xk, P in zip(data.xs, parts):
             if len(xk) < L + 2:
                 continue
-            P = D.transform(xk)
             px.append(P[:-1])
             py.append(P[1:])
             xs_target.append(np.asarray(xk[L:-1], float))
