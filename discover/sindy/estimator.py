@@ -82,7 +82,7 @@ class SINDy(Method):
     validation_fraction : float, default=0.2
         Share of the data held out for model selection and validation.
     rationalize : bool, default=True
-        Show a coefficient as a small rational number (denominator ≤ 12) when
+        Show a coefficient as a small rational number (denominator 1–6, 8 or 10) when
         that number lies inside its interval and within 1 % of the estimate.
     simulation : bool, default=True
         Simulate the learned model from a held-out initial condition and
@@ -558,7 +558,7 @@ def _snap(c: float, lo: float, hi: float):
     """A small rational inside ``[lo, hi]`` and within 1 % of ``c``, else ``c``."""
     if not np.isfinite(c) or c == 0:
         return c
-    for q in range(1, 13):
+    for q in (1, 2, 3, 4, 5, 6, 8, 10):
         r = Fraction(c).limit_denominator(q)
         if r != 0 and lo <= float(r) <= hi and abs(float(r) - c) <= 0.01 * abs(c):
             return sp.Rational(r.numerator, r.denominator)

@@ -44,9 +44,10 @@ def savgol_window(x: np.ndarray, sigma: float, polyorder: int = 3, max_window: i
     for w in range(best, max_window + 1, 2):
         r = x - savgol_filter(x, w, polyorder, mode="interp")
         expected = sigma ** 2 * max(0.0, 1 - (polyorder + 1) / w)
-        if np.mean(r ** 2) <= expected + 0.25 * sigma ** 2:
+        ratio = np.mean(r ** 2) / (expected + 0.25 * sigma ** 2)
+        if ratio <= 1:
             best = w
-        else:
+        elif ratio > 4:  # far past the noise: wider windows only remove more signal
             break
     return best
 
@@ -73,12 +74,16 @@ def derivative(x: np.ndarray, t: np.ndarray, sigma: np.ndarray | None = None,
     order = 4 if n >= 5 else 2
     fd = ps.FiniteDifference(order=order)._differentiate(x, t) if n >= 3 else np.gradient(x, t, axis=0)
     uniform = n > 2 and np.allclose(np.diff(t), np.diff(t).mean(), rtol=1e-6, atol=0)
+    noisy = [j for j in range(d) if not (sigma[j] <= clean_below * spread[j] or n < 9)]
+    # one window for all noisy columns, the narrowest: a column's derivative depends on the
+    # others, and a window that suits a slow column smooths away another's fast episodes
+    common = min((savgol_window(x[:, j], sigma[j]) for j in noisy), default=1)
     for j in range(d):
-        if sigma[j] <= clean_below * spread[j] or n < 9:
+        if j not in noisy:
             dx[:, j] = fd[:, j]
             windows.append(1)
             continue
-        w = savgol_window(x[:, j], sigma[j])
+        w = common
         windows.append(w)
         if uniform:
             dx[:, j] = savgol_filter(x[:, j], w, 3, deriv=1, delta=float(t[1] - t[0]), mode="interp")
