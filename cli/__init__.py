@@ -250,7 +250,7 @@ def _numpydoc_params(doc: str) -> dict[str, str]:
     def flush():
         if names:
             desc = " ".join(text).strip()
-            first = desc.split(". ")[0].rstrip(".") + ("." if desc else "")
+            first = desc.replace("``", "").split(". ")[0].rstrip(".") + ("." if desc else "")
             for n in names:
                 out[n] = first
     for i in range(start + 2, len(lines)):
@@ -354,10 +354,11 @@ def _table(headers, rows, *, max_width: int = 60) -> str:
         s = str(s).replace("\n", " ")
         return s if len(s) <= max_width else s[: max_width - 1] + "…"
 
-    rows = [[clip(c) for c in r] for r in rows]
+    rows = [[clip(c) if i < len(headers) - 1 else str(c).replace("\n", " ") for i, c in enumerate(r)]
+            for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+             "  ".join("-" * min(w, max_width) for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines)
 
