@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import networkx as nx
@@ -122,7 +123,13 @@ def expr_to_str(expr: sp.Expr) -> str:
     """
     if expr is None:
         return ""
-    expr = sp.sympify(expr)
+    return _print_cached(sp.sympify(expr))
+
+
+@lru_cache(maxsize=512)
+def _print_cached(expr: sp.Basic) -> str:
+    # a report prints each expression several times (json, html, embedded json);
+    # printing a long sum in lexicographic order is the slow part
     return _ColumnPrinter({"names": frozenset(expr_names(expr))}).doprint(expr)
 
 
@@ -161,10 +168,50 @@ def parse_expr(text: str, names=None) -> sp.Expr:
         return placeholder[name]
 
     body = _TOKENS.sub(swap, text)
-    expr = sp.sympify(body, locals=local, rational=False)
+    terms = _top_level_terms(body)
+    if len(terms) > 1:  # sympify adds term by term (quadratic); one Add of parsed terms is linear
+        parts = [sp.sympify(t, locals=local, rational=False) for t in terms]
+        if not all(isinstance(p, sp.Basic) for p in parts):
+            raise sp.SympifyError(text)
+        expr = sp.Add(*parts)
+    else:
+        expr = sp.sympify(body, locals=local, rational=False)
     if not isinstance(expr, sp.Basic):
         raise sp.SympifyError(text)
     return _normalize(expr)
+
+
+_ARITHMETIC = re.compile(r"[\w\s.+\-*/()^,]*")
+
+
+def _top_level_terms(body: str) -> list[str]:
+    """Split ``a + b - c`` (as the printer writes sums: spaces around the
+    operator, outside brackets) into ``["a", "b", "-(c)"]``; one item when the
+    text is not a plain arithmetic sum."""
+    if len(body) < 200 or not _ARITHMETIC.fullmatch(body):
+        return [body]
+    terms, depth, start, sign, i = [], 0, 0, "", 0
+    while i < len(body):
+        c = body[i]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif depth == 0 and c in "+-" and body[i - 1:i] == " " and body[i + 1:i + 2] == " " and i > 1:
+            chunk = body[start:i - 1].strip()
+            if not chunk:
+                return [body]
+            terms.append(f"{sign}({chunk})" if sign else chunk)
+            sign = "-" if c == "-" else ""
+            start = i + 2
+            i += 2
+            continue
+        i += 1
+    chunk = body[start:].strip()
+    if not chunk or depth != 0:
+        return [body]
+    terms.append(f"{sign}({chunk})" if sign else chunk)
+    return terms
 
 
 def _normalize(expr: sp.Basic | None) -> sp.Basic | None:

@@ -479,8 +479,8 @@ def test_renderers_with_nothing_found(make, tmp_path):
 def test_very_long_expressions():
     names = [f"x{i}" for i in range(40)]
     s = list(symbols_for(names).values())
-    mid = sum((0.123456789 * (i + 1)) * s[i] * s[(i * 7) % 40] for i in range(40))  # ~ 40 terms
-    huge = sum((0.5 + i) * s[i % 40] * s[(i // 40) % 40] ** 3 for i in range(600))  # ~ 600 terms
+    mid = sp.Add(*[(0.123456789 * (i + 1)) * s[i] * s[(i * 7) % 40] for i in range(40)])  # ~ 40 terms
+    huge = sp.Add(*[(0.5 + i) * s[i % 40] * s[(i // 40) % 40] ** 3 for i in range(400)])  # ~ 400 terms
     r = Report({"source": "long.csv"}, {"sindy": MethodResult("sindy", "ok", 1.0, {}, findings=[
         Equation("x0", mid, method="sindy"), Equation("x1", huge, method="sindy")])})
     page = render_html(r)

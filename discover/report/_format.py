@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from ..findings import Equation, Spectrum, expr_to_str
 
@@ -24,16 +26,28 @@ def display_expr(expr: sp.Basic, digits: int = DIGITS) -> sp.Basic:
     return expr.xreplace({f: sp.Float(f, digits) for f in floats})
 
 
+class _DisplayPrinter(StrPrinter):
+    """``sstr`` in lexicographic order with floats rounded for reading and
+    column names as they are (no ``Symbol('..')``)."""
+
+    _default_settings = {**StrPrinter._default_settings, "order": "lex", "digits": DIGITS}
+
+    def _print_Float(self, expr):
+        v = float(expr)
+        text = f"{v:.{self._settings['digits']}g}"
+        return text if any(c in text for c in ".einf") else text + ".0"
+
+
 def expr_text(expr: sp.Basic, digits: int = DIGITS) -> str:
     """Readable text of an expression (floats rounded, column names as they are)."""
     if expr is None:
         return ""
-    return _plain_str(display_expr(expr, digits))
+    return _display_cached(expr, digits)
 
 
-def _plain_str(expr: sp.Basic) -> str:
-    """``sstr`` in lexicographic order, with odd names as they are (no ``Symbol('..')``)."""
-    return sp.sstr(expr, order="lex")
+@lru_cache(maxsize=512)
+def _display_cached(expr: sp.Basic, digits: int) -> str:
+    return _DisplayPrinter({"digits": digits}).doprint(expr)
 
 
 def lhs_text(eq: Equation) -> str:

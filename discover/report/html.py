@@ -40,7 +40,6 @@ from . import svg
 from ._format import (
     by_method,
     display_expr,
-    equation_text,
     exact_text,
     expr_text,
     fmt,
@@ -48,7 +47,6 @@ from ._format import (
     metrics_text,
     n_spurious,
     seconds_text,
-    shorten,
     source_facts,
     spectrum_rows,
 )
@@ -306,7 +304,7 @@ def _equations(report: Report) -> list[str]:
                 rows = "".join(f"<tr><td>{_e(t)}</td><td>{_e(fmt_value(v, 160))}</td></tr>"
                                for t, v in eq.uncertainty.items())
                 unc = f"<details><summary>uncertainty per term</summary><table>{rows}</table></details>"
-            out.append(f'<div class="finding equation" title="{_e(shorten(equation_text(eq), 300))}">{block}'
+            out.append(f'<div class="finding equation">{block}'
                        f'<p class="meta">{meta}</p>{unc}</div>')
     out.append("</section>")
     return out
