@@ -8,7 +8,20 @@ copies of what the user gave, marked read-only: nothing the user passed is
 ever modified.
 
 The data layer knows no method. Methods ask it for derivatives
-(:meth:`Series.derivatives`), held-out splits and stacked arrays.
+(:meth:`Series.derivatives`, see :mod:`discover.derivatives`), held-out
+splits and stacked arrays.
+
+Loading (:func:`load`, :func:`load_csv`, :func:`from_dataframe`,
+:func:`from_arrays`) validates everything a method would trip over and
+raises :class:`~discover.errors.DataError` naming the file, the row (the
+line number an editor shows, header = line 1; the index label for a
+DataFrame) and the column: non-numeric, empty, NaN or infinite cells, ragged
+rows, duplicate or decreasing time stamps, duplicate column names, too few
+rows, more variables than samples, absent columns. A constant column gives a
+:class:`~discover.errors.DataWarning`. CSV files are parsed by pandas' C
+parser in chunks written straight into one float64 block (peak memory about
+1.6x the parsed data); the exact line of a bad cell is looked up only when
+something is wrong.
 
 Examples
 --------
@@ -1036,11 +1049,7 @@ def from_dataframe(df, *, time: str | None = None, group: str | None = None, inp
                 continue
             pos = int(np.argmax(bad))
             raise where.error(f"value {values[pos]!r} is not a number", pos, name)
-    return _build([(columns, where, len(df), source)], time=time, group=group, inputs=inputs_l,
-                  variables=vars_l if vars_l is not None else
-                  [n for n in columns if n != index_time_key and n != group and n not in inputs_l
-                   and not (time is None and n == next((m for m in TIME_NAMES if m in columns), None))
-                   and n != (str(time) if time not in (None, False) else None)],
+    return _build([(columns, where, len(df), source)], time=time, group=group, inputs=inputs_l, variables=vars_l,
                   dt=dt, source=source, time_label=time_label)
 
 
