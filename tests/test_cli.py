@@ -143,9 +143,9 @@ def good_csv(tmp_path: Path, name: str = "good.csv", n: int = 50) -> Path:
 def assert_one_line_error(result, *needles: str) -> str:
     """Exit 1, a single 'Error: ...' line on stderr naming each needle, no traceback."""
     assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip() and not ln.startswith("Warning:")]
     errors = [ln for ln in lines if ln.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
+    assert len(errors) == 1 and len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     for needle in needles:
         assert needle in errors[0], (needle, errors[0])
