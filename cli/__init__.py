@@ -64,7 +64,7 @@ def _check_methods(methods, config) -> None:
     """Refuse unknown options and bad option values before any data is read."""
     from discover.pipeline import resolve_methods
 
-    for _, est in resolve_methods(None if methods is None else methods, config):
+    for _, est in resolve_methods(methods, config):
         validate = getattr(est, "_validate_params", None)
         if callable(validate):
             validate()
