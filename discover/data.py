@@ -840,8 +840,9 @@ class _Columns(dict):
 def _stack(columns: dict, names: list[str]) -> np.ndarray:
     if isinstance(columns, _Columns) and columns.block is not None and all(n in columns.index for n in names):
         where = [columns.index[n] for n in names]
-        if where == list(range(where[0], where[0] + len(where))):
-            # Adjacent columns of the parsed block: a (column-major) view, no copy. The block is ours.
+        if where == list(range(where[0], where[0] + len(where))) and 2 * len(where) >= columns.block.shape[1]:
+            # Adjacent columns making up most of the parsed block: a (column-major) view, no copy (the
+            # block is ours). A few columns of a wide file are copied instead, so the block can be freed.
             return columns.block[:, where[0]:where[0] + len(where)]
         return np.take(columns.block, where, axis=1)
     out = np.empty((len(columns[names[0]]), len(names)), dtype=np.float64)

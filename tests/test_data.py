@@ -335,3 +335,13 @@ def test_loading_emits_no_stray_warnings(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert isinstance(load_csv(p), Series)
+
+
+def test_a_few_columns_of_a_wide_file_do_not_keep_the_whole_file_alive(tmp_path):
+    df = pd.DataFrame(np.random.default_rng(1).standard_normal((20, 12)), columns=[f"c{i}" for i in range(12)])
+    df.insert(0, "t", np.arange(20.0))
+    p = tmp_path / "wide.csv"
+    df.to_csv(p, index=False)
+    x = load_csv(p, variables=["c3", "c4"]).trajectories[0].x
+    assert x.base is None or x.base.size <= x.size  # its own small array, not a view of all 13 columns
+    np.testing.assert_allclose(x, df[["c3", "c4"]].to_numpy())
