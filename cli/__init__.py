@@ -8,6 +8,7 @@ printing and exit codes. ``python -m discover`` runs the same commands.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -84,10 +85,15 @@ def _check_methods(methods, config) -> None:
 @data_options
 @seed_option
 @jobs_option
+@click.option("--backend", type=click.Choice(["loky", "threading", "dask"]), default=None,
+              help="Where parallel methods run (joblib backend). 'dask' uses the cluster at --scheduler, "
+                   "or a local one. Implies --jobs -1 unless --jobs is given.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Dask scheduler address (e.g. tcp://10.0.0.5:8786) for --backend dask.")
 @click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
               show_default=True, help="Report files to write: json, md, html (comma-separated) or all.")
 @quiet_option
-def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, formats, quiet):
+def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, backend, scheduler, formats, quiet):
     """Fit methods to DATA (CSV files) and write a report to --out.
 
     Several files are several trajectories of one system (same columns).
@@ -98,14 +104,19 @@ def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, formats
       report = discover.fit(["data.csv"], methods=["sindy"], time="t")
       report.save("report")
     """
+    ctx = click.get_current_context()
     if jobs == 0:
         raise click.BadParameter("must not be 0 (use 1 for one process, -1 for one per core).",
                                  param_hint="'-j' / '--jobs'")
-    with user_errors(), one_line_warnings():
+    if scheduler and backend != "dask":
+        raise click.BadParameter("needs --backend dask.", param_hint="'--scheduler'")
+    if backend and ctx.get_parameter_source("jobs") is click.core.ParameterSource.DEFAULT:
+        jobs = -1
+    with user_errors(), one_line_warnings(), _dask_client(backend, scheduler, jobs):
         _check_methods(methods, config)
         source = str(data[0]) if len(data) == 1 else [str(p) for p in data]
         series = discover.load(source, time=time, group=group, inputs=inputs, dt=dt)
-        report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs,
+        report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs, backend=backend,
                               progress=not quiet and stderr_is_terminal())
         report.save(out, formats=formats)
     if not quiet:
@@ -116,6 +127,25 @@ def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, formats
         click.echo(f"Failed: {name}: {one_line(report.methods[name].error)}", err=True)
     if report.failed:
         raise SystemExit(EXIT_METHOD_FAILED)
+
+
+@contextmanager
+def _dask_client(backend, scheduler, jobs):
+    """A ``dask.distributed.Client`` for ``--backend dask``: the given scheduler, or a local cluster."""
+    if backend != "dask":
+        yield None
+        return
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise click.ClickException("--backend dask needs dask.distributed: pip install 'discover[dask]'") from None
+    try:
+        client = Client(scheduler, timeout=30) if scheduler else Client(
+            n_workers=None if jobs < 0 else jobs, threads_per_worker=1, dashboard_address=None)
+    except (OSError, TimeoutError) as exc:
+        raise click.ClickException(f"cannot reach the Dask scheduler {scheduler}: {one_line(exc)}") from None
+    with client:
+        yield client
 
 
 # ---------------------------------------------------------------------------

@@ -363,6 +363,32 @@ def test_jobs_are_passed_through(tmp_path, decay, monkeypatch):
     assert seen["n_jobs"] == -1
 
 
+def test_backend_option(tmp_path, decay, spy):
+    args = ("fit", good_csv(tmp_path), "--methods", f"{decay},cli-broken", "--out", tmp_path / "o",
+            "--format", "json", "--quiet")
+    assert run(*args, "--backend", "threading").exit_code == 3
+    assert spy[-1]["backend"] == "threading" and spy[-1]["n_jobs"] == -1  # a backend implies parallel
+    assert run(*args, "--backend", "threading", "--jobs", "2").exit_code == 3
+    assert spy[-1]["n_jobs"] == 2
+    assert run(*args).exit_code == 3
+    assert spy[-1]["backend"] is None and spy[-1]["n_jobs"] == 1
+    result = run(*args, "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2 and "--backend dask" in result.stderr
+
+
+def test_dask_backend_on_a_local_scheduler(tmp_path, decay, spy):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        out = tmp_path / "o"
+        result = run("fit", good_csv(tmp_path), "--methods", f"{decay},cli-broken", "--backend", "dask",
+                     "--scheduler", cluster.scheduler_address, "--out", out, "--format", "json", "--quiet")
+    assert result.exit_code == 3, result.stderr
+    assert spy[-1]["backend"] == "dask"
+    data = json.loads((out / "report.json").read_text())
+    assert data["methods"][decay]["status"] == "ok" and data["methods"]["cli-broken"]["status"] == "failed"
+
+
 @needs_renderers
 def test_fit_prints_the_summary_and_writes_all_formats(tmp_path, decay):
     out = tmp_path / "out"
