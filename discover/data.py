@@ -947,10 +947,11 @@ def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs
                                            time_names=time_names, delimiter=delimiter)
         tables.append((columns, where, n, _stem(path)))
     if len(tables) > 1:
-        ref = set(tables[0][0])
-        for columns, where, _, _ in tables[1:]:
-            if set(columns) != ref:
-                missing, extra = sorted(ref - set(columns)), sorted(set(columns) - ref)
+        ref = set(tables[0][1].columns) - {""}
+        for _, where, _, _ in tables[1:]:
+            have = set(where.columns) - {""}
+            if have != ref:
+                missing, extra = sorted(ref - have), sorted(have - ref)
                 raise where.error(
                     f"the files must have the same columns; compared with {files[0]}, this file "
                     f"lacks {missing} and has {extra} extra" if missing or extra else "columns differ")
