@@ -642,3 +642,28 @@ def test_installed_command_fits_lorenz(tmp_path):
     assert "\x1b[" not in proc.stderr  # no progress display (or colour) when piped
     check_lorenz_equations(json.loads((tmp_path / "rep" / "report.json").read_text())["equations"])
     assert (tmp_path / "rep" / "report.html").exists() and (tmp_path / "rep" / "report.md").exists()
+
+
+# ---------------------------------------------------------------------------
+# help and the generated CLI reference
+
+
+def test_help_documents_the_exit_codes():
+    for args in ([], ["fit"], ["report"], ["cases", "run"]):
+        out = run(*args, "--help").stdout
+        assert "Exit status" in out, args
+        for code in ("0  ", "1  ", "2  ", "3  "):
+            assert code in out, (args, code)
+
+
+def test_docs_cli_reference_has_every_command():
+    pytest.importorskip("sphinx")
+    spec = importlib.util.spec_from_file_location(
+        "discover_docs", Path(__file__).resolve().parent.parent / "docs" / "_ext" / "discover_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "\n".join(module.cli_rst())
+    for path in ("discover fit", "discover report", "discover methods", "discover cases list",
+                 "discover cases run"):
+        assert f"``{path}``" in text and f"Usage: {path} " in text, path
+    assert "--methods" in text and "Exit status" in text
