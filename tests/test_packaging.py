@@ -200,3 +200,16 @@ def test_wheel_from_sdist_has_discover_cli_and_no_top_level_cli(tmp_path):
         assert pkg.replace(".", "/") + "/__init__.py" in names, pkg
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "discover = discover.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_readme_methods_table_matches_the_registry():
+    from discover import registry
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Methods", 1)[1].split("\n## ", 1)[0]
+    rows = [ln.split("|") for ln in table.splitlines() if ln.startswith("| `")]
+    names = {r[1].strip().strip("`") for r in rows}
+    assert names == set(registry.REGISTRY), names ^ set(registry.REGISTRY)
+    for r in rows:
+        spec = registry.REGISTRY[r[1].strip().strip("`")]
+        assert r[3].strip() == ("yes" if spec.quick else "no"), spec.name
