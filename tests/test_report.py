@@ -304,7 +304,7 @@ def test_markdown_sections(report):
     for heading in ("# discover report", "## Methods", "## Equations", "## Graphs", "## Invariants", "## Spectra",
                     "## Symbolic codes", "## Simulations"):
         assert f"\n{heading}\n" in "\n" + md
-    assert "| sde | **failed** | 0.3 | 0 | LinAlgError: Singular matrix |" in md
+    assert "| sde | **failed** | 0.3 | 0 | `LinAlgError: Singular matrix` |" in md
     assert "d(x)/dt = 10.0*E - 10.0*x" in md
     assert "x.1[k+1] = E*sin(lambda) + E*exp(-x.1**2)" in md or "x.1[k+1] = " in md
     assert "| x | E | 1 | 0.8 | 0.95 |" in md  # edge table, lag in its column
@@ -319,7 +319,13 @@ def test_markdown_sections(report):
 def test_markdown_escapes_table_cells():
     r = Report({"source": "a|b.csv"}, {"m|1": MethodResult("m|1", "failed", 0.0, {}, "bad | cell\nsecond line")})
     md = render_markdown(r)
-    assert "| m\\|1 | **failed** |" in md and "bad \\| cell second line" in md
+    assert "| m\\|1 | **failed** |" in md and "`bad \\| cell second line`" in md
+
+
+def test_markdown_shows_html_in_user_strings_literally():
+    r = Report({"source": "s.csv"}, {"<b>m</b>": MethodResult("<b>m</b>", "failed", 0.0, {}, "got <script>")})
+    md = render_markdown(r)
+    assert "<b>" not in md.replace("`got <script>`", "") and "&lt;b>m&lt;/b>" in md
 
 
 def test_terminal_summary_order_and_errors(report):

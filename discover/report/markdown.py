@@ -19,6 +19,7 @@ Equations
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,20 +53,32 @@ MAX_ROWS = 50
 # Markdown
 
 
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def _cell(text) -> str:
-    """Text for one Markdown table cell: pipes escaped, one line."""
-    text = str(text).replace("\\", "\\\\").replace("|", "\\|")
+    """Text for one Markdown table cell: one line, pipes escaped, nothing a
+    forge would take for an HTML tag."""
+    if isinstance(text, _Code):
+        return str(text).replace("|", "\\|")
+    text = _TAG.sub("&lt;", str(text)).replace("|", "\\|")
     return " ".join(text.split()) or " "
 
 
-def _code(text: str) -> str:
+class _Code(str):
+    """A cell that is already a code span (shown literally, HTML and all)."""
+
+
+def _code(text: str) -> _Code:
     """An inline code span that survives backticks in the text."""
     text = " ".join(str(text).split())
+    if not text:
+        return _Code("")
     ticks = "`"
     while ticks in text:
         ticks += "`"
     pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
+    return _Code(f"{ticks}{pad}{text}{pad}{ticks}")
 
 
 def _fence(text: str, lang: str = "text") -> str:
@@ -96,7 +109,7 @@ def render_markdown(report: Report) -> str:
     parts += ["## Methods", ""]
     if report.methods:
         rows = [[name, "ok" if r.status == "ok" else f"**{r.status}**", seconds_text(r.seconds),
-                 len(r.findings), shorten(r.error, 300) if r.error else ""]
+                 len(r.findings), _code(shorten(r.error, 300)) if r.error else ""]
                 for name, r in report.methods.items()]
         parts += [_table(["method", "status", "seconds", "findings", "error"], rows), ""]
         with_params = [(n, r) for n, r in report.methods.items() if r.params]
@@ -141,7 +154,7 @@ def _md_graphs(report: Report) -> list[str]:
         out += [f"### {_cell(g.kind)} graph — {_cell(g.method or 'unnamed method')}", ""]
         line = f"{g.graph.number_of_nodes()} nodes, {len(edges)} edges"
         if n_cand:
-            line += f" (and {n_cand} candidate edges not selected)"
+            line += f" (and {n_cand} candidate edge{'s' if n_cand != 1 else ''} not selected)"
         out += [line + (f"; {metrics_text(g.metrics)}" if g.metrics else "") + ".", ""]
         if edges:
             edges = sorted(edges, key=lambda e: (-_finite(e["score"]), -abs(_finite(e["weight"]))))
@@ -227,7 +240,7 @@ def _md_simulations(report: Report) -> list[str]:
         return out + ["No simulations.", ""]
     rows = []
     for s, file in _simulation_files(report.simulations):
-        state = "complete" if s.failed_at is None else f"failed at t = {fmt(s.failed_at)}: {s.message}"
+        state = "complete" if s.failed_at is None else _code(f"failed at t = {fmt(s.failed_at)}: {s.message}")
         rows.append([s.method, s.trajectory, len(s.t), ", ".join(s.variables[:10]) + (" …" if len(s.variables) > 10
                      else ""), file, state])
     return out + [_table(["method", "trajectory", "steps", "variables", "file", "state"], rows), ""]
