@@ -407,8 +407,17 @@ class DMD(Method):
     def _amplitudes(t, Z, alpha, Qr):
         """Least-squares amplitudes b: Z(t) ≈ Σ_j b_j exp(α_j t) q_j."""
         E = np.exp(np.outer(t, alpha))  # m × r
+        r = alpha.size
+        if len(t) * r * r > 5_000_000:
+            # normal equations (Jovanović et al.): (EᴴE ∘ QᴴQ) b = diag(Eᴴ Z Q̄)
+            P = (E.conj().T @ E) * (Qr.conj().T @ Qr)
+            rhs = np.einsum("tj,tj->j", E.conj(), Z @ Qr.conj())
+            try:
+                return np.linalg.solve(P, rhs)
+            except np.linalg.LinAlgError:
+                return np.linalg.lstsq(P, rhs, rcond=None)[0]
         # vec over (time, coordinate): column j is E[:, j] ⊗ Qr[:, j]
-        M = (E[:, None, :] * Qr[None, :, :]).reshape(-1, alpha.size)
+        M = (E[:, None, :] * Qr[None, :, :]).reshape(-1, r)
         b, *_ = np.linalg.lstsq(M, Z.reshape(-1).astype(complex), rcond=None)
         return b
 
@@ -496,7 +505,7 @@ class DMD(Method):
         check_is_fitted(self, "eigenvalues_")
         o = self._order()
         n = self.n_features_in_
-        keep_modes = n * o.size <= 2_000_000
+        keep_modes = n * o.size <= 500_000  # modes of very wide data stay on the model (modes_)
         headline = [complex(z) for z in self.continuous_eigenvalues_[o][~self.spurious_[o]]]
         metrics = {
             "variant": self.variant_, "rank": int(self.rank_),

@@ -198,7 +198,7 @@ class PiecewiseDMD(Method):
         n = self.n_features_in_
         for i, ((a, b), mdl) in enumerate(zip(self.bounds_, self.models_)):
             o = mdl._order()
-            keep = n * o.size <= 2_000_000
+            keep = n * o.size <= 500_000
             metrics = {"window": i, "t_start": float(self._T[a]), "t_end": float(self._T[b - 1]),
                        "rank": int(mdl.rank_), "window_error": float(mdl.reconstruction_error_)}
             if i == 0:
