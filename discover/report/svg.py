@@ -356,7 +356,7 @@ def modes_svg(spec: Spectrum, uid: str, k: int = 4) -> str:
     return line_plot_svg(np.arange(n, dtype=float), np.column_stack(mags) if mags else np.zeros((n, 0)),
                          labels=labels, title=f"leading modes of {spec.method or 'a method'} (|mode| per variable)",
                          xlabel="variable" if n > 30 else "", ylabel="|mode|",
-                         xticks=names if n <= 30 else None, width=620, markers=n <= 60)
+                         xticks=names if n <= 30 else None, width=620, height=300, markers=n <= 60)
 
 
 # ---------------------------------------------------------------------------
