@@ -519,3 +519,50 @@ def test_fifty_node_graph():
     cx = [float(v) for v in re.findall(r'<circle cx="([\d.]+)"', svg)]
     assert min(cx) > 0 and max(cx) < vb[2]  # every node inside the picture
     validate(r.to_dict())
+
+
+def test_odd_findings_render():
+    x = symbols_for(["x"])["x"]
+    odd = [
+        Equation("x", sp.Integer(0), method="m"),
+        Equation("x", sp.Float(2.5), kind="algebraic", method="m"),
+        Equation("x", sp.Piecewise((x, x > 0), (-x, True)), method="m"),
+        Graph(nx.DiGraph(), method="m"),
+        Graph(nx.DiGraph([("x", "x")]), method="m"),
+        Invariant(x, method="m"),
+        Spectrum(np.zeros(0), method="m"),
+        Spectrum([np.nan, 1.0, np.inf], dt=0.5, method="m"),
+        SymbolicCode((), (), method="m"),
+        Simulation(np.zeros(0), np.zeros((0, 1)), ("x",), method="m", failed_at=0.0, message="diverged at once"),
+        Simulation([0.0], [[np.nan]], ("x",), method="m2"),
+    ]
+    r = Report({}, {"m": MethodResult("m", "ok", float("nan"), {"f": float("inf"), "obj": object()}, findings=odd)})
+    d = json.loads(r.to_json())
+    validate(d)
+    page = render_html(r)
+    assert json.loads(embedded_json(page)) == r.to_dict()
+    _check_xml_fragments(page)
+    assert "Piecewise" in render_markdown(r) and "d(x)/dt = 0" in str(r)
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_chromium() is None, reason="needs a headless chromium")
+def test_html_opens_offline_in_a_browser(tmp_path, report):
+    import subprocess
+
+    out = report.save(tmp_path / "run", formats=("html",))
+    url = (out / "report.html").as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND"]
+    dom = subprocess.run([_chromium(), *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    assert dom.count("<math") >= 4 and dom.count("<svg") >= 8  # parsed as MathML and SVG, not text
+    assert json.loads(embedded_json(dom)) == report.to_dict()
+    png = tmp_path / "shot.png"
+    subprocess.run([_chromium(), *flags, "--window-size=1200,3000", f"--screenshot={png}", url],
+                   capture_output=True, timeout=120)
+    assert png.stat().st_size > 50_000  # a page with figures, not a blank one
