@@ -86,6 +86,16 @@ def test_noisy_channels_auto_picks_noise_robust_variant(channels):
     assert 0.6 < m.noise_level_ / np.mean(0.05 * clean[:300].std(axis=0)) < 1.4  # noise level estimated
 
 
+def test_few_channels_noise_detected_by_one_step_misfit():
+    s = discover.systems.simulate("damped_oscillator", n=3000, dt=0.01, noise=0.01, seed=1)
+    truth = [-0.1 + 1j * np.sqrt(4 - 0.01), -0.1 - 1j * np.sqrt(4 - 0.01)]
+    m = DMD().fit(s)
+    assert m.variant_ == "opt"
+    err = match_eigenvalues(m.continuous_eigenvalues_, truth).max()
+    assert err < 2e-3
+    assert match_eigenvalues(DMD(variant="exact").fit(s).continuous_eigenvalues_, truth).max() > 3 * err
+
+
 def test_noise_weighting_helps_with_unequal_channel_noise(channels):
     errs = {"auto": [], None: []}
     for seed in range(4):

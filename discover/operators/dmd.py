@@ -22,8 +22,9 @@ the snapshots, never forming ``A`` in the full state dimension. Variants:
     subsets of the snapshots, giving a standard deviation per eigenvalue.
 ``"auto"`` (default)
     Looks at the data: DMDc when there are inputs, ``"opt"`` when the time
-    steps are irregular or the singular values show noise beyond the chosen
-    rank, ``"exact"`` otherwise.
+    steps are irregular, the singular values show noise beyond the chosen
+    rank, or (with few channels, where there is no such tail) exact DMD's
+    one-step error exceeds 1e-6; ``"exact"`` otherwise.
 
 The rank is chosen by the optimal hard threshold of Gavish & Donoho (unknown
 noise level) unless given (an int, or a float in (0, 1) for an energy
@@ -240,7 +241,7 @@ class DMD(Method):
         if variant == "auto":
             if use_u:
                 variant = "dmdc"
-            elif not regular or noise_ratio > 1e-6:
+            elif not regular or noise_ratio > 1e-6 or self._one_step_misfit(Wr, sr, Z1, Z2) > 1e-6:
                 variant = "opt"
             else:
                 variant = "exact"
@@ -330,6 +331,18 @@ class DMD(Method):
         self.noise_residuals_ = floor
         self.spurious_ = (res > self.residual_threshold + 3 * floor) | (floor > 0.25)
         return self
+
+    @staticmethod
+    def _one_step_misfit(Wr, sr, Z1, Z2) -> float:
+        """Relative one-step error of exact DMD in the reduced space.
+
+        With few channels the singular values have no noise tail to look at;
+        a linear model that does not close on the data (noise, or dynamics
+        that no linear map follows) shows here instead.
+        """
+        K = (Wr.T @ Z2) / sr[:, None]
+        den = np.linalg.norm(Z2)
+        return float(np.linalg.norm(Z2 - Z1 @ K) / den) if den > 0 else 0.0
 
     # -------------------------------------------------------------- variants
     @staticmethod
