@@ -441,3 +441,35 @@ def test_spiral_wave_piecewise_beats_global():
     assert m.reconstruction_error_ <= 1e-3
     g = DMD(rank=20, variant="exact").fit(X, t=t)
     assert _rel(g.reconstruct(0, t), X) > 0.1
+
+
+@pytest.mark.slow
+def test_wide_scale_faster_than_an_economy_svd_and_within_twice_the_data_in_memory():
+    import gc
+    import time
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n, m = 50_000, 500
+    w = -rng.uniform(0.0, 0.1, 5) + 1j * rng.uniform(0.2, 3.0, 5)
+    t = np.arange(m) * 0.02
+    E = np.exp(np.outer(t, w))
+    X = np.empty((m, n))
+    for j in range(0, n, 10_000):
+        M = rng.standard_normal((min(10_000, n - j), 5)) + 1j * rng.standard_normal((min(10_000, n - j), 5))
+        X[:, j:j + 10_000] = 2 * (E @ M.T).real
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    t0 = time.perf_counter()
+    mdl = DMD().fit(X, t=t)
+    fit_s = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert mdl.rank_ == 10
+    assert match_eigenvalues(mdl.continuous_eigenvalues_, np.concatenate([w, w.conj()])).max() < 1e-8
+    assert peak <= 2 * X.nbytes
+    t0 = time.perf_counter()
+    np.linalg.svd(X, full_matrices=False)
+    assert fit_s < time.perf_counter() - t0
