@@ -168,6 +168,7 @@ def parse_expr(text: str, names=None) -> sp.Expr:
         return placeholder[name]
 
     body = _TOKENS.sub(swap, text)
+    _check_safe(body, text)
     terms = _top_level_terms(body)
     if len(terms) > 1:  # sympify adds term by term (quadratic); one Add of parsed terms is linear
         parts = [sp.sympify(t, locals=local, rational=False) for t in terms]
@@ -179,6 +180,51 @@ def parse_expr(text: str, names=None) -> sp.Expr:
     if not isinstance(expr, sp.Basic):
         raise sp.SympifyError(text)
     return _normalize(expr)
+
+
+_SYMBOL_LITERAL = re.compile(r"""\bSymbol\(\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*\)""")
+_IDENT = re.compile(r"[^\W\d]\w*")
+_PLACEHOLDER = re.compile(r"D[vn]\d+[vn]D")
+
+
+@lru_cache(maxsize=4096)
+def _sympy_name_ok(name: str) -> bool:
+    """True for the sympy names an expression may use: functions (sin, exp,
+    Piecewise ...), classes of expressions, constants (pi, E, I, oo)."""
+    import builtins
+    import keyword
+
+    if name.startswith("_") or keyword.iskeyword(name) and name not in ("True", "False"):
+        return False
+    if name in ("sqrt", "cbrt", "root", "real_root", "True", "False"):
+        return True
+    if not hasattr(sp, name):  # an undefined function f(x): sympify makes a Function of it
+        return not hasattr(builtins, name)
+    obj = getattr(sp, name)
+    if isinstance(obj, sp.Basic) or isinstance(obj, sp.FunctionClass):
+        return True
+    return isinstance(obj, type) and issubclass(obj, sp.Basic) and name not in ("Dummy", "Wild", "Function")
+
+
+def _check_safe(body: str, text: str) -> None:
+    """Refuse text that is not a plain expression before sympify evaluates it
+    (sympify runs ``eval``; a report.json may come from anywhere): no
+    attribute access, no strings but ``Symbol('...')`` names, no names but
+    columns and sympy's functions and constants."""
+    rest = _SYMBOL_LITERAL.sub("Dv0vD", body)
+    bad = None
+    if "'" in rest or '"' in rest or "__" in rest:
+        bad = "quotes or double underscores"
+    elif re.search(r"\.\s*[^\W\d]", rest):
+        bad = "attribute access"
+    else:
+        for m in _IDENT.finditer(rest):
+            name = m.group(0)
+            if not (_PLACEHOLDER.fullmatch(name) or _sympy_name_ok(name)):
+                bad = f"the name {name!r}"
+                break
+    if bad is not None:
+        raise sp.SympifyError(f"{text!r} is not an expression over the column names ({bad} not allowed)")
 
 
 _ARITHMETIC = re.compile(r"[\w\s.+\-*/()^,]*")

@@ -239,3 +239,29 @@ def test_any_names_and_coefficients_round_trip(names, coefs, power):
     back = roundtrip(eq)
     assert back.rhs == eq.rhs, (names, expr_to_str(rhs))
     assert back == eq
+
+
+@pytest.mark.parametrize("text", [
+    '__import__("os").system("touch /tmp/discover-pwned")',
+    "x.__class__",
+    "(x).real",
+    'sympify("x")',
+    "open(x)",
+    "preview(x)",
+    "eval(x)",
+])
+def test_parsing_refuses_code_that_is_not_an_expression(text, tmp_path):
+    # sympify evaluates its text; report.json may come from anywhere
+    with pytest.raises(sp.SympifyError, match="not an expression"):
+        parse_expr(text, ["x"])
+    d = Equation("x", symbols_for(["x"])["x"]).to_dict()
+    d["rhs"] = text
+    with pytest.raises(ValueError):
+        from_dict(d)
+
+
+def test_parsing_allows_sympy_functions_and_undefined_ones():
+    x = symbols_for(["x"])["x"]
+    text = "Piecewise((x, x > 0), (-x, True)) + sqrt(x) + Abs(x) + Max(x, 1) + exp(I*pi) + f(x)"
+    e = parse_expr(text, ["x"])
+    assert e.has(sp.Piecewise, sp.Abs, sp.Max) and e.subs(x, 4) == 4 + 2 + 4 + 4 - 1 + sp.Function("f")(4)
