@@ -7,9 +7,10 @@ Run:  python benchmarks/bench_operators.py [--quick] [--only channels,slow,spira
 this machine (single BLAS thread unless ``--threads`` is given); accuracy
 numbers are deterministic (seeded).
 
-PyDMD is a benchmark dependency only (``pip install pydmd``); discover never
-imports it. pykoopman 1.2 cannot be imported here without ``pkg_resources``
-and ``lightning`` (pulled in at import time), so it is not in the table.
+PyDMD and kooplearn are benchmark dependencies only (``pip install pydmd
+kooplearn``); discover never imports them. pykoopman 1.2 cannot be imported
+here without ``pkg_resources`` and ``lightning`` (pulled in at import time),
+so it is not in the tables.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ try:
     import pydmd
 except ImportError:  # pragma: no cover - benchmark dependency
     pydmd = None
+try:
+    from kooplearn.linear_model import Ridge as KoopRidge
+except ImportError:  # pragma: no cover - benchmark dependency
+    KoopRidge = None
+
+
+def _kl_eigs(model):
+    ev = model.eig()
+    return np.asarray(ev[0] if isinstance(ev, tuple) else ev, complex)
 
 
 def case(name):
@@ -105,6 +115,13 @@ def _pd_bop(Xf, tf, t, dt):
     return d.eigs, d.forecast(t[300:400]).real.T
 
 
+def _kl(Xf, tf, t, dt):
+    # principal-component regression (reduced_rank=True with alpha=None returned unusable eigenvalues here)
+    k = KoopRidge(n_components=6, reduced_rank=False, alpha=None).fit(Xf)
+    f = np.array([k.predict(Xf[-1:], n_steps=j)[0] for j in range(1, 101)])
+    return np.log(_kl_eigs(k)) / dt, f
+
+
 def bench_channels():
     dc = case("damped_channels")
     truth = dc.EIGENVALUES
@@ -115,6 +132,8 @@ def bench_channels():
         entries["PyDMD DMD (rank 6)"] = _pd_exact
         entries["PyDMD FbDMD (rank 6)"] = lambda *a: _pd_exact(*a, cls=pydmd.FbDMD)
         entries["PyDMD BOPDMD, optimized (rank 6)"] = _pd_bop
+    if KoopRidge is not None:
+        entries["kooplearn Ridge, PCR (rank 6)"] = _kl
     rows = []
     for noise in (0.0, 0.05):
         runs = {}
@@ -130,7 +149,7 @@ def bench_channels():
             rows.append([f"{noise:.0%}", name, f"{v[:, 0].mean():.2e}", f"{v[:, 1].mean():.2e}",
                          f"{v[:, 2].mean():.2e}", f"{v[0, 3] * 1e3:.1f}"])
     table("Three damped oscillators, 50 channels, 300 snapshots (mean over 5 noise seeds)",
-          ["noise", "method", "max |ω−ω*|", "mean |ω−ω*|", "forecast rel. err (100 steps)", "fit ms"], rows)
+          ["noise", "method", "max |ω−ω*|", "mean |ω−ω*|", "forecast rel. err (100 steps)", "fit + forecast ms"], rows)
 
 
 def bench_slow():
@@ -154,6 +173,16 @@ def bench_slow():
         w2 = np.log(d.eigs) / sm.DT
         rows.append(["PyDMD DMD on the same lift", f"{match_eigenvalues(w2, [sm.MU, sm.LAM, 2 * sm.MU]).max():.1e}",
                      "no verification", "(no eigenfunction formulas)", f"{sec2 * 1e3:.2f} (min {TIMES[-1] * 1e3:.2f})"])
+    if KoopRidge is not None:
+        def kl():
+            # kooplearn pairs consecutive rows of one array: trajectories are concatenated
+            lift = lambda Z: np.column_stack([np.ones(len(Z)), Z[:, 0], Z[:, 1], Z[:, 0]**2, Z[:, 0]*Z[:, 1], Z[:, 1]**2])  # noqa: E731
+            return KoopRidge(n_components=6, reduced_rank=False, alpha=None).fit(lift(np.concatenate(xs)))
+        k, sec3 = timed(kl, repeat=20)
+        w3 = np.log(_kl_eigs(k)) / sm.DT
+        rows.append(["kooplearn Ridge on the same lift (one array)",
+                     f"{match_eigenvalues(w3, [sm.MU, sm.LAM, 2 * sm.MU]).max():.1e}", "no verification",
+                     "(no eigenfunction formulas)", f"{sec3 * 1e3:.2f} (min {TIMES[-1] * 1e3:.2f})"])
     table("Slow manifold x'=μx, y'=λ(y−x²), 30 trajectories × 50 samples (μ=−0.05, λ=−1)",
           ["method", "error of μ, λ, 2μ", "flagged spurious", "eigenfunction for λ", "fit ms, median of 20"], rows)
 
