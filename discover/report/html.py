@@ -208,8 +208,8 @@ def render_html(report: Report) -> str:
     ]
     for k, v in source_facts(report.series):
         parts.append(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>")
-    parts.append(f"<dt>created</dt><dd>{_e(report.created)}, discover {_e(report.version)}, seed {_e(report.seed)}"
-                 f"</dd></dl></header>")
+    seed = "" if report.seed is None else f", seed {_e(report.seed)}"
+    parts.append(f"<dt>created</dt><dd>{_e(report.created)}, discover {_e(report.version)}{seed}</dd></dl></header>")
     parts.append("<nav>" + "".join(f'<a href="#{k}">{titles[k]} <span class="count">{n}</span></a>'
                                    for k, n in counts.items()) + "</nav><main>")
     parts += _methods(report)
@@ -250,9 +250,10 @@ def _methods(report: Report) -> list[str]:
     out = [_section("methods", "Methods")]
     failed = report.failed
     if failed:
+        rest = ("Their errors are below; the other methods' results are complete." if len(failed) < len(report.methods)
+                else "Their errors are below; there are no results.")
         out.append('<div class="callout"><strong>' + str(len(failed)) + " of " + str(len(report.methods))
-                   + " methods failed:</strong> " + ", ".join(_e(n) for n in failed)
-                   + ". Their errors are below; the other methods' results are complete.</div>")
+                   + " methods failed:</strong> " + ", ".join(_e(n) for n in failed) + ". " + rest + "</div>")
     if not report.methods:
         return out + [_empty("No method was run."), "</section>"]
     out.append("<table><thead><tr><th>method</th><th>status</th><th>seconds</th><th>findings</th>"

@@ -104,7 +104,8 @@ def render_markdown(report: Report) -> str:
     parts: list[str] = ["# discover report", ""]
     facts = source_facts(report.series)
     parts += [f"- **{k}**: {_code(v) if k == 'source' else _cell(v)}" for k, v in facts]
-    parts += [f"- **created**: {report.created}, discover {report.version}, seed {report.seed}", ""]
+    seed = "" if report.seed is None else f", seed {report.seed}"
+    parts += [f"- **created**: {report.created}, discover {report.version}{seed}", ""]
 
     parts += ["## Methods", ""]
     if report.methods:
