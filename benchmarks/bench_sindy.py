@@ -28,14 +28,19 @@ Run ``python benchmarks/bench_sindy.py`` (all, ~10 min on one core) or
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
-import numpy as np
+# one BLAS thread for every method (small matrices; threads only add contention)
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
 
-from discover.cases import score_equations
-from discover.sindy import SINDy
-from discover.systems import CHAOTIC, SYSTEMS, System, integrate, simulate
+import numpy as np  # noqa: E402
+
+from discover.cases import score_equations  # noqa: E402
+from discover.sindy import SINDy  # noqa: E402
+from discover.systems import CHAOTIC, SYSTEMS, System, integrate, simulate  # noqa: E402
 
 
 def _per_equation(eqs: dict, truth: dict) -> list[tuple[bool, float]]:
@@ -105,8 +110,8 @@ def _pysindy_equations(model, names) -> dict:
     return out
 
 
-def run_chaotic(systems, noises, *, ensemble: int, seed: int = 0, detail: bool = False):
-    methods = ["discover", "pysindy", "pysindy-sweep"]
+def run_chaotic(systems, noises, *, ensemble: int, seed: int = 0, detail: bool = False, methods=None):
+    methods = methods or ["discover", "pysindy", "pysindy-sweep"]
     stats = {(m, nz): {"n": 0, "terms": 0, "c1": 0, "c10": 0, "sec": 0.0} for m in methods for nz in noises}
     rows = []
     for name in systems:
@@ -227,8 +232,9 @@ def main(argv=None):
     p.add_argument("--ensemble", type=int, default=20)
     p.add_argument("--detail", action="store_true")
     p.add_argument("--no-strogatz", action="store_true")
+    p.add_argument("--methods", nargs="*", default=None, help="discover, pysindy, pysindy-sweep")
     a = p.parse_args(argv)
-    run_chaotic(a.systems, a.noise, ensemble=a.ensemble, detail=a.detail)
+    run_chaotic(a.systems, a.noise, ensemble=a.ensemble, detail=a.detail, methods=a.methods)
     if not a.no_strogatz:
         run_strogatz()
 

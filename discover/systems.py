@@ -132,3 +132,55 @@ def simulate(system: System | str, *, n: int = 2000, dt: float = 0.01, n_traject
         trajs.append(Trajectory(t[burn_in:] - t[burn_in], add_noise(x, noise, rng), name=f"{system.name}-{k}"))
     return Series(tuple(trajs), system.variables, source=f"discover.systems:{system.name}",
                   meta={"system": system.name, "noise": noise})
+
+
+# Polynomial chaotic flows for the SINDy benchmark (benchmarks/bench_sindy.py), with the
+# parameters of the literature (as in the dysts collection). ``extra["dt"]`` is a sampling
+# step that resolves the fastest oscillation with a few dozen samples; ``extra["burn_in"]``
+# samples reach the attractor.
+for _system in [
+    System("chen", ("x", "y", "z"), {"x": "35*(y - x)", "y": "-7*x - x*z + 28*y", "z": "x*y - 3*z"},
+           (-10.0, 0.0, 37.0), description="Chen (a=35, b=3, c=28)", x0_spread=0.1,
+           extra={"dt": 0.002, "burn_in": 2000}),
+    System("lu", ("x", "y", "z"), {"x": "36*(y - x)", "y": "-x*z + 20*y", "z": "x*y - 3*z"},
+           (1.0, 1.0, 1.0), description="Lü (a=36, b=3, c=20)", x0_spread=0.1,
+           extra={"dt": 0.002, "burn_in": 2000}),
+    System("sprott_a", ("x", "y", "z"), {"x": "y", "y": "-x + y*z", "z": "1 - y**2"},
+           (0.0, 5.0, 0.0), description="Sprott A (conservative Nosé–Hoover)", x0_spread=0.05,
+           extra={"dt": 0.02, "burn_in": 0}),
+    System("sprott_b", ("x", "y", "z"), {"x": "y*z", "y": "x - y", "z": "1 - x*y"},
+           (0.1, 0.1, 0.1), description="Sprott B", x0_spread=0.1, extra={"dt": 0.02, "burn_in": 2000}),
+    System("sprott_c", ("x", "y", "z"), {"x": "y*z", "y": "x - y", "z": "1 - x**2"},
+           (0.1, 0.1, 0.1), description="Sprott C", x0_spread=0.1, extra={"dt": 0.02, "burn_in": 2000}),
+    System("sprott_d", ("x", "y", "z"), {"x": "-y", "y": "x + z", "z": "x*z + 3*y**2"},
+           (0.1, 0.1, 0.1), description="Sprott D", x0_spread=0.1, extra={"dt": 0.02, "burn_in": 2000}),
+    System("sprott_e", ("x", "y", "z"), {"x": "y*z", "y": "x**2 - y", "z": "1 - 4*x"},
+           (0.1, 0.1, 0.1), description="Sprott E", x0_spread=0.1, extra={"dt": 0.02, "burn_in": 2000}),
+    System("halvorsen", ("x", "y", "z"),
+           {"x": "-1.89*x - 4*y - 4*z - y**2", "y": "-1.89*y - 4*z - 4*x - z**2",
+            "z": "-1.89*z - 4*x - 4*y - x**2"},
+           (-1.48, -1.51, 2.04), description="Halvorsen (a=1.89), cyclically symmetric", x0_spread=0.05,
+           extra={"dt": 0.005, "burn_in": 2000}),
+    System("rabinovich_fabrikant", ("x", "y", "z"),
+           {"x": "y*(z - 1 + x**2) + 0.1*x", "y": "x*(3*z + 1 - x**2) + 0.1*y", "z": "-2*z*(0.14 + x*y)"},
+           (-1.0, 0.0, 0.5), description="Rabinovich–Fabrikant (α=0.14, γ=0.1), cubic", x0_spread=0.05,
+           extra={"dt": 0.01, "burn_in": 2000}),
+    System("arneodo", ("x", "y", "z"), {"x": "y", "y": "z", "z": "5.5*x - 3.5*y - z - x**3"},
+           (0.2, 0.2, 0.2), description="Arneodo (a=-5.5, b=3.5, c=1, d=-1), cubic", x0_spread=0.1,
+           extra={"dt": 0.01, "burn_in": 2000}),
+    System("genesio_tesi", ("x", "y", "z"), {"x": "y", "y": "z", "z": "-x - 1.1*y - 0.44*z + x**2"},
+           (0.1, 0.1, 0.1), description="Genesio–Tesi (a=0.44, b=1.1, c=1)", x0_spread=0.1,
+           extra={"dt": 0.02, "burn_in": 2000}),
+    System("rikitake", ("x", "y", "z"), {"x": "-2*x + y*z", "y": "-2*y + x*(z - 5)", "z": "1 - x*y"},
+           (1.0, 0.0, 0.5), description="Rikitake dynamo (μ=2, a=5)", x0_spread=0.1,
+           extra={"dt": 0.01, "burn_in": 2000}),
+    System("nose_hoover", ("x", "y", "z"), {"x": "y", "y": "-x + y*z", "z": "1.5 - y**2"},
+           (0.0, 5.0, 0.0), description="Nosé–Hoover thermostat (a=1.5)", x0_spread=0.05,
+           extra={"dt": 0.02, "burn_in": 0}),
+]:
+    SYSTEMS.setdefault(_system.name, _system)
+del _system
+
+#: The polynomial chaotic flows of the SINDy benchmark suite.
+CHAOTIC = ("lorenz", "rossler", "chen", "lu", "sprott_a", "sprott_b", "sprott_c", "sprott_d", "sprott_e",
+           "halvorsen", "rabinovich_fabrikant", "arneodo", "genesio_tesi", "rikitake", "nose_hoover")

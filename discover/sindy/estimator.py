@@ -75,10 +75,14 @@ class SINDy(Method):
     discrete_time : bool, default=False
         Learn a map ``x[k+1] = f(x[k], u[k])`` instead of an ODE.
     ensemble : int, default=0
-        Number of bagged refits (block bootstrap of rows and bagging of
-        library terms). Gives each term an inclusion probability and each
-        coefficient an interval; the reported terms are those kept in at
-        least half of the bags. ``0`` turns ensembles off.
+        Number of bagged refits (moving-block bootstrap of the training
+        rows, each bag re-running the STLSQ path and the criterion). Gives
+        each term an inclusion probability and each coefficient an interval;
+        the reported terms are those kept in at least half of the bags.
+        ``0`` turns ensembles off.
+    library_bagging : bool, default=False
+        In each bag also leave out a random sixth of the library terms
+        (probabilities then count the bags where a term was offered).
     validation_fraction : float, default=0.2
         Share of the data held out for model selection and validation.
     rationalize : bool, default=True
@@ -116,6 +120,8 @@ class SINDy(Method):
     """
 
     name = "sindy"
+    _weak_scale = 1
+    _weak_neff = 2.0
 
     _parameter_constraints = {
         "degree": [Interval(int, 0, 10)],
@@ -131,6 +137,7 @@ class SINDy(Method):
         "weak_noise": [Interval(float, 0, None, closed="left")],
         "discrete_time": [bool],
         "ensemble": [Interval(int, 0, 10000)],
+        "library_bagging": [bool],
         "validation_fraction": [Interval(float, 0, 0.5, closed="neither")],
         "rationalize": [bool],
         "simulation": [bool],
@@ -140,7 +147,8 @@ class SINDy(Method):
     def __init__(self, degree=2, fourier=0, terms=None, include_bias=True, threshold=None,
                  optimizers=("stlsq", "greedy"), criterion="bic", error_floor=1e-3, differentiation="auto",
                  formulation="auto", weak_noise=0.02, discrete_time=False, ensemble=0,
-                 validation_fraction=0.2, rationalize=True, simulation=True, random_state=None):
+                 library_bagging=False, validation_fraction=0.2, rationalize=True, simulation=True,
+                 random_state=None):
         self.degree = degree
         self.fourier = fourier
         self.terms = terms
@@ -154,6 +162,7 @@ class SINDy(Method):
         self.weak_noise = weak_noise
         self.discrete_time = discrete_time
         self.ensemble = ensemble
+        self.library_bagging = library_bagging
         self.validation_fraction = validation_fraction
         self.rationalize = rationalize
         self.simulation = simulation
@@ -172,6 +181,13 @@ class SINDy(Method):
         """Learn the equations of ``series`` (a :class:`~discover.data.Series`); returns ``self``."""
         self._validate_params()
         self._check_extra()
+        # the matrices are small: threaded BLAS only costs here (and is ruinous on a busy machine)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(series)
+
+    def _fit(self, series):
         series = _as_series(series)
         start = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
@@ -209,11 +225,12 @@ class SINDy(Method):
             if form == "map":
                 A, B, rows_val = theta[:-1], tr.x[1:], mask[1:]
             elif form == "weak":
-                w = max(preprocess.savgol_window(tr.x[:, j], sigma[k][j]) for j in range(d))
-                width = int(min(len(tr), max(4 * w, 25)))
-                A, B, centers = preprocess.weak_rows(tr.t, tr.x, theta, width)
+                w = min(preprocess.savgol_window(tr.x[:, j], sigma[k][j]) for j in range(d))
+                width = int(min(len(tr) // 4, max(self._weak_scale * w, 15)))
+                stride = max(1, width // 8)
+                A, B, centers = preprocess.weak_rows(tr.t, tr.x, theta, width, stride)
+                deriv_info.append({"weak_width": width, "weak_stride": stride})
                 rows_val = mask[centers]
-                deriv_info.append({"weak_width": width})
             else:
                 dx, info = self._derivative(series, k, sigma[k])
                 deriv_info.append(info)
@@ -248,13 +265,14 @@ class SINDy(Method):
         if self.ensemble:
             counts = np.zeros((d, m))
             offered = np.zeros((d, m))
+            # bags: block bootstrap of the training rows, the same candidates (SR3 aside) and criterion
             bag_kw = dict(sel_kw, optimizers=tuple(o for o in opts if o != "sr3") or ("stlsq",))
+            allowed = np.ones(m, bool)
             for _ in range(self.ensemble):
                 w = block_bootstrap_weights(problem.n, rng)
-                allowed = np.ones(m, bool)
-                if m > 2:
-                    drop = rng.choice(m, size=max(1, m // 6), replace=False)
-                    allowed[drop] = False
+                if self.library_bagging and m > 2:
+                    allowed = np.ones(m, bool)
+                    allowed[rng.choice(m, size=max(1, m // 6), replace=False)] = False
                 Gb, gb = problem.gram(w)
                 for j in range(d):
                     sb = select(problem, j, G=Gb, g=gb[:, j], allowed=allowed, **bag_kw).best.support
@@ -310,7 +328,8 @@ class SINDy(Method):
         """Effective number of independent held-out rows (smoothing correlates neighbours)."""
         nv = len(problem.Bv)
         if form == "weak":
-            return max(4.0, nv / 4.0)
+            ratio = min(i["weak_stride"] / i["weak_width"] for i in info)
+            return max(4.0, nv * ratio * SINDy._weak_neff)
         widths = [max(i.get("windows", [1])) for i in info if "windows" in i] or [1]
         return max(4.0, nv / max(1.0, max(widths) / 2))
 
