@@ -412,7 +412,8 @@ def test_html_graph_svg(page):
     g = svgs[0]
     edges = re.findall(r'<path d="[^"]*"[^>]*marker-end="url\(#([^)]*)\)"[^>]*>', g)
     assert len(edges) == 5  # 4 selected + 1 candidate
-    assert "lag 1" in g and "lag 2" in g and "lag 0" in g
+    labels = re.findall(r'class="edge-label"[^>]*>([^<]*)<', g)
+    assert sorted(labels) == ["lag 1", "lag 1", "lag 1", "lag 2"]  # selected edges labelled with their lag
     assert 'stroke-dasharray="5 4"' in g  # the candidate edge
     widths = {float(w) for w in re.findall(r'stroke-width="([\d.]+)" stroke-opacity', g)}
     assert max(widths) == pytest.approx(5.0) and min(widths) < 2  # by |weight|

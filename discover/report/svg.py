@@ -84,7 +84,7 @@ def graph_svg(graph: Graph, uid: str, *, show_candidates: bool = True) -> str:
     r_node = 16 if n <= 12 else 12 if n <= 30 else 9
     radius = max(90.0, n * (2 * r_node + 14) / (2 * math.pi))
     label_room = min(max((len(s) for s in nodes), default=1), 14) * 7 + 14
-    margin = r_node + label_room + 10
+    margin = r_node + max(label_room, 3.2 * r_node + 20) + 10  # room for labels and self-loops
     size = 2 * (radius + margin)
     cx = cy = size / 2
     pos = {}
@@ -129,7 +129,8 @@ def graph_svg(graph: Graph, uid: str, *, show_candidates: bool = True) -> str:
         if e["source"] == e["target"]:
             k = loops_seen.get(e["source"], 0)
             loops_seen[e["source"]] = k + 1
-            d, (lx, ly) = _loop_path(x1, y1, a1, r_node, 1.0 + 0.45 * k)
+            # beside the node's label (which sits on the outward radius), not on it
+            d, (lx, ly) = _loop_path(x1, y1, a1 + 1.0, r_node, 1.0 + 0.45 * k)
         else:
             key = tuple(sorted((e["source"], e["target"])))
             m = pair_count[key]
@@ -142,7 +143,7 @@ def graph_svg(graph: Graph, uid: str, *, show_candidates: bool = True) -> str:
         out.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{width:.2f}" '
                    f'stroke-opacity="{opacity:.2f}"{dash} marker-end="url(#{_e(uid)}-{mk})">'
                    f"<title>{_e(tip)}</title></path>")
-        if lagged:
+        if lagged and e["selected"]:  # candidates stay unlabelled (hover shows their lag)
             labels.append(f'<text x="{_n(lx)}" y="{_n(ly)}" text-anchor="middle" dominant-baseline="middle" '
                           f'font-size="10" fill="{colour}" class="edge-label" paint-order="stroke" stroke="white" '
                           f'stroke-width="3">lag {int(e["lag"])}</text>')
