@@ -122,11 +122,17 @@ class Trajectory:
 
     @property
     def regular(self) -> bool:
-        """True when all time steps equal the median within 1e-6 relative."""
+        """True when all time steps equal the median within 1e-6 relative.
+
+        Rounding of large stamps (epoch seconds) is allowed for: a few units in
+        the last place of the largest stamp.
+        """
         if len(self.t) < 3:
             return True
         d = np.diff(self.t)
-        return bool(np.all(np.abs(d - np.median(d)) <= 1e-6 * abs(np.median(d))))
+        med = np.median(d)
+        tol = 1e-6 * abs(med) + 8 * np.finfo(float).eps * np.max(np.abs(self.t))
+        return bool(np.all(np.abs(d - med) <= tol))
 
     def slice(self, start: int | None, stop: int | None) -> Trajectory:
         """Samples ``start:stop`` as a new trajectory."""

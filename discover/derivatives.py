@@ -114,7 +114,9 @@ def _prepare(x, t) -> tuple[np.ndarray, np.ndarray, bool]:
 def _is_regular(t: np.ndarray) -> bool:
     d = np.diff(t)
     med = np.median(d)
-    return bool(np.all(np.abs(d - med) <= 1e-9 * max(abs(med), abs(t[-1]), 1e-300)))
+    # Same rule as Trajectory.regular: 1e-6 relative, plus rounding of large (epoch) stamps.
+    tol = 1e-6 * abs(med) + 8 * np.finfo(float).eps * np.max(np.abs(t))
+    return bool(np.all(np.abs(d - med) <= tol))
 
 
 # ---------------------------------------------------------------------------
@@ -305,6 +307,7 @@ def _spline(x, t, s=None, k=5):
     if n <= k + 2:
         return _finite_difference(x, t)
     sigma = estimate_noise(x, t) if s is None else None
+    t = t - t[0]  # FITPACK on epoch-sized stamps loses digits
     out = np.empty_like(x)
     for j in range(d):
         col = x[:, j]

@@ -213,3 +213,11 @@ def test_series_derivatives_on_noisy_multi_trajectory_data():
     for est, tr in zip(noisy.derivatives(), clean.trajectories):
         truth = np.array([f(0.0, xi) for xi in tr.x])
         assert rel_rmse(est, truth).max() < 0.05
+
+
+@pytest.mark.parametrize("method", ("auto",) + METHODS)
+def test_epoch_sized_time_stamps(method):
+    t = 1.7e9 + np.arange(1000) * 0.01  # seconds since 1970: steps are rounded in the last digits
+    s = from_arrays(np.sin(t - 1.7e9), t=t)
+    assert s.regular
+    assert np.max(np.abs(s.derivatives(method)[0][:, 0] - np.cos(t - 1.7e9))) < 1e-3
