@@ -567,3 +567,11 @@ def test_html_opens_offline_in_a_browser(tmp_path, report):
     subprocess.run([_chromium(), *flags, "--window-size=1200,3000", f"--screenshot={png}", url],
                    capture_output=True, timeout=120)
     assert png.stat().st_size > 50_000  # a page with figures, not a blank one
+
+
+def test_mathml_that_would_break_the_page_is_shown_as_text():
+    x = symbols_for(["x"])["x"]
+    eq = Equation("x", sp.Function("a<b")(x) + 1, method="m")  # sympy's MathML printer does not escape this
+    page = render_html(Report({}, {"m": MethodResult("m", "ok", 0.0, {}, findings=[eq])}))
+    assert "a<b" not in page.split("<script")[0] and "a&lt;b(x)" in page
+    _check_xml_fragments(page)

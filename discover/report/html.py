@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import xml.etree.ElementTree as ET
 from functools import lru_cache
 from html.entities import html5
 from typing import TYPE_CHECKING
@@ -279,7 +280,9 @@ def _expr_block(expr: sp.Basic, lhs: str = "", rhs_suffix: str = "") -> str:
     if len(text) <= MATHML_MAX_CHARS:
         try:
             body = lhs + ("<mo>=</mo>" if lhs else "") + expr_mathml(expr) + rhs_suffix
-            shown = f'<div class="eq">{_math("<mrow>" + body + "</mrow>")}</div>'
+            math = _math("<mrow>" + body + "</mrow>")
+            ET.fromstring(math)  # well-formed, or shown as text (e.g. a function named "a<b")
+            shown = f'<div class="eq">{math}</div>'
         except Exception:  # noqa: BLE001 - a printer failure must not cost the report
             shown = f"<pre>{_e(text)}</pre>"
     else:
