@@ -365,6 +365,47 @@ def _tv_smooth(col, abc, alpha, z0=None, max_iter=60, tol=1e-7):
     return z
 
 
+def _discrepancy_alpha(col, D, sigma: float, h: float, max_iter: int) -> float:
+    """The ``alpha`` whose residual RMS equals ``sigma`` (the discrepancy principle).
+
+    The RMS grows with ``alpha``; the root of ``log(rms) - log(sigma)`` in
+    ``log(alpha)`` is found by false position with the Illinois modification,
+    with loose, warm-started inner solves.
+    """
+    z = None
+
+    def gap(log_alpha):
+        nonlocal z
+        z = _tv_smooth(col, D, float(np.exp(log_alpha)), z0=z, max_iter=min(max_iter, 20), tol=1e-4)
+        rms = np.sqrt(np.mean((z - col) ** 2))
+        return np.log(max(rms, 1e-300)) - np.log(sigma)
+
+    lo, hi = np.log(sigma * h * 1e-3), np.log(sigma * h * 1e5)
+    f_lo = gap(lo)
+    if f_lo >= 0:
+        return float(np.exp(lo))
+    f_hi = gap(hi)
+    if f_hi <= 0:
+        return float(np.exp(hi))
+    side = 0
+    for _ in range(30):
+        a = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        f_a = gap(a)
+        if abs(f_a) < 0.01 or hi - lo < 1e-3:  # 1 % in RMS
+            return float(np.exp(a))
+        if f_a > 0:
+            hi, f_hi = a, f_a
+            if side == -1:
+                f_lo /= 2
+            side = -1
+        else:
+            lo, f_lo = a, f_a
+            if side == 1:
+                f_hi /= 2
+            side = 1
+    return float(np.exp(0.5 * (lo + hi)))
+
+
 def _tv(x, t, alpha=None, max_iter=60, tol=1e-7):
     n, d = x.shape
     if alpha is not None and not (isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and alpha > 0):
@@ -386,19 +427,8 @@ def _tv(x, t, alpha=None, max_iter=60, tol=1e-7):
         elif sigma[j] <= 1e-12 * np.ptp(col):
             z = col
         else:
-            # Discrepancy principle: the residual RMS grows with alpha; bisect log(alpha) until it is sigma.
-            h = float(np.median(np.diff(t)))
-            lo, hi = np.log(sigma[j] * h * 1e-4), np.log(sigma[j] * h * 1e6)
-            z = None
-            for _ in range(14):  # 10 decades to ~0.001 decade; loose inner solves, warm-started
-                mid = 0.5 * (lo + hi)
-                z = _tv_smooth(col, D, float(np.exp(mid)), z0=z, max_iter=min(max_iter, 20), tol=1e-4)
-                rms = np.sqrt(np.mean((z - col) ** 2))
-                if rms > sigma[j]:
-                    hi = mid
-                else:
-                    lo = mid
-            z = _tv_smooth(col, D, float(np.exp(lo)), z0=z, max_iter=max_iter, tol=tol)
+            z = _tv_smooth(col, D, _discrepancy_alpha(col, D, sigma[j], float(np.median(np.diff(t))), max_iter),
+                           max_iter=max_iter, tol=tol)
         out[:, j] = _finite_difference(z[:, None], t)[:, 0]
     return out
 
