@@ -682,10 +682,16 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
 def _guess_rows(path: Path, head: str) -> int:
     """Rows to allocate for: file size over the mean line length of its head (plus slack)."""
     lines = head.count("\n")
-    if str(path).lower().endswith(".gz") or lines < 2:
+    if lines < 2:
         return _CHUNK_ROWS
     try:
         size = path.stat().st_size
+        if str(path).lower().endswith(".gz"):
+            # A gzip file ends with its uncompressed size modulo 2**32 (of its last member only, so
+            # this can fall short; the reader then grows the block).
+            with open(path, "rb") as fh:
+                fh.seek(-4, os.SEEK_END)
+                size = max(int.from_bytes(fh.read(4), "little"), len(head))
     except OSError:  # pragma: no cover
         return _CHUNK_ROWS
     per_line = max(len(head.encode("utf-8", "replace")) / lines, 1.0)

@@ -130,6 +130,15 @@ def test_irregular_sampling(tmp_path):
     np.testing.assert_allclose(s.t, [0, 0.1, 0.35, 0.4])
 
 
+def test_gzip_row_guess_from_its_trailer(tmp_path):
+    p = tmp_path / "a.csv.gz"
+    text = "t,x\n" + "".join(f"{i},{i * i}\n" for i in range(500))
+    with gzip.open(p, "wt") as fh:
+        fh.write(text)
+    head = text[:200]
+    assert 500 <= D._guess_rows(p, head) <= 800
+
+
 def test_gzip(tmp_path):
     p = tmp_path / "a.csv.gz"
     with gzip.open(p, "wt") as fh:
@@ -208,8 +217,9 @@ def test_headerless_numbers_get_names_and_a_warning(tmp_path):
 
 
 def test_many_chunks_and_a_short_row_guess(tmp_path, monkeypatch):
-    # Small chunks and a gzip file (no size to guess rows from) exercise growth across chunks.
+    # Small chunks and a short guess of the row count exercise growth of the block across chunks.
     monkeypatch.setattr(D, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(D, "_guess_rows", lambda path, head: 3)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((103, 3))
     t = np.arange(103) * 0.1
