@@ -27,33 +27,41 @@ def standardize(series: Series) -> tuple[list[np.ndarray], np.ndarray, np.ndarra
     return [c / scale for c in centred], means, scale
 
 
-def decorrelation_step(xs: list[np.ndarray], target: float, max_step: int | None = None) -> int:
-    """Smallest lag (in samples) at which the median autocorrelation drops to ``target``.
+def _median_acf(xs: list[np.ndarray], k: int) -> float | None:
+    num, den = 0.0, 0.0
+    used = False
+    for x in xs:
+        if len(x) <= k + 1:
+            continue
+        a, b = x[:-k], x[k:]
+        num = num + (a * b).sum(axis=0)
+        den = den + np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+        used = True
+    if not used:
+        return None
+    return float(np.median(num / np.maximum(den, 1e-300)))
 
-    The same system sampled ten times as finely gives (up to rounding) ten
-    times the step, so a step chosen this way is a fixed stretch of the
-    system's own time: the graph learned on it does not depend on the
-    sampling interval.
+
+def decorrelation_step(xs: list[np.ndarray], target: float, max_step: int | None = None) -> int:
+    """Lag (in samples) at which the median autocorrelation of the variables drops to ``target``.
+
+    The crossing is located between samples by linear interpolation and then
+    rounded to the nearest sample, so the same system sampled ten times as
+    finely gives ten times the step (up to that rounding): the step is a
+    fixed stretch of the system's own time, and the graph learned on it does
+    not depend on the sampling interval.
     """
     longest = max(len(x) for x in xs)
     limit = max(1, (longest // 8) if max_step is None else max_step)
+    prev = 1.0
     for k in range(1, limit + 1):
-        num, den = 0.0, 0.0
-        acs = []
-        for x in xs:
-            if len(x) <= k + 1:
-                continue
-            a, b = x[:-k], x[k:]
-            num = (a * b).sum(axis=0)
-            den = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
-            acs.append((num, den))
-        if not acs:
+        rho = _median_acf(xs, k)
+        if rho is None:
             return max(1, k - 1)
-        num = sum(a for a, _ in acs)
-        den = sum(b for _, b in acs)
-        rho = np.median(num / np.maximum(den, 1e-300))
         if rho <= target:
-            return k
+            crossing = (k - 1) + (prev - target) / max(prev - rho, 1e-12)
+            return max(1, int(round(crossing)))
+        prev = rho
     return limit
 
 

@@ -575,6 +575,7 @@ class DYNOTEARS(Method):
         penalty = np.ones((m, d))
         zero = np.zeros((m, d), bool)
         required = np.zeros((m, d), bool)
+        zero[np.arange(d), np.arange(d)] = True  # no contemporaneous self-loops
         for k in range(1, p + 1):  # a variable's own past is not penalized
             penalty[k * d + np.arange(d), np.arange(d)] = 0.0
         if not self.contemporaneous:

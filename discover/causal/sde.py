@@ -11,7 +11,7 @@ Gaussian Euler–Maruyama transition density (the drift integrated in
 sub-steps over the observed, possibly irregular gap), and the edge count
 pays the prior's price. Posterior edge probabilities are the scores.
 
-The edge prior is automatic: each edge costs ``edge_cost * log(N) / 2`` nats
+The edge price is automatic: each edge costs ``edge_cost * log(N) / 2`` nats
 of log-likelihood over the ``N`` transitions used (a BIC-like price), so the
 learned graph does not depend on a hand-tuned sparsity weight. Variables are
 standardized and time is measured in the data's own rate of change, so the
@@ -69,14 +69,15 @@ class SDEStructure(Method):
     ----------
     hidden : int, default=32
         Width of each variable's drift network (two hidden layers).
-    max_steps : int, default=1500
+    max_steps : int, default=800
         Optimizer steps (Adam).
-    batch_size : int, default=512
+    batch_size : int, default=256
         Transitions per step.
     learning_rate : float, default=5e-3
-    edge_cost : float, default=1.0
-        Price of an edge in units of ``log(N) / 2`` nats (BIC-like); larger
-        gives sparser graphs.
+    edge_cost : float, default=8.0
+        Price of an edge in units of ``log(N) / 2`` nats, the BIC price of one
+        parameter; an edge brings a whole input column of a drift network,
+        hence several parameters' worth. Larger gives sparser graphs.
     prior_probability : float, default=0.2
         Prior probability of an edge (the KL term of the ELBO).
     temperature : float, default=0.5
@@ -135,7 +136,7 @@ class SDEStructure(Method):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, hidden=32, max_steps=1500, batch_size=512, learning_rate=5e-3, edge_cost=1.0,
+    def __init__(self, *, hidden=32, max_steps=800, batch_size=256, learning_rate=5e-3, edge_cost=8.0,
                  prior_probability=0.2, temperature=0.5, max_substep="auto", max_gap="auto", self_loops=True,
                  threshold=0.5, n_threads=1, random_state=None):
         self.hidden = hidden
@@ -220,7 +221,7 @@ class SDEStructure(Method):
             return torch.einsum("btk,tk->bt", a, params["W3"]) + params["b3"]
 
         def mean_after(z, step, G):
-            k = int(min(50, max(1, math.ceil(float(step.max()) / h_max))))
+            k = int(min(20, max(1, math.ceil(float(step.max()) / h_max))))
             hstep = (step / k)[:, None]
             for _ in range(k):
                 z = z + hstep * drift(z, G)
