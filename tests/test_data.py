@@ -136,7 +136,7 @@ def test_gzip_row_guess_from_its_trailer(tmp_path):
     with gzip.open(p, "wt") as fh:
         fh.write(text)
     head = text[:200]
-    assert 500 <= D._guess_rows(p, head) <= 800
+    assert 500 <= D._guess_rows(p, head) <= 2000  # not the 131072-row default chunk
 
 
 def test_gzip(tmp_path):
