@@ -196,7 +196,7 @@ def _sympy_name_ok(name: str) -> bool:
 
     if name.startswith("_") or keyword.iskeyword(name) and name not in ("True", "False"):
         return False
-    if name in ("sqrt", "cbrt", "root", "real_root", "True", "False"):
+    if name in ("sqrt", "cbrt", "root", "real_root", "True", "False", "abs", "pow"):
         return True
     if not hasattr(sp, name):  # an undefined function f(x): sympify makes a Function of it
         return not hasattr(builtins, name)

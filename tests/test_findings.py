@@ -262,6 +262,7 @@ def test_parsing_refuses_code_that_is_not_an_expression(text, tmp_path):
 
 def test_parsing_allows_sympy_functions_and_undefined_ones():
     x = symbols_for(["x"])["x"]
+    assert parse_expr("abs(x) + pow(x, 2)", ["x"]) == sp.Abs(x) + x**2  # the two harmless builtins
     text = "Piecewise((x, x > 0), (-x, True)) + sqrt(x) + Abs(x) + Max(x, 1) + exp(I*pi) + f(x)"
     e = parse_expr(text, ["x"])
     assert e.has(sp.Piecewise, sp.Abs, sp.Max) and e.subs(x, 4) == 4 + 2 + 4 + 4 - 1 + sp.Function("f")(4)
