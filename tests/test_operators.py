@@ -473,3 +473,18 @@ def test_wide_scale_faster_than_an_economy_svd_and_within_twice_the_data_in_memo
     t0 = time.perf_counter()
     np.linalg.svd(X, full_matrices=False)
     assert fit_s < time.perf_counter() - t0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import discover.operators.dictionaries as m_dict
+    import discover.operators.dmd as m_dmd
+    import discover.operators.edmd as m_edmd
+    import discover.operators.hankel as m_hankel
+    import discover.operators.pdmd as m_pdmd
+    import discover.operators.residual as m_res
+
+    for mod in (m_dict, m_dmd, m_edmd, m_hankel, m_pdmd, m_res):
+        result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, mod.__name__
