@@ -74,9 +74,10 @@ class SINDy(Method):
         which ``formulation="auto"`` uses the weak form.
     discrete_time : bool, default=False
         Learn a map ``x[k+1] = f(x[k], u[k])`` instead of an ODE.
-    ensemble : int, default=0
+    ensemble : int, default=20
         Number of bagged refits (moving-block bootstrap of the training
-        rows, each bag re-running the STLSQ path and the criterion). Gives
+        rows; each bag refits every candidate support found on the full
+        data and applies the criterion again). Gives
         each term an inclusion probability and each coefficient an interval;
         the reported terms are those kept in at least half of the bags.
         ``0`` turns ensembles off.
@@ -146,7 +147,7 @@ class SINDy(Method):
 
     def __init__(self, degree=2, fourier=0, terms=None, include_bias=True, threshold=None,
                  optimizers=("stlsq", "greedy"), criterion="bic", error_floor=1e-3, differentiation="auto",
-                 formulation="auto", weak_noise=0.02, discrete_time=False, ensemble=0,
+                 formulation="auto", weak_noise=0.02, discrete_time=False, ensemble=20,
                  library_bagging=False, validation_fraction=0.2, rationalize=True, simulation=True,
                  random_state=None):
         self.degree = degree
@@ -265,9 +266,11 @@ class SINDy(Method):
         if self.ensemble:
             counts = np.zeros((d, m))
             offered = np.zeros((d, m))
-            # bags: block bootstrap of the training rows, the same candidates (SR3 aside) and criterion
-            bag_kw = dict(sel_kw, optimizers=tuple(o for o in opts if o != "sr3") or ("stlsq",))
-            allowed = np.ones(m, bool)
+            # bags: block bootstrap of the training rows; each bag refits every candidate support of
+            # the full-data search on its rows and applies the same criterion
+            pools = [[(c.support, c.optimizer) for c in sel.candidates] for sel in selections]
+            bag_kw = dict(sel_kw)
+            allowed = None
             for _ in range(self.ensemble):
                 w = block_bootstrap_weights(problem.n, rng)
                 if self.library_bagging and m > 2:
@@ -275,9 +278,10 @@ class SINDy(Method):
                     allowed[rng.choice(m, size=max(1, m // 6), replace=False)] = False
                 Gb, gb = problem.gram(w)
                 for j in range(d):
-                    sb = select(problem, j, G=Gb, g=gb[:, j], allowed=allowed, **bag_kw).best.support
+                    sb = select(problem, j, G=Gb, g=gb[:, j], allowed=allowed, supports=pools[j],
+                                **bag_kw).best.support
                     counts[j] += sb
-                    offered[j] += allowed
+                    offered[j] += True if allowed is None else allowed
             probs = counts / np.maximum(offered, 1)
             supports = probs >= 0.5
         self.inclusion_probabilities_ = probs

@@ -57,6 +57,11 @@ class Problem:
         self.Bs = self.B / sb
         self.Avs = self.Av / s
         self.Bvs = self.Bv / sb
+        nv = max(len(self.Avs), 1)
+        # held-out Gram: held-out errors of any coefficients without touching the rows again
+        self.Gv = self.Avs.T @ self.Avs / nv
+        self.gv = self.Avs.T @ self.Bvs / nv
+        self.bvv = np.sum(self.Bvs ** 2, axis=0) / nv
 
     @property
     def n(self) -> int:
@@ -72,10 +77,12 @@ class Problem:
 
 
 def _solve(G: np.ndarray, g: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    if len(idx) == 0:
+    k = len(idx)
+    if k == 0:
         return np.zeros(0)
-    sub = G[np.ix_(idx, idx)]
-    sub = sub + _RIDGE * np.trace(sub) / len(idx) * np.eye(len(idx))
+    sub = G[idx][:, idx]
+    diag = sub.flat[::k + 1]
+    sub.flat[::k + 1] = diag + _RIDGE * (diag.sum() / k)
     try:
         return np.linalg.solve(sub, g[idx])
     except np.linalg.LinAlgError:
@@ -118,8 +125,10 @@ def greedy_backward(G: np.ndarray, g: np.ndarray, allowed: np.ndarray | None = N
         out.append(sup)
         if len(active) == 1:
             break
-        sub = G[np.ix_(active, active)]
-        sub = sub + _RIDGE * np.trace(sub) / len(active) * np.eye(len(active))
+        k = len(active)
+        sub = G[active][:, active]
+        diag = sub.flat[::k + 1]
+        sub.flat[::k + 1] = diag + _RIDGE * (diag.sum() / k)
         try:
             H = np.linalg.inv(sub)
         except np.linalg.LinAlgError:
@@ -152,7 +161,7 @@ def sr3_path(As: np.ndarray, bs: np.ndarray, lams, allowed: np.ndarray | None = 
     return out
 
 
-DEFAULT_THRESHOLDS = np.r_[0.0, np.geomspace(1e-5, 1.0, 36)]
+DEFAULT_THRESHOLDS = np.r_[0.0, np.geomspace(1e-4, 1.0, 25)]
 
 
 def candidate_supports(G, g, *, optimizers=("stlsq", "greedy"), thresholds=DEFAULT_THRESHOLDS,
@@ -230,15 +239,21 @@ def criterion_value(err: float, k: int, n_eff: float, kind: str, floor: float) -
 
 def select(problem: Problem, j: int, *, G=None, g=None, optimizers=("stlsq", "greedy"),
            thresholds=DEFAULT_THRESHOLDS, criterion="bic", floor=1e-3, n_eff=None,
-           allowed=None, fixed_threshold=None) -> Selection:
-    """Candidates for target ``j`` and the one the criterion picks."""
+           allowed=None, fixed_threshold=None, supports=None) -> Selection:
+    """Candidates for target ``j`` and the one the criterion picks.
+
+    ``supports`` (a list of ``(support, optimizer)``) skips the search and
+    scores those candidates only (what the ensemble bags do).
+    """
     if G is None:
         G, gall = problem.gram()
         g = gall[:, j]
-    bv = problem.Bvs[:, j]
-    nv = len(bv)
+    nv = len(problem.Bvs)
+    Gv, gv, bvv = problem.Gv, problem.gv[:, j], float(problem.bvv[j])
     n_eff = float(nv if n_eff is None else n_eff)
-    if fixed_threshold is not None:
+    if supports is not None:
+        sups = {i: (sup if allowed is None else sup & allowed, name) for i, (sup, name) in enumerate(supports)}
+    elif fixed_threshold is not None:
         sups = {b"": (stlsq(G, g, fixed_threshold, allowed), "stlsq")}
     else:
         sups = candidate_supports(G, g, optimizers=optimizers, thresholds=thresholds, allowed=allowed,
@@ -249,8 +264,8 @@ def select(problem: Problem, j: int, *, G=None, g=None, optimizers=("stlsq", "gr
         # training error from the Gram form; held-out error directly
         tr = float(1 - 2 * coef @ g + coef @ G @ coef) if sup.any() else 1.0
         idx = np.flatnonzero(sup)
-        resid = bv - problem.Avs[:, idx] @ coef[idx] if nv else np.zeros(0)
-        ve = float(np.mean(resid ** 2)) if nv else tr
+        c = coef[idx]
+        ve = max(bvv - 2 * c @ gv[idx] + c @ Gv[idx][:, idx] @ c, 0.0) if nv else tr
         if not np.isfinite(ve):
             ve = np.inf
         k = int(sup.sum())
