@@ -123,6 +123,13 @@ def temporal_svd(X: np.ndarray, *, method: str = "auto", rank="auto", random_sta
     columns than the rank) or ``"auto"`` (``"svd"`` for small data, ``"gram"``
     when there are many more columns than rows).
     """
+    from ._common import blas_threads
+
+    with blas_threads(X.shape[0] * X.shape[1]):
+        return _temporal_svd(X, method, rank, random_state, chunk)
+
+
+def _temporal_svd(X, method, rank, random_state, chunk):
     m, n = X.shape
     if method == "auto":
         method = "gram" if (n > 4 * m and m * n > 2_000_000) or isinstance(X, np.memmap) else "svd"
