@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import traceback
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,22 +93,39 @@ def _seeded(est: BaseEstimator, seed: int | None) -> BaseEstimator:
     return est
 
 
+def _summarise_warnings(caught: list) -> list[str]:
+    """``["ConvergenceWarning: Objective did not converge ... (x18)", ...]`` in first-seen order."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).strip().splitlines()[0] if str(w.message).strip() else ''}"
+        counts[text] = counts.get(text, 0) + 1
+    return [t if n == 1 else f"{t} (x{n})" for t, n in counts.items()]
+
+
 def _run_one(name: str, est: BaseEstimator, series: Series) -> MethodResult:
-    """Fit one method; never raises (its error is recorded instead)."""
+    """Fit one method; never raises (its error is recorded instead).
+
+    Warnings the method raises are recorded in its entry of the report
+    (deduplicated) instead of flooding the terminal.
+    """
     start = time.perf_counter()
     params = _jsonable(est.get_params(deep=False))
-    try:
-        est.fit(series)
-        findings = list(est.findings())
-        for f in findings:  # tag findings with the name they were run under
-            if getattr(f, "method", None) in ("", None) or (name != f.method and name.startswith(f.method)):
-                object.__setattr__(f, "method", name)
-        return MethodResult(name, "ok", time.perf_counter() - start, params, None, findings, None)
-    except Exception as exc:  # noqa: BLE001 - isolate every failure
-        return MethodResult(
-            name, "failed", time.perf_counter() - start, params,
-            f"{type(exc).__name__}: {exc}", [], traceback.format_exc(),
-        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            est.fit(series)
+            findings = list(est.findings())
+            for f in findings:  # tag findings with the name they were run under
+                if getattr(f, "method", None) in ("", None) or (name != f.method and name.startswith(f.method)):
+                    object.__setattr__(f, "method", name)
+            result = MethodResult(name, "ok", time.perf_counter() - start, params, None, findings, None)
+        except Exception as exc:  # noqa: BLE001 - isolate every failure
+            result = MethodResult(
+                name, "failed", time.perf_counter() - start, params,
+                f"{type(exc).__name__}: {exc}", [], traceback.format_exc(),
+            )
+    result.warnings = _summarise_warnings(caught)
+    return result
 
 
 def fit(

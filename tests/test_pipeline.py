@@ -202,3 +202,38 @@ def test_pipeline_on_a_dask_local_cluster(series):
         report = discover.fit(series, [Mean(), Boom()], n_jobs=2, backend="dask")
     assert report.methods["mean"].status == "ok"
     assert report.methods["boom"].status == "failed"
+
+
+class Noisy(Method):
+    """Warns many times while fitting, like an optimizer that does not converge."""
+
+    name = "noisy"
+
+    def fit(self, series, y=None):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        for _ in range(5):
+            warnings.warn("Objective did not converge", ConvergenceWarning, stacklevel=1)
+        warnings.warn("step too large", RuntimeWarning, stacklevel=1)
+        return self
+
+    def findings(self):
+        return []
+
+
+def test_warnings_are_recorded_per_method_not_printed(series, recwarn):
+    report = discover.fit(series, [Noisy(), Mean()])
+    assert report.methods["noisy"].warnings == ["ConvergenceWarning: Objective did not converge (x5)",
+                                                "RuntimeWarning: step too large"]
+    assert report.methods["mean"].warnings == []
+    assert len(recwarn) == 0
+    d = json.loads(report.to_json())
+    assert d["methods"]["noisy"]["warnings"][0].endswith("(x5)")
+    from discover.report import validate
+
+    validate(d)
+    assert "Objective did not converge (x5)" in report.to_markdown()
+    assert "Objective did not converge (x5)" in report.to_html()
+    assert discover.report.Report.from_dict(d).methods["noisy"].warnings == d["methods"]["noisy"]["warnings"]

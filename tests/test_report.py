@@ -125,7 +125,8 @@ def test_report_json_shape_and_validity(report):
     assert d == report.to_dict()
     validate(d)
     assert d["schema"] == "discover.report/1" and d["source"] == "lorenz.csv"
-    assert d["methods"]["sde"] == {"status": "failed", "seconds": 0.3, "params": {}, "error": "LinAlgError: Singular matrix"}
+    assert d["methods"]["sde"] == {"status": "failed", "seconds": 0.3, "params": {}, "error": "LinAlgError: Singular matrix",
+                                  "warnings": []}
     assert d["methods"]["sindy"]["params"] == {"threshold": 0.1, "library": "poly2"}
     edge = d["graphs"][0]["edges"][0]
     assert set(edge) == {"source", "target", "lag", "weight", "score", "selected"}

@@ -73,11 +73,13 @@ class MethodResult:
     error: str | None = None
     findings: list = field(default_factory=list)
     traceback: str | None = None
+    warnings: list = field(default_factory=list)  #: warnings the method raised, deduplicated
 
     def to_dict(self) -> dict:
         seconds = _num(float(self.seconds))
         return {"status": self.status, "seconds": round(seconds, 6) if isinstance(seconds, float) else seconds,
-                "params": _jsonable(self.params), "error": None if self.error is None else str(self.error)}
+                "params": _jsonable(self.params), "error": None if self.error is None else str(self.error),
+                "warnings": [str(w) for w in self.warnings]}
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -272,7 +274,8 @@ class Report:
         """Rebuild a report from ``report.json`` content (simulation values read
         from ``base/simulations/*.csv`` when they are not inline)."""
         methods = {
-            n: MethodResult(n, m["status"], float(m.get("seconds", 0.0)), m.get("params", {}), m.get("error"), [])
+            n: MethodResult(n, m["status"], float(m.get("seconds", 0.0)), m.get("params", {}), m.get("error"), [],
+                            warnings=list(m.get("warnings", [])))
             for n, m in d.get("methods", {}).items()
         }
 

@@ -270,6 +270,10 @@ def _methods(report: Report) -> list[str]:
                    f"<td>{params}</td></tr>")
         if r.error:
             out.append(f'<tr><td colspan="5"><pre class="error">{_e(r.error)}</pre></td></tr>')
+        if getattr(r, "warnings", None):
+            items = "".join(f"<li><code>{_e(w)}</code></li>" for w in r.warnings)
+            out.append(f'<tr><td colspan="5"><details><summary>{len(r.warnings)} warning(s)</summary>'
+                       f"<ul>{items}</ul></details></td></tr>")
     out.append("</tbody></table></section>")
     return out
 

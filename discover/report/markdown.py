@@ -113,6 +113,11 @@ def render_markdown(report: Report) -> str:
                  len(r.findings), _code(shorten(r.error, 300)) if r.error else ""]
                 for name, r in report.methods.items()]
         parts += [_table(["method", "status", "seconds", "findings", "error"], rows), ""]
+        warned = [(n, r) for n, r in report.methods.items() if getattr(r, "warnings", None)]
+        if warned:
+            parts += ["Warnings raised while fitting:", ""]
+            parts += [f"- {_code(n)}: {_code(shorten(w, 300))}" for n, r in warned for w in r.warnings]
+            parts += [""]
         with_params = [(n, r) for n, r in report.methods.items() if r.params]
         if with_params:
             parts += ["<details><summary>Parameters</summary>", ""]
@@ -289,6 +294,8 @@ def render_terminal(report: Report) -> str:
                                for c in report.symbolic_codes])
     section("Failed simulations", [f"  [{s.method}] trajectory {s.trajectory} stopped at t={fmt(s.failed_at)}: "
                                    f"{shorten(s.message, 200)}" for s in report.simulations if s.failed_at is not None])
+    section("Warnings", [f"  [{name}] {shorten(w, 200)}" for name, r in report.methods.items()
+                         for w in getattr(r, "warnings", [])])
     section("Failed methods", [f"  {name}: {shorten(r.error or r.status, 300)}" for name, r in report.methods.items()
                                if r.status != "ok"])
     if len(lines) == 1:
