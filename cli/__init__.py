@@ -72,6 +72,8 @@ def _check_methods(methods, config) -> None:
 
 
 @main.command(epilog=EXIT_CODES_HELP)
+# DATA is not click.Path(exists=True): a missing file is bad input like any other (exit 1, one
+# line from the data layer), not a usage error (exit 2 with the usage text).
 @click.argument("data", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"),
