@@ -119,8 +119,6 @@ def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, backend
         source = str(data[0]) if len(data) == 1 else [str(p) for p in data]
         series = discover.load(source, time=time, group=group, inputs=inputs, dt=dt)
         progress = not quiet and stderr_is_terminal()
-        if progress:
-            _progress_to_stderr()
         report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs, backend=backend,
                               progress=progress)
         report.save(out, formats=formats)
@@ -132,15 +130,6 @@ def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, backend
         click.echo(f"Failed: {name}: {one_line(report.methods[name].error)}", err=True)
     if report.failed:
         raise SystemExit(EXIT_METHOD_FAILED)
-
-
-def _progress_to_stderr() -> None:
-    """Send rich's progress display to stderr, so stdout (the summary) stays clean when redirected."""
-    try:
-        import rich
-    except ImportError:  # pragma: no cover - rich is a dependency
-        return
-    rich.reconfigure(stderr=True)
 
 
 @contextmanager

@@ -193,11 +193,13 @@ class _progress:
     def __enter__(self):
         if self.enabled:
             try:
+                from rich.console import Console
                 from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
+                # stderr: a summary printed on stdout stays clean when redirected
                 self.bar = Progress(SpinnerColumn(), "{task.description}",
                                     "[progress.percentage]{task.completed}/{task.total}",
-                                    TimeElapsedColumn(), transient=True)
+                                    TimeElapsedColumn(), transient=True, console=Console(stderr=True))
                 self.bar.start()
                 self.task = self.bar.add_task("fitting", total=self.total)
             except ImportError:  # pragma: no cover - rich is a dependency
