@@ -256,6 +256,19 @@ class DMD(Method):
         self.B_ = None
         dt = self.dt_
 
+        self.fallback_ = None
+        if variant in ("opt", "bop"):
+            try:
+                with np.errstate(all="ignore"):
+                    alpha, Qr, Bs = self._optimized(data, V, Z1, Z2, Wr, sr, dt)
+                    lam = np.exp(alpha * dt)
+                    K = (Qr @ np.diag(lam) @ np.linalg.inv(Qr)).T
+                if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(K))):
+                    raise np.linalg.LinAlgError("non-finite eigenvalues")
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                # e.g. a zero eigenvalue (no continuous-time counterpart): fall back to exact DMD
+                self.fallback_ = f"optimized DMD failed ({exc}); exact DMD used instead"
+                variant = self.variant_ = "exact"
         if variant in ("exact", "fb", "tls", "dmdc"):
             if variant == "exact":
                 K = (Wr.T @ Z2) / sr[:, None]  # row layout: Z2 ≈ Z1 K
@@ -270,11 +283,11 @@ class DMD(Method):
                 KB = np.linalg.lstsq(np.concatenate([Z1, U1], axis=1), Z2, rcond=None)[0]
                 K, self.B_ = KB[:r], KB[r:]
             lam, Qr = np.linalg.eig(K.T)  # reduced A = Kᵀ; A Qr = Qr Λ
-            alpha = np.log(lam.astype(complex)) / dt
-        else:
-            alpha, Qr, Bs = self._optimized(data, V, Z1, Z2, Wr, sr, dt)
-            lam = np.exp(alpha * dt)
-            K = (Qr @ np.diag(lam) @ np.linalg.inv(Qr)).T
+            # a zero eigenvalue (a direction that vanishes in one step) has no
+            # finite log: it is given a decay so fast that one step kills it
+            tiny = np.abs(lam) < 1e-200
+            lam_c = np.where(tiny, 1e-200, lam).astype(complex)
+            alpha = np.log(lam_c) / dt
         if not np.all(np.isfinite(lam)):
             raise NumericalError("DMD produced non-finite eigenvalues (singular or ill-conditioned data)")
 
@@ -349,6 +362,8 @@ class DMD(Method):
     def _fb(Z1, Z2):
         Kf = np.linalg.lstsq(Z1, Z2, rcond=None)[0]
         Kb = np.linalg.lstsq(Z2, Z1, rcond=None)[0]
+        if np.linalg.cond(Kb) > 1e12:  # the backward map is singular (a vanishing direction): forward only
+            return Kf
         M = Kf @ np.linalg.inv(Kb)
         mu, Q = np.linalg.eig(M)
         root = np.sqrt(mu.astype(complex))
@@ -378,6 +393,8 @@ class DMD(Method):
                 rz2.append(zi[1:])
             K0 = self._fb(np.concatenate(rz1), np.concatenate(rz2))
         lam0 = np.linalg.eigvals(K0)
+        if np.any(np.abs(lam0) < 1e-200) or not np.all(np.isfinite(lam0)):
+            raise np.linalg.LinAlgError("a zero eigenvalue has no continuous-time counterpart")
         alpha0 = np.log(lam0.astype(complex)) / dt
         alpha, Bs, info = varpro(ts, Zs, alpha0, max_iter=self.max_iter)
         self.solver_info_ = info
@@ -526,6 +543,8 @@ class DMD(Method):
             "noise_ratio": self.noise_ratio_, "noise_level": self.noise_level_,
             "n_spurious": int(self.spurious_.sum()), "headline": headline,
         }
+        if self.fallback_:
+            metrics["note"] = self.fallback_
         if self.eigenvalue_std_ is not None:
             metrics["eigenvalue_std"] = self.eigenvalue_std_[o]
         spec = Spectrum(eigenvalues=self.eigenvalues_[o], dt=self.dt_,

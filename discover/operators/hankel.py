@@ -33,7 +33,7 @@ import numpy as np
 import sympy as sp
 
 from ..base import Interval, Method, check_is_fitted
-from ..data import Series, from_arrays
+from ..data import Series, Trajectory
 from ..errors import DataError
 from ..findings import Equation, Simulation, Spectrum, symbols_for
 from ._common import as_data, blas_threads
@@ -155,7 +155,9 @@ class HankelDMD(Method):
         emb = [hankel_embed(x, d, self.stride) for x in data.xs]
         ts = [tk[:len(e)] for tk, e in zip(data.ts, emb)]
         names = [f"{v}[+{j * self.stride}]" if j else v for j in range(d) for v in data.variables]
-        es = from_arrays(emb, t=ts, names=names, source="hankel")
+        # (built directly: the embedded rows need no second validation, and
+        # may well have more columns than rows)
+        es = Series(tuple(Trajectory(tk, e) for tk, e in zip(ts, emb)), tuple(names), source="hankel")
         est = DMD() if self.estimator is None else _clone(self.estimator)
         with blas_threads(sum(e.size for e in emb)):
             est.fit(es)
