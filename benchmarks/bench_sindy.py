@@ -204,7 +204,8 @@ def run_strogatz(seed: int = 0):
             trajs.append(Trajectory(t, x))
         series = Series(tuple(trajs), vars_)
         res = {}
-        for label, kw in (("right", {"degree": 2, "terms": terms}), ("poly", {"degree": 3})):
+        right = {"degree": 2, "terms": terms} if terms else {"degree": 3}  # polynomial systems: cubic
+        for label, kw in (("right", right), ("poly", {"degree": 3})):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

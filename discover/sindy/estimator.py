@@ -62,7 +62,7 @@ class SINDy(Method):
         (so that the criterion does not reward fitting derivative round-off on
         clean data); the sparsest of them wins.
     differentiation : str, default="auto"
-        ``"auto"`` estimates the noise and picks fourth-order finite
+        ``"auto"`` estimates the noise and picks sixth-order finite
         differences or a Savitzky–Golay derivative; any other name is passed
         to :meth:`discover.data.Series.derivatives`.
     formulation : {"auto", "strong", "weak"}, default="auto"
@@ -582,7 +582,7 @@ def _snap(c: float, lo: float, hi: float):
     if not np.isfinite(c) or c == 0:
         return c
     for q in (1, 2, 3, 4, 5, 6, 8, 10):
-        r = Fraction(c).limit_denominator(q)
+        r = Fraction(round(c * q), q)
         if r != 0 and lo <= float(r) <= hi and abs(float(r) - c) <= 0.01 * abs(c):
             return sp.Rational(r.numerator, r.denominator)
     return c

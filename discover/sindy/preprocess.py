@@ -3,7 +3,7 @@
 Derivatives are computed trajectory by trajectory, never across a boundary.
 The noise level of each variable is estimated from high-order differences
 (white noise dominates them when the signal is smooth and well sampled); it
-picks the smoothing: fourth-order finite differences for clean data, a
+picks the smoothing: sixth-order finite differences for clean data, a
 Savitzky–Golay derivative whose window is the widest one that removes no
 more than the noise (a discrepancy principle) otherwise, and — above a
 noise level — the weak (integral) form, which needs no pointwise derivative.
@@ -57,7 +57,7 @@ def derivative(x: np.ndarray, t: np.ndarray, sigma: np.ndarray | None = None,
     """Derivative of one trajectory ``x`` (n, d) at times ``t``; returns ``(dx, info)``.
 
     Clean columns (noise below ``clean_below`` of the column's spread) get
-    pysindy's fourth-order finite differences; noisy ones a Savitzky–Golay
+    pysindy's sixth-order finite differences; noisy ones a Savitzky–Golay
     derivative (polynomial order 3) with a window set by the noise level.
     """
     import pysindy as ps
@@ -71,7 +71,7 @@ def derivative(x: np.ndarray, t: np.ndarray, sigma: np.ndarray | None = None,
     spread[spread == 0] = 1.0
     dx = np.empty_like(x)
     windows = []
-    order = 4 if n >= 5 else 2
+    order = 6 if n >= 12 else (4 if n >= 5 else 2)
     fd = ps.FiniteDifference(order=order)._differentiate(x, t) if n >= 3 else np.gradient(x, t, axis=0)
     uniform = n > 2 and np.allclose(np.diff(t), np.diff(t).mean(), rtol=1e-6, atol=0)
     noisy = [j for j in range(d) if not (sigma[j] <= clean_below * spread[j] or n < 9)]
@@ -90,7 +90,7 @@ def derivative(x: np.ndarray, t: np.ndarray, sigma: np.ndarray | None = None,
         else:
             sm = savgol_filter(x[:, j], w, 3, mode="interp")
             dx[:, j] = np.gradient(sm, t, edge_order=2)
-    info = {"derivative": "finite_difference_4" if max(windows) == 1 else "savitzky_golay",
+    info = {"derivative": f"finite_difference_{order}" if max(windows) == 1 else "savitzky_golay",
             "windows": windows}
     return dx, info
 

@@ -265,11 +265,15 @@ def select(problem: Problem, j: int, *, G=None, g=None, optimizers=("stlsq", "gr
         tr = float(1 - 2 * coef @ g + coef @ G @ coef) if sup.any() else 1.0
         idx = np.flatnonzero(sup)
         c = coef[idx]
-        ve = max(bvv - 2 * c @ gv[idx] + c @ Gv[idx][:, idx] @ c, 0.0) if nv else tr
+        ve = bvv - 2 * c @ gv[idx] + c @ Gv[idx][:, idx] @ c if nv else tr
+        if nv and ve < 1e-2 * bvv:  # the Gram form cancels badly for small errors: use the rows
+            r = problem.Bvs[:, j] - problem.Avs[:, idx] @ c
+            ve = float(r @ r) / nv
         if not np.isfinite(ve):
             ve = np.inf
         k = int(sup.sum())
-        crit = criterion_value(ve, k, max(n_eff, k + 2.0), criterion, floor) if np.isfinite(ve) else np.inf
+        # no more terms than effective held-out samples can support
+        crit = criterion_value(ve, k, n_eff, criterion, floor) if np.isfinite(ve) and k < n_eff - 1 else np.inf
         cands.append(Candidate(sup, name, k, max(tr, 0.0), ve, crit))
     # ties (e.g. several supports under the error floor): fewest terms, then lowest error
     chosen = min(range(len(cands)), key=lambda i: (round(cands[i].criterion, 9), cands[i].n_terms,
