@@ -95,7 +95,8 @@ def _check_methods(methods, config) -> None:
 @click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
               show_default=True, help="Report files to write: json, md, html (comma-separated) or all.")
 @quiet_option
-def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, backend, scheduler, formats, quiet):
+def fit(data, out, methods, config, time, dt, group, inputs, wide, seed, jobs, backend, scheduler, formats,
+        quiet):
     """Fit methods to DATA (CSV files) and write a report to --out.
 
     Several files are several trajectories of one system (same columns).
@@ -117,7 +118,7 @@ def fit(data, out, methods, config, time, dt, group, inputs, seed, jobs, backend
     with user_errors(), one_line_warnings(), _dask_client(backend, scheduler, jobs):
         _check_methods(methods, config)
         source = str(data[0]) if len(data) == 1 else [str(p) for p in data]
-        series = discover.load(source, time=time, group=group, inputs=inputs, dt=dt)
+        series = discover.load(source, time=time, group=group, inputs=inputs, dt=dt, wide=wide)
         progress = not quiet and stderr_is_terminal()
         report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs, backend=backend,
                               progress=progress)

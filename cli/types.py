@@ -155,6 +155,8 @@ data_options = _stack(
     click.option("--inputs", type=CommaList(), default=None,
                  help="Exogenous (control) input columns, comma-separated: they drive the system "
                       "but get no equation."),
+    click.option("--wide", is_flag=True,
+                 help="Accept more columns than samples (a field on a grid, for DMD-type methods)."),
 )
 
 seed_option = click.option("--seed", type=int, default=0, show_default=True,

@@ -732,7 +732,8 @@ def _locate_parse_error(path: Path, where: _CsvWhere, exc: Exception) -> DataErr
     return DataError(f"cannot parse the file: {msg}", file=path, row=int(m.group(1)) if m else None)
 
 
-def _build(tables, *, time, group, inputs, variables, dt, source: str, time_label: str | None = None) -> Series:
+def _build(tables, *, time, group, inputs, variables, dt, source: str, time_label: str | None = None,
+           wide: bool = False) -> Series:
     """Validate columns and assemble the Series.
 
     ``tables``: list of ``(columns, where, n_rows, name)`` with ``columns`` a dict
@@ -826,9 +827,10 @@ def _build(tables, *, time, group, inputs, variables, dt, source: str, time_labe
             name = tname if label is None else (str(label) if len(tables) == 1 else f"{tname}:{label}")
             trajs.append(Trajectory._owned(tk, xk, uk, name))
     n_samples = sum(len(tr) for tr in trajs)
-    if len(variables) > n_samples:
-        raise DataError(f"{len(variables)} variables but only {n_samples} samples: more variables than samples",
-                        file=source)
+    if len(variables) > n_samples and not wide:
+        raise DataError(f"{len(variables)} variables but only {n_samples} samples: more variables than samples "
+                        f"(for a field on a grid, analysed with DMD-type methods, pass wide=True, or --wide "
+                        f"on the command line)", file=source)
     # Constant columns: warn once per column, over all trajectories together.
     lo = np.min([tr.x.min(axis=0) for tr in trajs], axis=0)
     hi = np.max([tr.x.max(axis=0) for tr in trajs], axis=0)
@@ -890,7 +892,7 @@ def _paths(paths) -> list[Path]:
 
 def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs: Sequence[str] | None = None,
              variables: Sequence[str] | None = None, dt: float | None = None,
-             delimiter: str | None = None) -> Series:
+             delimiter: str | None = None, wide: bool = False) -> Series:
     """Load one or several CSV files into a validated :class:`Series`.
 
     Parameters
@@ -915,6 +917,10 @@ def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs
     delimiter : str, optional
         Field separator. Default: sniffed among ``,``, ``;``, tab and ``|``
         (and runs of spaces).
+    wide : bool, default False
+        Accept more variables than samples (a field on a grid, analysed with
+        DMD-type methods). Without it, that is an error: most methods cannot
+        identify more unknowns than there are samples.
 
     Returns
     -------
@@ -968,7 +974,8 @@ def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs
                     f"the files must have the same columns; compared with {files[0]}, this file "
                     f"lacks {missing} and has {extra} extra" if missing or extra else "columns differ")
     source = ", ".join(str(p) for p in files)
-    return _build(tables, time=time, group=group, inputs=inputs_l, variables=vars_l, dt=dt, source=source)
+    return _build(tables, time=time, group=group, inputs=inputs_l, variables=vars_l, dt=dt, source=source,
+                  wide=wide)
 
 
 def _stem(path: Path) -> str:
@@ -981,7 +988,7 @@ def _stem(path: Path) -> str:
 
 def from_dataframe(df, *, time: str | None = None, group: str | None = None, inputs: Sequence[str] | None = None,
                    variables: Sequence[str] | None = None, dt: float | None = None,
-                   source: str = "DataFrame") -> Series:
+                   source: str = "DataFrame", wide: bool = False) -> Series:
     """A validated :class:`Series` from a :class:`pandas.DataFrame` (which is left unchanged).
 
     Takes the same options as :func:`load_csv`. Time comes from the ``time``
@@ -1064,11 +1071,11 @@ def from_dataframe(df, *, time: str | None = None, group: str | None = None, inp
             pos = int(np.argmax(bad))
             raise where.error(f"value {values[pos]!r} is not a number", pos, name)
     return _build([(columns, where, len(df), source)], time=time, group=group, inputs=inputs_l, variables=vars_l,
-                  dt=dt, source=source, time_label=time_label)
+                  dt=dt, source=source, time_label=time_label, wide=wide)
 
 
 def from_arrays(x, t=None, *, dt: float | None = None, names: Sequence[str] | None = None, u=None,
-                input_names: Sequence[str] | None = None, source: str = "arrays") -> Series:
+                input_names: Sequence[str] | None = None, source: str = "arrays", wide: bool = False) -> Series:
     """A validated :class:`Series` from arrays (copied; the arrays given are left unchanged).
 
     Parameters
@@ -1156,7 +1163,7 @@ def from_arrays(x, t=None, *, dt: float | None = None, names: Sequence[str] | No
     inames = [c for c in tables[0][0] if c not in vnames and c != key_t]
     with_t = [key_t in tab[0] for tab in tables]
     return _build(tables, time=key_t if all(with_t) else False, group=None, inputs=inames, variables=vnames,
-                  dt=dt, source=source, time_label="t")
+                  dt=dt, source=source, time_label="t", wide=wide)
 
 
 def _numeric_array(a, what: str, source: str) -> np.ndarray:
@@ -1182,7 +1189,7 @@ def _numeric_array(a, what: str, source: str) -> np.ndarray:
 
 def load(data, *, time: str | None = None, group: str | None = None, inputs: Sequence[str] | None = None,
          variables: Sequence[str] | None = None, dt: float | None = None,
-         delimiter: str | None = None) -> Series:
+         delimiter: str | None = None, wide: bool = False) -> Series:
     """Load anything the toolkit takes into a validated :class:`Series`.
 
     Parameters
@@ -1205,20 +1212,20 @@ def load(data, *, time: str | None = None, group: str | None = None, inputs: Seq
         return data
     if isinstance(data, (str, os.PathLike)):
         return load_csv(data, time=time, group=group, inputs=inputs, variables=variables, dt=dt,
-                        delimiter=delimiter)
+                        delimiter=delimiter, wide=wide)
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is a dependency
         pd = None
     if pd is not None and isinstance(data, pd.DataFrame):
-        return from_dataframe(data, time=time, group=group, inputs=inputs, variables=variables, dt=dt)
+        return from_dataframe(data, time=time, group=group, inputs=inputs, variables=variables, dt=dt, wide=wide)
     if isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, os.PathLike)) for p in data):
         return load_csv(list(data), time=time, group=group, inputs=inputs, variables=variables, dt=dt,
-                        delimiter=delimiter)
+                        delimiter=delimiter, wide=wide)
     if isinstance(data, (np.ndarray, list, tuple)):
         if time not in (None, False) or group is not None or inputs:
             raise DataError("time=, group= and inputs= name columns; with arrays use "
                             "from_arrays(x, t, u=...) instead")
-        return from_arrays(data, dt=dt, names=variables)
+        return from_arrays(data, dt=dt, names=variables, wide=wide)
     raise DataError(f"cannot load data of type {type(data).__name__}: give a CSV path, a list of paths, "
                     f"a DataFrame, an array or a Series")

@@ -311,6 +311,27 @@ def test_group_and_dt_options(tmp_path, decay, spy):
     assert s.dt == pytest.approx(0.5)
 
 
+def test_wide_field_on_a_grid_runs_dmd_end_to_end(tmp_path):
+    """A CSV with many more columns than rows (a field on a grid) is refused without --wide
+    and fitted by DMD with it; the report holds the spectrum of the two travelling modes."""
+    pytest.importorskip("discover.operators.dmd")
+    t = np.arange(60) * 0.1
+    grid = np.linspace(0, 2 * np.pi, 400)
+    field = (np.outer(np.cos(2.0 * t), np.sin(grid)) + np.outer(np.sin(2.0 * t), np.cos(grid))
+             + 0.5 * np.outer(np.exp(-0.3 * t), np.cos(3 * grid)))
+    header = "t," + ",".join(f"u{k}" for k in range(len(grid)))
+    body = "\n".join(f"{tk:.3f}," + ",".join(f"{v:.10g}" for v in row) for tk, row in zip(t, field))
+    path = write(tmp_path, "field.csv", header + "\n" + body + "\n")
+    refused = CliRunner().invoke(main, ["fit", str(path), "--methods", "dmd", "--out", str(tmp_path / "r")])
+    assert refused.exit_code == 1 and "--wide" in refused.stderr
+    result = run("fit", path, "--wide", "--methods", "dmd", "--out", tmp_path / "o", "--format", "json", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    d = json.loads((tmp_path / "o" / "report.json").read_text())
+    w = d["spectra"][0]["continuous_eigenvalues"]
+    omega = np.array(w["real"]) + 1j * np.array(w["imag"])
+    assert np.min(np.abs(omega - 2.0j)) < 1e-6 and np.min(np.abs(omega + 0.3)) < 1e-6
+
+
 def test_inputs_option(tmp_path, decay, spy):
     t = np.arange(40) * 0.1
     rows = "\n".join(f"{a:.2f},{np.sin(a):.6f},{np.cos(a):.6f},{a * a:.4f}" for a in t)

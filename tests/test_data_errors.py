@@ -111,8 +111,12 @@ def test_single_row(tmp_path):
 
 
 def test_more_variables_than_samples(tmp_path):
-    err = fails(csv(tmp_path, "t,a,b,c,d\n0,1,2,3,4\n1,2,3,4,6\n2,2,1,3,5\n"))
-    assert "more variables than samples" in err.reason
+    path = csv(tmp_path, "t,a,b,c,d\n0,1,2,3,4\n1,2,3,4,6\n2,2,1,3,5\n")
+    err = fails(path)
+    assert "more variables than samples" in err.reason and "wide=True" in err.reason
+    # a field on a grid is wide on purpose: accepted when asked for
+    s = load_csv(path, wide=True)
+    assert s.variables == ("a", "b", "c", "d") and s.n_samples == 3
 
 
 def test_ragged_row_too_many_fields(tmp_path):
@@ -277,5 +281,7 @@ def test_array_shape_errors(kwargs, match):
 
 
 def test_arrays_more_variables_than_samples():
+    x = np.random.default_rng(0).standard_normal((3, 5))
     with pytest.raises(DataError, match="more variables than samples"):
-        from_arrays(np.random.default_rng(0).standard_normal((3, 5)))
+        from_arrays(x)
+    assert from_arrays(x, wide=True).n_variables == 5
