@@ -69,6 +69,10 @@ def test_simulation_tracks_held_out_data(lorenz_series, lorenz_model):
     err = np.abs(sim.values[short] - tr.x[start:start + 100]).max()
     assert err < 1e-2 * tr.x.std()
     assert sim.metrics["short_horizon_rmse"] < 1e-3
+    # the short-horizon check scored the chosen model and one runner-up per equation, and kept it
+    check = lorenz_model.diagnostics_["simulation_check"]
+    assert check["chosen"] < 1e-3 and set(check["alternatives"]) == {"x", "y", "z"}
+    assert check["switched"] is None
     # and the user-facing simulate() gives the same kind of record
     again = lorenz_model.simulate(tr.x[0], tr.t[:200])
     assert np.abs(again.values - tr.x[:200]).max() < 1e-2 * tr.x.std()

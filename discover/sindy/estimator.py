@@ -292,6 +292,19 @@ class SINDy(Method):
         coef_s = np.array([fit_support(Gf, gf[:, j], supports[j]) for j in range(d)])
         coef = coef_s * problem.sb[:, None] / problem.s[None, :]
 
+        # short-horizon simulation on held-out data: the chosen model against, for each equation,
+        # its runner-up; a chosen model that blows up or tracks far worse gives way
+        diag["simulation_check"] = None
+        if self.simulation and form != "map" and self.threshold is None:
+            alt = self._simulation_check(series, masks, held_traj, selections, supports, Gf, gf, problem)
+            diag["simulation_check"] = alt["summary"]
+            if alt["switch"] is not None:
+                j, sup = alt["switch"]
+                supports = supports.copy()
+                supports[j] = sup
+                coef_s[j] = fit_support(Gf, gf[:, j], sup)
+                coef = coef_s * problem.sb[:, None] / problem.s[None, :]
+
         # intervals: bootstrap of the refit on the chosen supports (or least-squares errors)
         lower, upper = self._intervals(As_full, Bs_full, supports, coef_s, problem, rng)
         self.coefficients_ = coef
@@ -316,6 +329,72 @@ class SINDy(Method):
         self.simulation_ = self._validation_simulation(series, masks, held_traj) if self.simulation else None
         diag["seconds_total"] = time.perf_counter() - start
         return self
+
+    def _short_horizon(self, coef, series, masks, held_traj, n_starts=3) -> float:
+        """Mean relative error of short simulations from held-out starts (inf when one fails)."""
+        syms = symbols_for(self.variables_ + self.inputs_)
+        args = [syms[n] for n in self.variables_ + self.inputs_]
+        f = sp.lambdify(args, [self.library_.expression(c) for c in coef], modules="numpy")
+        k = held_traj if held_traj is not None else series.n_trajectories - 1
+        tr = series.trajectories[k]
+        idx = np.flatnonzero(masks[k])
+        if len(idx) < 8:
+            return float("nan")
+        horizon = max(4, len(idx) // 10)
+        starts = np.linspace(idx[0], max(idx[0], idx[-1] - horizon), n_starts).astype(int)
+        scale = series.x.std(axis=0)
+        scale[scale == 0] = 1.0
+        bound = 1e3 * (float(np.max(np.abs(series.x))) + 1.0)
+        errs = []
+        from scipy.integrate import solve_ivp
+
+        for st in starts:
+            t = tr.t[st:st + horizon]
+            uf = _input_function(t, None if tr.u is None else tr.u[st:st + horizon], len(self.inputs_))
+
+            def rhs(tt, z, uf=uf):
+                with np.errstate(all="ignore"):
+                    v = np.array(f(*z, *uf(tt)), dtype=float).reshape(-1)
+                return np.where(np.isfinite(v) & (np.abs(v) < 1e12), v, 0.0)
+
+            def escape(tt, z):
+                return bound - np.max(np.abs(z))
+
+            escape.terminal = True
+            try:
+                sol = solve_ivp(rhs, (t[0], t[-1]), tr.x[st], t_eval=t, method="LSODA", events=escape,
+                                rtol=1e-6, atol=1e-8)
+            except Exception:  # noqa: BLE001 - a failing candidate simply loses
+                return float("inf")
+            if sol.status != 0 or sol.y.shape[1] != len(t):
+                return float("inf")
+            errs.append(np.sqrt(np.mean(((sol.y.T - tr.x[st:st + horizon]) / scale) ** 2)))
+        return float(np.mean(errs))
+
+    def _simulation_check(self, series, masks, held_traj, selections, supports, Gf, gf, problem) -> dict:
+        s, sb = problem.s, problem.sb
+
+        def coef_of(sups):
+            return np.array([fit_support(Gf, gf[:, j], sups[j]) for j in range(len(sups))]) * sb[:, None] / s
+
+        base = self._short_horizon(coef_of(supports), series, masks, held_traj)
+        summary = {"chosen": base, "alternatives": {}}
+        best = (base, None)
+        for j, sel in enumerate(selections):
+            order = sorted((c for c in sel.candidates if np.isfinite(c.criterion)
+                            and not np.array_equal(c.support, supports[j])), key=lambda c: c.criterion)
+            if not order:
+                continue
+            trial = supports.copy()
+            trial[j] = order[0].support
+            err = self._short_horizon(coef_of(trial), series, masks, held_traj)
+            summary["alternatives"][self.variables_[j]] = err
+            if err < best[0]:
+                best = (err, (j, order[0].support))
+        # switch only when the chosen model fails or tracks more than twice as badly
+        switch = best[1] if best[1] is not None and not (base <= 2 * best[0]) else None
+        summary["switched"] = None if switch is None else self.variables_[switch[0]]
+        return {"summary": summary, "switch": switch}
 
     def _derivative(self, series: Series, k: int, sigma) -> tuple[np.ndarray, dict]:
         tr = series.trajectories[k]
