@@ -138,11 +138,15 @@ class Library:
             for k in range(1, deg + 1):
                 powers[:, :, k] = powers[:, :, k - 1] * x
             G = powers[:, np.arange(d)[None, :], E]  # (n, m, d): x_i^E_ji
+            pre = np.ones((n, m, d + 1))
+            suf = np.ones((n, m, d + 1))
+            for i in range(d):  # products of the factors before / after factor i
+                pre[:, :, i + 1] = pre[:, :, i] * G[:, :, i]
+                suf[:, :, d - 1 - i] = suf[:, :, d - i] * G[:, :, d - 1 - i]
             for i in range(d):
                 e = E[:, i]
                 dG = e[None, :] * powers[:, i, np.maximum(e - 1, 0)]
-                others = np.prod(np.delete(G, i, axis=2), axis=2) if d > 1 else 1.0
-                out[:, :m, i] = dG * others
+                out[:, :m, i] = dG * pre[:, :, i] * suf[:, :, i + 1]
         if self._other_j is not None:
             vals = self._other_j(*x.T)
             for k, row in enumerate(vals):
@@ -487,7 +491,7 @@ def _rayleigh(c: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:
     return float(c @ A @ c) / den if den > 0 else float("inf")
 
 
-def _sparse_candidates(N: np.ndarray, max_lp: int = 40) -> list[np.ndarray]:
+def _sparse_candidates(N: np.ndarray, max_lp: int = 24) -> list[np.ndarray]:
     """Sparse vectors in the column span of ``N`` (p × k): one ℓ1 LP per coordinate."""
     from scipy.optimize import linprog
 
@@ -497,8 +501,8 @@ def _sparse_candidates(N: np.ndarray, max_lp: int = 40) -> list[np.ndarray]:
     coords = [j for j in np.argsort(-rows) if rows[j] > 1e-3 * rows.max()][:max_lp]
     cands = [Qn[:, j] for j in range(k)]
     cost = np.r_[np.zeros(k), np.ones(p)]
-    I = np.eye(p)
-    A_ub = np.block([[Qn, -I], [-Qn, -I]])
+    eye = np.eye(p)
+    A_ub = np.block([[Qn, -eye], [-Qn, -eye]])
     b_ub = np.zeros(2 * p)
     bounds = [(None, None)] * k + [(0, None)] * p
     for j in coords:
@@ -644,6 +648,13 @@ class ConservationLaws(Method):
     def fit(self, series, y=None) -> ConservationLaws:
         """Find the conserved quantities of ``series`` (a Series or anything :func:`discover.load` takes)."""
         self._validate_params()
+        from threadpoolctl import threadpool_limits
+
+        # Many small dense problems: one BLAS thread is fastest (and does not fight other work).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(series)
+
+    def _fit(self, series) -> ConservationLaws:
         if self.terms is not None:
             for t in self.terms:
                 if not isinstance(t, (str, sp.Basic)):
@@ -715,20 +726,24 @@ class ConservationLaws(Method):
 
         # -- noise covariance of the library terms (Jacobian × noise), per part
         def noise_cov(parts):
+            """Mean of Jᵀ Σ J over the samples (an average: a random subset of them is enough)."""
             Bm, n = np.zeros((p, p)), 0
             for x, sg in zip(parts, sigmas):
                 if x is None or len(x) == 0:
                     continue
+                w = len(x)
+                if len(x) > 1500:
+                    x = x[np.sort(rng.choice(len(x), 1500, replace=False))]
                 Jx = self.library_.jacobian(x)[:, cols, :] * (sg[None, None, :] / scale[:, None])
                 Jx = Jx.transpose(0, 2, 1).reshape(-1, p)
-                Bm += Jx.T @ Jx
-                n += len(x)
+                Bm += (w / len(x)) * (Jx.T @ Jx)
+                n += w
             Bm /= max(n, 1)
-            return 2 * Bm if self.formulation == "increments" else Bm
+            return (2 * Bm if self.formulation == "increments" else Bm), n
 
-        B_tr = noise_cov([x[:c] for x, c in zip(xs, cuts)])
-        B_ho = noise_cov([x[c:] for x, c in zip(xs, cuts)])
-        B_all = noise_cov(xs)
+        (B_tr, n_tr), (B_ho, n_ho) = noise_cov([x[:c] for x, c in zip(xs, cuts)]), \
+            noise_cov([x[c:] for x, c in zip(xs, cuts)])
+        B_all = (n_tr * B_tr + n_ho * B_ho) / max(n_tr + n_ho, 1)
 
         # -- points scattered around the data: how much each law varies off it
         idx = rng.integers(0, len(X), size=min(2000, max(200, len(X))))
@@ -768,8 +783,9 @@ class ConservationLaws(Method):
                     + 0.05 * (np.count_nonzero(c) + self._n_special(c)), lam)
 
         for c, lam in sorted(pool.values(), key=score):
-            if len(kept) >= max_laws:
-                break
+            if len(kept) >= max_laws:  # a flow in d dimensions has at most d - 1 independent laws
+                rejected.append({"coefficients": c, "reason": "dependent"})
+                continue
             g = np.einsum("npi,p->ni", Jp, c)
             if grads and _gradient_rank_residual(grads, g) <= self.independence_tol:
                 rejected.append({"coefficients": c, "reason": "dependent"})
@@ -795,7 +811,7 @@ class ConservationLaws(Method):
         self.null_dimension_ = int(np.sum(w < self.threshold))
 
         invariants = []
-        for c, lam, lam_hold, lam_box in kept:
+        for c, _lam, lam_hold, lam_box in kept:
             expr, c_final = self._readable(c, A_tr, B_tr)
             lam_all = _rayleigh(c_final, self._A_all, B_all)
             resid = math.sqrt(max(float(c_final @ self._A_all @ c_final), 0.0)) / max(
@@ -860,7 +876,7 @@ class ConservationLaws(Method):
         v[sub] = a
         return v
 
-    def _small_supports(self, sub, A, B, max_terms: int = 4, budget: int = 20000) -> list[np.ndarray]:
+    def _small_supports(self, sub, A, B, max_terms: int = 4, budget: int = 6000) -> list[np.ndarray]:
         """Every law with at most ``max_terms`` terms (minimal supports), while the count stays in budget."""
         out, found = [], []
         for size in range(1, max_terms + 1):
@@ -1099,6 +1115,16 @@ def neural_detector(series, *, laws=(), hidden: int = 32, epochs: int = 400, thr
                 "reason": "the neural detector needs at least two trajectories from different initial conditions"}
     import torch
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny network: one thread is fastest
+    try:
+        return _neural_fit(torch, series, laws, hidden, epochs, threshold, validation_fraction, max_points,
+                           random_state)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _neural_fit(torch, series, laws, hidden, epochs, threshold, validation_fraction, max_points, random_state):
     gen = torch.Generator().manual_seed(int(random_state) if random_state is not None else 0)
     torch.manual_seed(int(random_state) if random_state is not None else 0)
     rng = np.random.default_rng(random_state)
