@@ -108,7 +108,9 @@ def svar(d: int = 5, n: int = 500, *, max_lag: int = 2, n_trajectories: int = 1,
 
 
 def _l96_drift(x: np.ndarray, forcing: float) -> np.ndarray:
-    return (np.roll(x, -1, axis=-1) - np.roll(x, 2, axis=-1)) * np.roll(x, 1, axis=-1) - x + forcing
+    d = x.shape[-1]
+    i = np.arange(d)
+    return (x[..., (i + 1) % d] - x[..., (i - 2) % d]) * x[..., (i - 1) % d] - x + forcing
 
 
 def lorenz96(d: int = 10, *, forcing: float = 10.0, n: int = 2000, dt: float = 0.01, sigma: float = 0.0,
