@@ -18,7 +18,7 @@ out of every metric. Summary AUROC ranks ordered pairs i->j by each
 method's score (1 - p for the tests, |w| for causalnex); F1 uses each
 method's own selection.
 
-Run ``python benchmarks/bench_causal.py [--cases svar5,l96-ode] [--no-causalnex] [--no-sde]``.
+Run ``python benchmarks/bench_causal.py [--cases svar5,l96-ode] [--methods ...] [--no-causalnex] [--no-sde]``.
 """
 
 from __future__ import annotations
@@ -204,14 +204,13 @@ def main(argv=None):
     ap.add_argument("--no-causalnex", action="store_true")
     ap.add_argument("--no-sde", action="store_true")
     ap.add_argument("--no-pcmci", action="store_true")
+    ap.add_argument("--methods", default=None, help="comma-separated subset of: " + ", ".join(METHODS))
     args = ap.parse_args(argv)
-    methods = dict(METHODS)
-    if args.no_causalnex:
-        methods.pop("causalnex.dynotears")
-    if args.no_sde:
-        methods.pop("discover.sde")
-    if args.no_pcmci:
-        methods.pop("tigramite.pcmci+")
+    methods = dict(METHODS) if args.methods is None else {m: METHODS[m] for m in args.methods.split(",")}
+    for flag, name in ((args.no_causalnex, "causalnex.dynotears"), (args.no_sde, "discover.sde"),
+                       (args.no_pcmci, "tigramite.pcmci+")):
+        if flag:
+            methods.pop(name, None)
     rows = []
     for name, (p, instances) in cases(args.cases.split(",")).items():
         for mname, fn in methods.items():

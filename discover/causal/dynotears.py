@@ -431,6 +431,14 @@ def _subsample_supports_1(Z, rows, d, lambdas, taus, allowed, penalty, required)
 # the estimator
 
 
+def _generator(random_state) -> np.random.Generator:
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31))
+    return np.random.default_rng(random_state)
+
+
 def _edge_list(edges, names, what):
     """``[(source, target, lag or None)]`` with names -> list of (i, j, lag or None)."""
     index = {n: i for i, n in enumerate(names)}
@@ -627,13 +635,12 @@ class DYNOTEARS(Method):
         step = (decorrelation_step(xs, self.step_autocorrelation) if self.step == "auto" else int(self.step))
         Z, blocks = _windows(xs, step, p)
         n = len(Z)
-        if n < 10 * d // max(1, p + 1) and n < 3 * d:
+        if n <= d * (p + 1):
             raise DataError(f"{n} lag windows are too few for {d} variables and {p} lag(s)")
         S = Z.T @ Z / n
         n_eff = max(n / step, 2.0)
         penalty, zero, required = self._masks(names, d, p)
-        rng = np.random.default_rng(self.random_state) if not isinstance(self.random_state, np.random.Generator) \
-            else self.random_state
+        rng = _generator(self.random_state)
 
         taus = _THRESHOLDS if self.threshold == "auto" else (float(self.threshold),)
         pen_ok = (~zero) & (penalty > 0)
@@ -664,7 +671,7 @@ class DYNOTEARS(Method):
             self.order_ = [names[i] for i in order]
         else:
             allowed = ~zero
-            allowed[np.arange(d), np.arange(d)] = False
+            self.order_ = None
 
         # 2. with the order fixed, a lasso path per variable; (λ, threshold) by the criterion
         coefs = _ordered_lasso_path(Z, None, d, lambdas, allowed, penalty)

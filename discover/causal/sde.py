@@ -172,8 +172,10 @@ class SDEStructure(Method):
             torch.set_num_threads(old_threads)
 
     def _fit(self, series: Series, torch):
+        from .dynotears import _generator
+
         seed = self.random_state if isinstance(self.random_state, (int, np.integer)) else \
-            int(np.random.default_rng(self.random_state).integers(2**31))
+            int(_generator(self.random_state).integers(2**31))
         gen = torch.Generator().manual_seed(int(seed))
         names = series.variables
         d = len(names)
