@@ -293,13 +293,11 @@ def _gradient_rank_residual(base: list[np.ndarray], g: np.ndarray) -> float:
         ok = np.linalg.norm(g, axis=1) > 0
         return float(np.median(ok.astype(float)))
     Bm = np.stack([b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-300) for b in base], axis=2)
-    res = np.empty(len(g))
-    for i in range(len(g)):
-        Q, s, _ = np.linalg.svd(Bm[i], full_matrices=False)
-        Q = Q[:, s > 1e-8 * max(s.max(initial=0.0), 1e-300)]
-        r = gn[i] - Q @ (Q.T @ gn[i])
-        res[i] = np.linalg.norm(r)
-    return float(np.median(res))
+    U, s, _ = np.linalg.svd(Bm, full_matrices=False)  # batched over points: (P, d, k)
+    keep = s > 1e-8 * np.maximum(s.max(axis=1, keepdims=True), 1e-300)
+    coef = np.einsum("pdk,pd->pk", U, gn) * keep
+    r = gn - np.einsum("pdk,pk->pd", U, coef)
+    return float(np.median(np.linalg.norm(r, axis=1)))
 
 
 def _expr_gradients(exprs, variables, points: np.ndarray) -> list[np.ndarray]:
@@ -791,6 +789,14 @@ class ConservationLaws(Method):
                 rejected.append({"coefficients": c, "reason": "dependent"})
                 continue
             lam_hold = self._holdout_lambda(c, train, hold, B_ho)
+            if self.holdout_threshold < lam_hold < 3 * self.holdout_threshold:
+                # pruning may have dropped a small true term: try adding terms back
+                c2 = self._grow(c, A_tr, B_tr)
+                if c2 is not None:
+                    lam_hold2 = self._holdout_lambda(c2, train, hold, B_ho)
+                    if lam_hold2 < lam_hold:
+                        c, lam, lam_hold = c2, _rayleigh(c2, A_tr, B_tr), lam_hold2
+                        g = np.einsum("npi,p->ni", Jp, c)
             if lam_hold > self.holdout_threshold:
                 rejected.append({"coefficients": c, "reason": "held-out", "lambda_holdout": lam_hold})
                 continue
@@ -992,6 +998,29 @@ class ConservationLaws(Method):
             if not done:
                 break
         return [c]
+
+    def _grow(self, c: np.ndarray, A, B, max_add: int = 3) -> np.ndarray | None:
+        """Add back, one at a time, the terms that lower the noise ratio most (at most ``max_add``)."""
+        S = list(np.flatnonzero(c))
+        lam = _rayleigh(c, A, B)
+        best_c = None
+        rank = {"poly": 0, "log": 1, "user": 1, "trig": 2}
+        kinds = [rank[self.library_.kinds[j]] for j in self._cols]
+        top = max(kinds[j] for j in S)  # stay within the law's own library tier
+        for _ in range(max_add):
+            trials = []
+            for j in range(len(c)):
+                if j in S or kinds[j] > top:
+                    continue
+                c2, lam2 = self._refit(S + [j], A, B)
+                trials.append((lam2, j, c2))
+            if not trials:
+                break
+            lam2, j, c2 = min(trials, key=lambda t: t[0])
+            if lam2 > lam - 0.02 * max(lam, 1.0):
+                break
+            S, lam, best_c = S + [j], lam2, c2
+        return best_c
 
     def _n_special(self, c: np.ndarray) -> int:
         """How many non-polynomial terms a law uses (polynomial laws are preferred)."""

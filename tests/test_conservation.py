@@ -206,6 +206,7 @@ def test_neural_detector_reports_invariant_outside_library_honestly():
     assert model.neural_["verdict"] == "invariant" and model.neural_["outside_library"] is True
     (note,) = model.findings()
     assert note.metrics["in_library"] is False and "g_neural" in str(note.expression)
+    assert from_dict(json.loads(json.dumps(note.to_dict()))) == note
     # ... while on a damped oscillator there is nothing to find
     damped = simulate("damped_oscillator", n=600, dt=0.01, n_trajectories=4, seed=0)
     m2 = ConservationLaws(degree=1, trig=False, neural=True, neural_epochs=300, random_state=0).fit(damped)
