@@ -96,3 +96,12 @@ def test_run_cases_scores_every_sindy_case():
         assert r["method"] == "sindy" and r["status"] == "ok", r
         assert r["precision"] == 1.0 and r["recall"] == 1.0, r
         assert r["max_rel_coef_error"] < 0.01, r
+
+
+def test_user_term_case_and_noisy_case():
+    """predator_prey needs its configured term x*y/(1 + x); lorenz_noisy has 1 % noise."""
+    case = load_case("predator_prey", ROOT)
+    assert case.config == {"sindy": {"terms": ["x*y/(1 + x)"]}} and case.load_options["group"] == "run"
+    rows = {r["case"]: r for r in run_cases(["predator_prey", "lorenz_noisy"], ROOT)}
+    assert rows["predator_prey"]["exact"] == "2/2" and rows["predator_prey"]["max_rel_coef_error"] < 1e-3
+    assert rows["lorenz_noisy"]["exact"] == "3/3" and rows["lorenz_noisy"]["max_rel_coef_error"] < 0.1
