@@ -293,3 +293,11 @@ def test_chaotic_suite(noise):
     # on which x**2*y and x*y are nearly collinear) are still missed: 43/45 = 95.6 %
     need = {0.0: 1.0, 0.01: 0.95, 0.05: 0.85}[noise]
     assert exact / total >= need
+
+
+def test_named_derivative_method_from_the_data_layer():
+    series = simulate("damped_oscillator", n=800, dt=0.01, n_trajectories=2, noise=0.005, seed=4)
+    model = SINDy(differentiation="savgol", ensemble=0, simulation=False).fit(series)
+    assert model.diagnostics_["derivatives"][0]["derivative"] == "savgol"
+    score = score_equations(model.findings(), _truth("damped_oscillator"))
+    assert score["exact"] == 2 and score["max_rel_coef_error"] < 0.05

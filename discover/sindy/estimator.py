@@ -245,6 +245,7 @@ class SINDy(Method):
             A_all.append(A)
             B_all.append(B)
         diag["derivatives"] = deriv_info
+        self._deriv_cache = None
         problem = Problem(np.vstack(A_tr), np.vstack(B_tr), np.vstack(A_va), np.vstack(B_va))
         if problem.n < 2 or len(problem.Bv) < 2:
             raise DataError(f"SINDy needs more samples: {problem.n} training and {len(problem.Bv)} "
@@ -401,8 +402,9 @@ class SINDy(Method):
         if self.differentiation == "auto":
             return preprocess.derivative(tr.x, tr.t, sigma)
         try:
-            return np.asarray(series.derivatives(method=self.differentiation)[k]), {
-                "derivative": self.differentiation}
+            if k == 0 or getattr(self, "_deriv_cache", None) is None:
+                self._deriv_cache = series.derivatives(method=self.differentiation)  # per trajectory
+            return np.asarray(self._deriv_cache[k]), {"derivative": self.differentiation}
         except ImportError:  # data layer without a derivatives module: own estimate
             return preprocess.derivative(tr.x, tr.t, sigma)
 
