@@ -614,7 +614,8 @@ class SINDy(Method):
             pareto = [{"n_terms": c.n_terms, "validation_error": math.sqrt(c.val_error),
                        "rhs": expr_to_str(self.library_.expression(
                            fit_support(*self._gram_for(j), c.support) * sb[j] / s)),
-                       "optimizer": c.optimizer, "chosen": c is sel.best} for c in sel.pareto()]
+                       "optimizer": c.optimizer, "criterion": c.criterion if np.isfinite(c.criterion) else None,
+                       "chosen": c is sel.best} for c in sel.pareto()]
             metrics = {"r2": float(self.r2_[j]), "complexity": int(self.supports_[j].sum()),
                        "validation_error": math.sqrt(sel.best.val_error),
                        "train_error": math.sqrt(sel.best.train_error),
