@@ -548,7 +548,7 @@ class ConservationLaws(Method):
     threshold : float, default 2.0
         A direction is a law when its variance along trajectories is at most
         ``threshold`` times what the noise alone explains.
-    holdout_threshold : float, default 1.5
+    holdout_threshold : float, default 1.2
         The same ratio on the held-out data (not used to fit, so not biased
         low), which every reported law must pass.
     tol : float, default 1e-6
@@ -622,7 +622,7 @@ class ConservationLaws(Method):
     }
 
     def __init__(self, *, degree: int = 3, trig: bool = True, log="auto", terms=None, noise="auto",
-                 threshold: float = 2.0, holdout_threshold: float = 1.5, tol: float = 1e-6, formulation: str = "pairs",
+                 threshold: float = 2.0, holdout_threshold: float = 1.2, tol: float = 1e-6, formulation: str = "pairs",
                  validation_fraction: float = 0.25, max_denominator: int = 12,
                  independence_tol: float = 0.1, neural: bool = False, neural_epochs: int = 400,
                  random_state=None):
@@ -797,7 +797,8 @@ class ConservationLaws(Method):
                     if lam_hold2 < lam_hold:
                         c, lam, lam_hold = c2, _rayleigh(c2, A_tr, B_tr), lam_hold2
                         g = np.einsum("npi,p->ni", Jp, c)
-            if lam_hold > self.holdout_threshold:
+            if lam_hold > self.holdout_threshold or lam > self.holdout_threshold:
+                # on held-out data, and on the data it was fitted to, at the noise level
                 rejected.append({"coefficients": c, "reason": "held-out", "lambda_holdout": lam_hold})
                 continue
             lam_box = _rayleigh(c, A_box, B_tr)
@@ -822,8 +823,9 @@ class ConservationLaws(Method):
             lam_all = _rayleigh(c_final, self._A_all, B_all)
             resid = math.sqrt(max(float(c_final @ self._A_all @ c_final), 0.0)) / max(
                 math.sqrt(max(float(c_final @ A_box @ c_final), 0.0)), 1e-300)
+            h = self.holdout_threshold
             s_hold = 1.0 if not math.isfinite(lam_hold) or lam_hold <= 1 else float(
-                np.clip((self.threshold - lam_hold) / (self.threshold - 1), 0, 1))
+                np.clip((h - lam_hold) / (h - 1), 0, 1))
             s_sig = float(np.clip(math.log10(max(lam_box, 1e-300) / self.threshold) / 3, 0, 1))
             conf = s_hold * s_sig
             invariants.append(Invariant(
@@ -1032,7 +1034,7 @@ class ConservationLaws(Method):
         raw = c / self._scale  # coefficients of the unscaled terms
         S = list(np.flatnonzero(c))
         lam0 = _rayleigh(c, A, B)
-        limit = min(self.threshold, max(1.5 * lam0, lam0 + 1.0))
+        limit = min(self.threshold, lam0 + 0.05 * max(lam0, 1.0))  # snapping may cost 5 % of the noise
 
         def lam_of(coefs: dict) -> float:
             v = np.zeros(len(c))
