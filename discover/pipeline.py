@@ -181,7 +181,19 @@ def fit(
         with _progress(progress, len(jobs)) as advance:
             results = run_parallel(_run_one, [(n, e, series) for n, e in jobs], n_jobs=n_jobs,
                                    backend=backend, on_done=lambda n: advance(n, started=False))
-    return Report(series.summary(), {r.name: r for r in results}, seed=seed)
+    report = Report(series.summary(), {r.name: r for r in results}, seed=seed)
+    report.checks = _checks(report)
+    return report
+
+
+def _checks(report: Report) -> list[dict]:
+    """Checks across methods; a failure here is recorded, never loses the report."""
+    from .checks import cross_checks
+
+    try:
+        return cross_checks(report.findings)
+    except Exception as exc:  # noqa: BLE001 - the methods' results matter more than the checks
+        return [{"kind": "error", "error": f"{type(exc).__name__}: {exc}"}]
 
 
 class _progress:

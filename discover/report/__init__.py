@@ -196,11 +196,13 @@ class Report:
     """
 
     def __init__(self, series: dict, methods: dict[str, MethodResult], *, seed: int | None = None,
-                 created: str | None = None, version: str | None = None):
+                 created: str | None = None, version: str | None = None, checks: list | None = None):
         from .. import __version__
 
         self.series = dict(series)
         self.methods = dict(methods)
+        #: checks across methods (:mod:`discover.checks`): Lie derivatives, graph agreement
+        self.checks = list(checks or [])
         self.seed = seed
         self.created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
         self.version = version or __version__
@@ -267,6 +269,7 @@ class Report:
                 entry["n_steps"] = len(s.t)
             sims.append(entry)
         d["simulations"] = sims
+        d["checks"] = _jsonable(self.checks)
         return d
 
     @classmethod
@@ -293,7 +296,7 @@ class Report:
             if sim is not None:
                 owner(sim).findings.append(sim)
         return cls(d.get("series", {"source": d.get("source", "")}), methods, seed=d.get("seed"),
-                   created=d.get("created"), version=d.get("discover_version"))
+                   created=d.get("created"), version=d.get("discover_version"), checks=d.get("checks", []))
 
     def to_json(self, **kw) -> str:
         """``report.json``: indented for people, with numeric arrays on one line each."""

@@ -194,3 +194,28 @@ def source_facts(series: dict) -> list[tuple[str, str]]:
         if series.get(key) is not None and series.get(key) != "":
             facts.append((label, fmt_value(series[key])))
     return facts
+
+
+def _edge_list(edges) -> str:
+    return ", ".join(f"{s}→{t}" for s, t in edges) or "none"
+
+
+def check_lines(checks: list[dict]) -> list[str]:
+    """One plain sentence per check across methods (see :mod:`discover.checks`)."""
+    out = []
+    for c in checks:
+        kind = c.get("kind")
+        if kind == "lie_derivative":
+            verdict = {True: "consistent", False: "NOT consistent", None: "not checked (a variable has no equation)"}[
+                c.get("consistent")]
+            out.append(f"{c['invariant']} ({c['invariant_method']}) along the equations of {c['equations_method']}: "
+                       f"{verdict}; ∇f·F = {shorten(str(c['lie_derivative']), 120)} "
+                       f"(relative size {fmt(c['relative'], 2)})")
+        elif kind == "graph_agreement":
+            a, b = c["methods"]
+            out.append(f"{a} ({c['graph_kinds'][0]}) and {b} ({c['graph_kinds'][1]}) agree on "
+                       f"{len(c['both'])} edges ({_edge_list(c['both'])}); only {a}: {_edge_list(c['only_first'])}; "
+                       f"only {b}: {_edge_list(c['only_second'])}; Jaccard {fmt(c['jaccard'], 2)}")
+        elif kind == "error":
+            out.append(f"the checks across methods failed: {c.get('error')}")
+    return out

@@ -40,6 +40,7 @@ from ..findings import Equation
 from . import svg
 from ._format import (
     by_method,
+    check_lines,
     display_expr,
     exact_text,
     expr_text,
@@ -220,6 +221,10 @@ def render_html(report: Report) -> str:
     parts += _spectra(report, uid)
     parts += _codes(report)
     parts += _simulations(report, uid)
+    lines = check_lines(getattr(report, "checks", []))
+    if lines:
+        parts.append(_section("checks", "Checks across methods") + "<ul>"
+                     + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul></section>")
     parts.append("</main>")
     parts.append('<footer>Written by discover. The full results, with exact numbers, are in report.json '
                  "and embedded in this page.</footer>")

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._format import (
     by_method,
+    check_lines,
     equation_text,
     expr_text,
     fmt,
@@ -130,6 +131,9 @@ def render_markdown(report: Report) -> str:
 
     parts += _md_equations(report) + _md_graphs(report) + _md_invariants(report)
     parts += _md_spectra(report) + _md_codes(report) + _md_simulations(report)
+    lines = check_lines(getattr(report, "checks", []))
+    if lines:
+        parts += ["## Checks across methods", ""] + [f"- {_cell(line)}" for line in lines] + [""]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -294,6 +298,7 @@ def render_terminal(report: Report) -> str:
                                for c in report.symbolic_codes])
     section("Failed simulations", [f"  [{s.method}] trajectory {s.trajectory} stopped at t={fmt(s.failed_at)}: "
                                    f"{shorten(s.message, 200)}" for s in report.simulations if s.failed_at is not None])
+    section("Checks across methods", [f"  {shorten(line, 300)}" for line in check_lines(getattr(report, "checks", []))])
     section("Warnings", [f"  [{name}] {shorten(w, 200)}" for name, r in report.methods.items()
                          for w in getattr(r, "warnings", [])])
     section("Failed methods", [f"  {name}: {shorten(r.error or r.status, 300)}" for name, r in report.methods.items()

@@ -1,0 +1,101 @@
+"""Checks across methods: where the answers of different methods meet.
+
+The pipeline runs these after every method has finished, on the findings
+alone (no method internals), and the report shows them:
+
+- ``lie_derivative``: each conserved quantity found by one method is checked
+  symbolically against the right-hand sides found by another (SINDy, or any
+  method that gives ODEs for every variable of the law): is ``∇f·F = 0``?
+- ``graph_agreement``: an interaction graph (which variable enters which
+  equation) beside a causal graph (who drives whom): the edges both find,
+  and those only one finds.
+
+Examples
+--------
+>>> import networkx as nx, sympy as sp
+>>> from discover.findings import Equation, Graph, Invariant
+>>> x, v = sp.symbols("x v")
+>>> found = [Equation("x", v, method="sindy"), Equation("v", -4 * x, method="sindy"),
+...          Invariant(4 * x**2 + v**2, residual=1e-6, method="conservation")]
+>>> [(c["kind"], c["consistent"]) for c in cross_checks(found)]
+[('lie_derivative', True)]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .findings import Equation, Graph, Invariant, expr_to_str
+
+__all__ = ["cross_checks", "lie_derivative_checks", "graph_agreement"]
+
+
+def lie_derivative_checks(findings: list) -> list[dict]:
+    """``∇f·F`` for every (invariant, ODE system from another method) pair that covers the law's variables."""
+    systems: dict[str, dict] = defaultdict(dict)
+    for f in findings:
+        if isinstance(f, Equation) and f.kind == "ode":
+            systems[f.method][f.variable] = f
+    invariants = [f for f in findings if isinstance(f, Invariant)]
+    if not invariants or not systems:
+        return []
+    from .conservation import check_against_equations  # sympy-only; imported when there is work
+
+    out = []
+    for inv in invariants:
+        names = {s.name for s in inv.expression.free_symbols}
+        for method, eqs in systems.items():
+            if method == inv.method or not names <= set(eqs):
+                continue
+            (res,) = check_against_equations([inv], list(eqs.values()))
+            out.append({
+                "kind": "lie_derivative",
+                "invariant": expr_to_str(inv.expression),
+                "invariant_method": inv.method,
+                "equations_method": method,
+                "lie_derivative": expr_to_str(res["lie_derivative"]),
+                "relative": float(res["relative"]),
+                "consistent": res["consistent"],
+            })
+    return out
+
+
+def _summary_edges(graphs: list[Graph]) -> set[tuple[str, str]]:
+    """Selected edges ``(source, target)`` at any lag, self-loops left out."""
+    summary = [g for g in graphs if g.metrics.get("resolution") == "summary"] or graphs
+    return {(e["source"], e["target"]) for g in summary for e in g.edges() if e["source"] != e["target"]}
+
+
+def graph_agreement(first: list[Graph], second: list[Graph]) -> dict:
+    """Compare the summary edges of two methods' graphs (self-loops left out)."""
+    a, b = _summary_edges(first), _summary_edges(second)
+    union = a | b
+    return {
+        "kind": "graph_agreement",
+        "methods": [first[0].method, second[0].method],
+        "graph_kinds": [first[0].kind, second[0].kind],
+        "both": sorted(map(list, a & b)),
+        "only_first": sorted(map(list, a - b)),
+        "only_second": sorted(map(list, b - a)),
+        "jaccard": (len(a & b) / len(union)) if union else 1.0,
+    }
+
+
+def cross_checks(findings: list) -> list[dict]:
+    """All checks across methods for a list of findings (see the module docstring).
+
+    Graphs are compared between an interaction graph and a causal graph of
+    different methods; each check is a JSON-ready dict with a ``kind``.
+    """
+    checks = lie_derivative_checks(findings)
+    by_method: dict[tuple[str, str], list[Graph]] = defaultdict(list)
+    for f in findings:
+        if isinstance(f, Graph) and f.kind in ("interaction", "causal"):
+            by_method[(f.method, f.kind)].append(f)
+    keys = sorted(by_method)
+    for i, (m1, k1) in enumerate(keys):
+        for m2, k2 in keys[i + 1:]:
+            if m1 != m2 and {k1, k2} == {"interaction", "causal"}:
+                first, second = ((m1, k1), (m2, k2)) if k1 == "interaction" else ((m2, k2), (m1, k1))
+                checks.append(graph_agreement(by_method[first], by_method[second]))
+    return checks
