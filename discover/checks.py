@@ -30,8 +30,12 @@ from .findings import Equation, Graph, Invariant, expr_to_str
 __all__ = ["cross_checks", "lie_derivative_checks", "graph_agreement"]
 
 
-def lie_derivative_checks(findings: list) -> list[dict]:
-    """``∇f·F`` for every (invariant, ODE system from another method) pair that covers the law's variables."""
+def lie_derivative_checks(findings: list, series=None) -> list[dict]:
+    """``∇f·F`` for every (invariant, ODE system from another method) pair that covers the law's variables.
+
+    With ``series``, the size of ``∇f·F`` is measured at (up to 2000 of) its
+    samples, which is what fitted coefficients that never cancel exactly need.
+    """
     systems: dict[str, dict] = defaultdict(dict)
     for f in findings:
         if isinstance(f, Equation) and f.kind == "ode":
@@ -47,7 +51,11 @@ def lie_derivative_checks(findings: list) -> list[dict]:
         for method, eqs in systems.items():
             if method == inv.method or not names <= set(eqs):
                 continue
-            (res,) = check_against_equations([inv], list(eqs.values()))
+            kw = {}
+            if series is not None and set(eqs) <= set(series.variables):
+                step = max(1, series.n_samples // 2000)
+                kw = {"points": series.x[::step], "variables": list(series.variables)}
+            (res,) = check_against_equations([inv], list(eqs.values()), **kw)
             out.append({
                 "kind": "lie_derivative",
                 "invariant": expr_to_str(inv.expression),
@@ -81,13 +89,14 @@ def graph_agreement(first: list[Graph], second: list[Graph]) -> dict:
     }
 
 
-def cross_checks(findings: list) -> list[dict]:
+def cross_checks(findings: list, series=None) -> list[dict]:
     """All checks across methods for a list of findings (see the module docstring).
 
     Graphs are compared between an interaction graph and a causal graph of
     different methods; each check is a JSON-ready dict with a ``kind``.
+    ``series`` (optional) gives sample points for the Lie-derivative checks.
     """
-    checks = lie_derivative_checks(findings)
+    checks = lie_derivative_checks(findings, series)
     by_method: dict[tuple[str, str], list[Graph]] = defaultdict(list)
     for f in findings:
         if isinstance(f, Graph) and f.kind in ("interaction", "causal"):

@@ -182,16 +182,16 @@ def fit(
             results = run_parallel(_run_one, [(n, e, series) for n, e in jobs], n_jobs=n_jobs,
                                    backend=backend, on_done=lambda n: advance(n, started=False))
     report = Report(series.summary(), {r.name: r for r in results}, seed=seed)
-    report.checks = _checks(report)
+    report.checks = _checks(report, series)
     return report
 
 
-def _checks(report: Report) -> list[dict]:
+def _checks(report: Report, series: Series) -> list[dict]:
     """Checks across methods; a failure here is recorded, never loses the report."""
     from .checks import cross_checks
 
     try:
-        return cross_checks(report.findings)
+        return cross_checks(report.findings, series)
     except Exception as exc:  # noqa: BLE001 - the methods' results matter more than the checks
         return [{"kind": "error", "error": f"{type(exc).__name__}: {exc}"}]
 

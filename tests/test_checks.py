@@ -69,3 +69,18 @@ def test_checks_are_in_the_report_and_its_schema():
     assert Report.from_dict(d).checks == d["checks"]
     assert "Checks across methods" in report.to_markdown()
     assert "consistent" in report.to_html() and "Checks across methods" in str(report)
+
+
+def test_lie_derivative_measured_on_the_data_when_given():
+    import numpy as np
+
+    from discover.data import from_arrays
+
+    t = np.linspace(0, 10, 500)
+    s = from_arrays(np.c_[np.cos(2 * t), -2 * np.sin(2 * t)], t=t, names=["x", "v"])
+    energy = Invariant(4 * x**2 + v**2, method="conservation")
+    fitted = [Equation("x", 1.0000001 * v, method="sindy"), Equation("v", -3.9999998 * x, method="sindy")]
+    (c,) = cross_checks([energy, *fitted], series=s)
+    assert c["consistent"] is True and c["relative"] < 1e-5
+    (c,) = cross_checks([energy, *_oscillator(0.5)], series=s)
+    assert c["consistent"] is False
