@@ -325,8 +325,7 @@ class SINDy(Method):
         diag["seconds_fit"] = time.perf_counter() - start
         self.diagnostics_ = diag
         self._rhs_func = None
-        self.series_ = series
-        self._held = (masks, held_traj)
+        self.data_max_ = float(np.max(np.abs(series.x)))
         self.simulation_ = self._validation_simulation(series, masks, held_traj) if self.simulation else None
         diag["seconds_total"] = time.perf_counter() - start
         return self
@@ -512,7 +511,7 @@ class SINDy(Method):
         if len(x0) != d:
             raise DataError(f"x0 has {len(x0)} values but the model has {d} variables.")
         if bound is None:
-            bound = 1e3 * (float(np.max(np.abs(self.series_.x))) + 1.0) if hasattr(self, "series_") else 1e8
+            bound = 1e3 * (self.data_max_ + 1.0)
         f = self._rhs()
         uf = _input_function(t, u, len(self.inputs_))
         out = np.full((len(t), d), np.nan)
