@@ -57,7 +57,7 @@ from ..errors import DataError, NumericalError
 from ..findings import Equation, Simulation, Spectrum, symbols_for
 from ._common import as_data, blas_threads
 from ._linalg import CHUNK, _times_right, _xq, gd_noise_sigma, temporal_svd
-from ._varpro import varpro
+from ._varpro import conjugate_structure, varpro, varpro_real
 from .residual import eigenpair_residuals, expected_noise_residual, pseudospectrum
 
 __all__ = ["DMD"]
@@ -108,6 +108,17 @@ class DMD(Method):
         Fit DMDc when the series has inputs.
     max_iter : int, default 100
         Iterations of the variable-projection solver.
+    conjugate_pairs : bool, default True
+        Optimized DMD (``"opt"``, ``"bop"``) fits the eigenvalues of the real
+        data as exact conjugate pairs ``a ± iω`` (and real ones), with
+        conjugate modes: half the nonlinear unknowns (real arithmetic) and
+        a spectrum exactly closed under conjugation. On real data the
+        unconstrained fit, started from a conjugate-closed guess, reaches
+        the same optimum (to about 1e-8), so this is a guarantee of
+        structure rather than of accuracy. Used whenever the initial
+        eigenvalues pair up
+        (otherwise, and with ``False``, the unconstrained complex fit);
+        ``solver_info_["conjugate_pairs"]`` says which ran.
     weights : "auto" or None, default "auto"
         With ``"auto"``, optimized DMD on noisy data estimates each channel's
         noise level from its residual and refits on whitened channels when
@@ -144,12 +155,14 @@ class DMD(Method):
         "svd": [Options("auto", "svd", "gram", "randomized")],
         "use_inputs": [bool],
         "max_iter": [Interval(int, 1, None)],
+        "conjugate_pairs": [bool],
         "weights": [Options("auto"), None],
         "random_state": ["random_state"],
     }
 
     def __init__(self, *, rank="auto", variant="auto", n_bags=30, bag_fraction=0.6, residual_threshold=0.1,
-                 svd="auto", use_inputs=True, max_iter=100, weights="auto", random_state=None):
+                 svd="auto", use_inputs=True, max_iter=100, conjugate_pairs=True, weights="auto",
+                 random_state=None):
         self.rank = rank
         self.variant = variant
         self.n_bags = n_bags
@@ -158,6 +171,7 @@ class DMD(Method):
         self.svd = svd
         self.use_inputs = use_inputs
         self.max_iter = max_iter
+        self.conjugate_pairs = conjugate_pairs
         self.weights = weights
         self.random_state = random_state
 
@@ -396,7 +410,7 @@ class DMD(Method):
         if np.any(np.abs(lam0) < 1e-200) or not np.all(np.isfinite(lam0)):
             raise np.linalg.LinAlgError("a zero eigenvalue has no continuous-time counterpart")
         alpha0 = np.log(lam0.astype(complex)) / dt
-        alpha, Bs, info = varpro(ts, Zs, alpha0, max_iter=self.max_iter)
+        alpha, Bs, info = self._varpro(ts, Zs, alpha0)
         self.solver_info_ = info
         if self.variant_ == "bop":
             rng = np.random.default_rng(self.random_state)
@@ -410,7 +424,7 @@ class DMD(Method):
                     idx = np.sort(rng.choice(len(tk), size=min(int(k), len(tk)), replace=False))
                     bt.append(tk[idx])
                     bz.append(zk[idx])
-                a_b, _, _ = varpro(bt, bz, alpha, max_iter=self.max_iter)
+                a_b, _, _ = self._varpro(bt, bz, alpha)
                 C = np.abs(alpha[:, None] - a_b[None, :])
                 rows, cols = linear_sum_assignment(C)
                 out = np.empty_like(alpha)
@@ -427,6 +441,13 @@ class DMD(Method):
         nrm = np.linalg.norm(Qr, axis=0)
         nrm[nrm == 0] = 1
         return alpha, Qr / nrm, Bs
+
+    def _varpro(self, ts, Zs, alpha0):
+        """Variable projection, with eigenvalues in exact conjugate pairs when they pair up."""
+        if self.conjugate_pairs and conjugate_structure(alpha0) is not None:
+            return varpro_real(ts, Zs, alpha0, max_iter=self.max_iter)
+        alpha, Bs, info = varpro(ts, Zs, alpha0, max_iter=self.max_iter)
+        return alpha, Bs, {**info, "conjugate_pairs": False}
 
     @staticmethod
     def _amps_from_B(B, Qr):
