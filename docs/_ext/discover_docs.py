@@ -84,7 +84,7 @@ class MethodsDirective(SphinxDirective):
         for spec in registry.REGISTRY.values():
             rows += [
                 f"   * - ``{spec.name}``",
-                f"     - {spec.summary}",
+                f"     - {spec.summary}" + ("" if spec.present() else " (planned: not in this release yet)"),
                 f"     - {'yes' if spec.quick else 'no'}",
                 f"     - {('``discover[' + spec.extra + ']``') if spec.extra else ''}",
             ]
