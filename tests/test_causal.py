@@ -154,23 +154,25 @@ def lorenz_two_rates():
 
 def test_sampling_interval_does_not_change_the_graph(lorenz_two_rates):
     coarse, fine, truth = lorenz_two_rates
+    # lagged edges only: in an ODE sampled finely enough, effects take time (contemporaneous
+    # edges stand for within-step effects, whose order search can settle differently per grid)
     # the same stretch of time per lag: the same graph, λ and threshold (the fine data have ten
     # times the window positions, so the averages differ a little: at most one borderline edge)
-    m1 = DYNOTEARS(max_lag=1, step=4, n_subsamples=8, random_state=0).fit(coarse)
-    m2 = DYNOTEARS(max_lag=1, step=40, n_subsamples=8, random_state=0).fit(fine)
+    m1 = DYNOTEARS(max_lag=1, contemporaneous=False, step=4, n_subsamples=8, random_state=0).fit(coarse)
+    m2 = DYNOTEARS(max_lag=1, contemporaneous=False, step=40, n_subsamples=8, random_state=0).fit(fine)
     assert (m1.summary_selected_ != m2.summary_selected_).sum() <= 1
     assert m1.lambda_chosen_ == pytest.approx(m2.lambda_chosen_, rel=0.05)
     assert m1.threshold_chosen_ == m2.threshold_chosen_
     # the automatic step finds that stretch of time on both grids (up to one coarse sample)
-    a1 = DYNOTEARS(max_lag=1, n_subsamples=8, random_state=0).fit(coarse)
-    a2 = DYNOTEARS(max_lag=1, n_subsamples=8, random_state=0).fit(fine)
+    a1 = DYNOTEARS(max_lag=1, contemporaneous=False, n_subsamples=8, random_state=0).fit(coarse)
+    a2 = DYNOTEARS(max_lag=1, contemporaneous=False, n_subsamples=8, random_state=0).fit(fine)
     assert abs(a2.step_ * 0.002 - a1.step_ * 0.02) <= 0.02
     # (borderline edges can flip with the rounding of the step to each grid: a known limit)
     assert (a1.summary_selected_ != a2.summary_selected_).sum() <= 0.15 * 8 * 7
     # and a fixed step in samples would not: ten times the step in time loses the graph
     off = ~np.eye(8, dtype=bool)
     T = _truth(truth, fine.variables)
-    wrong = DYNOTEARS(max_lag=1, step=a2.step_, n_subsamples=8, random_state=0).fit(coarse)
+    wrong = DYNOTEARS(max_lag=1, contemporaneous=False, step=a2.step_, n_subsamples=8, random_state=0).fit(coarse)
     assert auroc(a1.summary_scores_[off], T[off]) > auroc(wrong.summary_scores_[off], T[off]) + 0.05
 
 

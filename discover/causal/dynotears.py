@@ -335,36 +335,51 @@ def _ordered_lasso_path(Z, rows, d, lambdas, allowed, penalty):
     return np.stack([_node_path(R, factor, j, allowed[:, j], penalty[:, j], lambdas) for j in range(d)], axis=-1)
 
 
-def _node_score(S, j, path_j, taus, n_eff, required_j, kind, n_cand):
-    """Best criterion of variable ``j`` over its λ path and the thresholds (order search)."""
-    best = np.inf
-    for b in path_j:
-        for tau in taus:
-            P = np.flatnonzero((np.abs(b) > tau) | required_j)
-            if len(P):
-                c = S[P, j]
-                beta = np.linalg.solve(S[np.ix_(P, P)] + 1e-10 * np.eye(len(P)), c)
-                rss = max(S[j, j] - c @ beta, 1e-12 * S[j, j])
-            else:
-                rss = S[j, j]
-            value = _criterion(np.array([rss]), len(P), n_eff, n_cand, kind)
-            best = min(best, value)
-    return best
+def _omp_score(S, j, allowed_j, penalty_j, n_eff, kind, n_cand, max_parents=20):
+    """Criterion of variable ``j`` given its allowed parents, along a greedy (OMP) path on the Gram matrix.
+
+    Unpenalized parents (the variable's own past, required edges) are always
+    in; the others enter one by one, each time the one that lowers the
+    residual most, and the best criterion along the way is the score.
+    """
+    from sklearn.linear_model import orthogonal_mp_gram
+
+    cand = np.flatnonzero(allowed_j & (penalty_j > 0))
+    free = np.flatnonzero(allowed_j & (penalty_j == 0))
+    G, c, rss0 = S[np.ix_(cand, cand)], S[cand, j], S[j, j]
+    if len(free):
+        Guu = S[np.ix_(free, free)] + 1e-10 * np.eye(len(free))
+        cu = S[free, j]
+        Gcu = S[np.ix_(cand, free)]
+        sol = np.linalg.solve(Guu, np.c_[cu, Gcu.T])
+        rss0 = rss0 - cu @ sol[:, 0]
+        c = c - Gcu @ sol[:, 0]
+        G = G - Gcu @ sol[:, 1:]
+    values = [_criterion(np.array([max(rss0, 1e-12 * S[j, j])]), len(free), n_eff, n_cand, kind)]
+    k_max = min(len(cand), max_parents)
+    if k_max > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            path = orthogonal_mp_gram(G + 1e-10 * np.eye(len(cand)), c, n_nonzero_coefs=k_max, return_path=True)
+        path = path.reshape(len(cand), -1)
+        rss = np.maximum(rss0 - c @ path, 1e-12 * S[j, j])
+        for k, r in enumerate(rss, start=1):
+            values.append(_criterion(np.array([r]), k + len(free), n_eff, n_cand, kind))
+    return min(values)
 
 
-def _order_search(Z, S, d, order, zero, penalty, required, lambdas, taus, n_eff, kind, radius=4,
-                  max_sweeps=None):
+def _order_search(S, d, order, zero, penalty, required, n_eff, kind, radius=None, max_sweeps=None):
     """Local search over the contemporaneous order, scored by the criterion.
 
     The augmented-Lagrangian solution is a local optimum of a non-convex
     problem and can orient contemporaneous edges the wrong way. Moving one
-    variable by up to ``radius`` places changes only the regressions of the
-    variables it passes, so each move costs a few lasso paths (cached by
-    parent set).
+    variable to another place in the order (at most ``radius`` places
+    away) changes only the regressions of the variables it passes, each
+    scored by a greedy path on the Gram matrix (cached by parent set).
     """
     order = list(order)
     n_cand = S.shape[0] * d - d
-    R, factor = _sqrt_rows(Z)
+    radius = d if radius is None else radius
     cache: dict = {}
 
     def score(j, pos):
@@ -372,8 +387,7 @@ def _order_search(Z, S, d, order, zero, penalty, required, lambdas, taus, n_eff,
         allowed_j[:d] &= pos < pos[j]
         key = (j, allowed_j.tobytes())
         if key not in cache:
-            path = _node_path(R, factor, j, allowed_j, penalty[:, j], lambdas)
-            cache[key] = _node_score(S, j, path, taus, n_eff, required[:, j], kind, n_cand)
+            cache[key] = _omp_score(S, j, allowed_j, penalty[:, j], n_eff, kind, n_cand)
         return cache[key]
 
     def positions(order):
@@ -391,6 +405,7 @@ def _order_search(Z, S, d, order, zero, penalty, required, lambdas, taus, n_eff,
         improved = False
         for k in range(d):
             node = order[k]
+            best = None
             for r in [s for s in range(-radius, radius + 1) if s and 0 <= k + s < d]:
                 trial = order[:k] + order[k + 1:]
                 trial.insert(k + r, node)
@@ -400,12 +415,14 @@ def _order_search(Z, S, d, order, zero, penalty, required, lambdas, taus, n_eff,
                 touched = order[lo:hi + 1]
                 tpos = positions(trial)
                 new = {j: score(j, tpos) for j in touched}
-                if sum(new.values()) < sum(scores[j] for j in touched) - 1e-9:
-                    order = trial
-                    for j, v in new.items():
-                        scores[j] = v
-                    improved = True
-                    break
+                gain = sum(scores[j] for j in touched) - sum(new.values())
+                if gain > 1e-9 and (best is None or gain > best[0]):
+                    best = (gain, trial, new)
+            if best is not None:
+                order = best[1]
+                for j, v in best[2].items():
+                    scores[j] = v
+                improved = True
         if not improved:
             break
     pos = positions(order)
@@ -666,8 +683,8 @@ class DYNOTEARS(Method):
             g.add_nodes_from(range(d))
             g.add_edges_from(zip(*np.nonzero(best_al[1])))
             order = list(nx.lexicographical_topological_sort(g))
-            allowed, order = _order_search(Z, S, d, order, zero, penalty, required, lambdas[::2], taus[::2],
-                                           n_eff, self.criterion, radius=d if d <= 12 else 4)
+            allowed, order = _order_search(S, d, order, zero, penalty, required, n_eff, self.criterion,
+                                           radius=d if d <= 30 else 10)
             self.order_ = [names[i] for i in order]
         else:
             allowed = ~zero
