@@ -21,7 +21,7 @@ from .regression import DEFAULT_THRESHOLDS, Problem, block_bootstrap_weights, fi
 
 __all__ = ["SINDy"]
 
-_OPTIMIZERS = ("stlsq", "sr3", "greedy")
+_OPTIMIZERS = ("stlsq", "sr3", "greedy", "swap")
 
 
 class SINDy(Method):
@@ -52,9 +52,13 @@ class SINDy(Method):
         ``None`` selects the sparsity automatically. A float fixes the STLSQ
         threshold, in scaled units (a term is kept when it carries at least
         this fraction of the target's root mean square).
-    optimizers : tuple of str, default=("stlsq", "greedy")
+    optimizers : tuple of str, default=("stlsq", "greedy", "swap")
         Where candidate supports come from: ``"stlsq"`` (threshold path),
-        ``"greedy"`` (backward elimination) and ``"sr3"`` (pysindy SR3, L0).
+        ``"greedy"`` (backward elimination), ``"swap"`` (each support found
+        by the others, of up to 12 terms, refined by one-for-one term swaps
+        while they lower the training error: a local exact-subset search that
+        recovers true terms the greedy paths drop among near-collinear
+        candidates) and ``"sr3"`` (pysindy SR3, L0).
     criterion : {"bic", "aicc"}, default="bic"
         Information criterion on the held-out error.
     error_floor : float, default=1e-3
@@ -146,7 +150,7 @@ class SINDy(Method):
     }
 
     def __init__(self, degree=2, fourier=0, terms=None, include_bias=True, threshold=None,
-                 optimizers=("stlsq", "greedy"), criterion="bic", error_floor=1e-3, differentiation="auto",
+                 optimizers=("stlsq", "greedy", "swap"), criterion="bic", error_floor=1e-3, differentiation="auto",
                  formulation="auto", weak_noise=0.02, discrete_time=False, ensemble=20,
                  library_bagging=False, validation_fraction=0.2, rationalize=True, simulation=True,
                  random_state=None):
