@@ -43,7 +43,7 @@ import sympy as sp
 from .errors import DiscoverError
 from .findings import Equation, expr_terms, parse_expr
 
-__all__ = ["Case", "find_root", "list_cases", "load_case", "score_equations", "run_cases"]
+__all__ = ["Case", "find_root", "list_cases", "load_case", "score_equations", "run_cases", "write_csv"]
 
 _LOAD_KEYS = ("time", "group", "inputs", "variables", "dt", "delimiter")
 
@@ -294,3 +294,23 @@ def run_cases(names=None, root: str | os.PathLike | None = None, seed: int | Non
                     row["status"] = "ok (no equation truth)"
             rows.append(row)
     return rows
+
+
+def write_csv(series, path: str | os.PathLike, *, group: str = "run") -> Path:
+    """Write a case's data: ``t`` and the variables, 12 significant digits.
+
+    Several trajectories go into one file, told apart by a ``group`` column
+    (their index) in front, which ``discover fit --group run`` reads back.
+    """
+    import numpy as np
+
+    path = Path(path)
+    columns = [series.time, *series.variables]
+    blocks = [np.column_stack([tr.t, tr.x]) for tr in series.trajectories]
+    if series.n_trajectories > 1:
+        blocks = [np.column_stack([np.full(len(b), k), b]) for k, b in enumerate(blocks)]
+        columns, fmt = [group, *columns], ["%d"] + ["%.12g"] * (len(columns))
+    else:
+        fmt = "%.12g"
+    np.savetxt(path, np.vstack(blocks), delimiter=",", fmt=fmt, header=",".join(columns), comments="")
+    return path

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from discover.cases import write_csv
 from discover.systems import simulate
 
 HERE = Path(__file__).resolve().parent
@@ -23,11 +22,7 @@ def make(n: int = 4000, dt: float = 0.005, noise: float = 0.0, seed: int = 0):
 
 
 def write(path: Path = HERE / "lorenz.csv") -> Path:
-    s = make()
-    tr = s.trajectories[0]
-    np.savetxt(path, np.column_stack([tr.t, tr.x]), delimiter=",", fmt="%.12g",
-               header="t,x,y,z", comments="")
-    return path
+    return write_csv(make(), path)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from discover.cases import write_csv
 from discover.systems import simulate
 
 HERE = Path(__file__).resolve().parent
@@ -22,11 +21,7 @@ def make(n: int = 1000, dt: float = 0.01, noise: float = 0.0, seed: int = 0):
 
 
 def write(path: Path = HERE / "pendulum.csv") -> Path:
-    s = make()
-    blocks = [np.column_stack([np.full(len(tr), k), tr.t, tr.x]) for k, tr in enumerate(s.trajectories)]
-    np.savetxt(path, np.vstack(blocks), delimiter=",", fmt=["%d"] + ["%.12g"] * 3,
-               header="run,t,theta,omega", comments="")
-    return path
+    return write_csv(make(), path)
 
 
 if __name__ == "__main__":
