@@ -149,12 +149,14 @@ def swap_refine(G: np.ndarray, g: np.ndarray, support: np.ndarray, allowed: np.n
     Greedy paths commit early: among near-collinear terms (``x*y`` against
     ``x**2*y`` when ``x`` stays in a narrow band) backward elimination may
     drop the true one first and never get it back. A swap search is a local
-    exact-subset step (the support stays the best of its size among its
+    exact-subset step (the support ends as the best of its size among its
     one-swap neighbours), which is what the criterion then compares across
-    sizes. In scaled units the training error of a support ``S`` is
-    ``1 - g_Sᵀ G_S⁻¹ g_S``; removing ``j`` and adding ``i`` lowers the error
-    of ``S∖j`` by ``r_i² / q_i`` (``r`` the residual correlation, ``q`` the
-    Schur complement), so each step costs ``k`` small inverses.
+    sizes. In scaled units the training error of a support ``S`` with
+    ``H = G_S⁻¹``, ``c = H g_S`` is ``e = 1 - cᵀ g_S``; removing ``p`` raises
+    it by ``c_p² / H_pp`` and then adding ``i`` lowers it by ``R_ip² / Q_ip``
+    with ``U = G_{:,S} H``, ``R_ip = r_i + U_ip c_p / H_pp`` (``r = g - G_{:,S} c``)
+    and ``Q_ip = G_ii - (U G_{S,:})_ii + U_ip² / H_pp``: every swap of a step
+    from one inverse.
     """
     m = G.shape[0]
     ok = np.ones(m, bool) if allowed is None else allowed.copy()
@@ -163,45 +165,32 @@ def swap_refine(G: np.ndarray, g: np.ndarray, support: np.ndarray, allowed: np.n
     if k == 0 or k >= ok.sum():
         return support & ok
     dG = np.diag(G)
-
-    def err(idx):
-        c = _solve(G, g, idx)
-        return 1.0 - float(c @ g[idx])
-
-    cur = err(S)
     for _ in range(max_iter):
-        best, move = cur, None
-        for p in range(k):
-            rest = np.delete(S, p)
-            if len(rest):
-                sub = G[np.ix_(rest, rest)]
-                try:
-                    H = np.linalg.inv(sub + _RIDGE * np.trace(sub) / len(rest) * np.eye(len(rest)))
-                except np.linalg.LinAlgError:
-                    continue
-                c = H @ g[rest]
-                e0 = 1.0 - float(c @ g[rest])
-                Gr = G[:, rest]
-                r = g - Gr @ c
-                q = dG - np.einsum("ij,ij->i", Gr @ H, Gr)
-            else:
-                e0, r, q = 1.0, g.copy(), dG.copy()
-            cand = ok.copy()
-            cand[S] = False
-            cand &= q > 1e-9 * np.maximum(dG, 1e-300)
-            if not cand.any():
-                continue
-            gain = np.where(cand, r ** 2 / np.where(cand, q, 1.0), -np.inf)
-            i = int(np.argmax(gain))
-            e = e0 - gain[i]
-            if e < best - 1e-12 * max(abs(best), 1e-300):
-                best, move = e, (p, i)
-        if move is None:
+        sub = G[np.ix_(S, S)]
+        sub = sub + _RIDGE * (np.trace(sub) / k) * np.eye(k)
+        try:
+            H = np.linalg.inv(sub)
+        except np.linalg.LinAlgError:
             break
-        S = np.sort(np.r_[np.delete(S, move[0]), move[1]])
-        cur = err(S)  # exact error of the new support (guards against the update's round-off)
-        if cur > best + 1e-9:
+        c = H @ g[S]
+        e = 1.0 - float(c @ g[S])
+        GS = G[:, S]
+        U = GS @ H
+        r = g - GS @ c
+        q0 = dG - np.einsum("ij,ij->i", U, GS)
+        h = np.maximum(np.diag(H), 1e-300)
+        R = r[:, None] + U * (c / h)[None, :]
+        Q = q0[:, None] + U ** 2 / h[None, :]
+        out_ok = ok.copy()
+        out_ok[S] = False
+        valid = out_ok[:, None] & (Q > 1e-9 * np.maximum(dG, 1e-300)[:, None])
+        if not valid.any():
             break
+        new_err = np.where(valid, (e + c ** 2 / h)[None, :] - R ** 2 / np.where(valid, Q, 1.0), np.inf)
+        i, p = np.unravel_index(int(np.argmin(new_err)), new_err.shape)
+        if not new_err[i, p] < e - 1e-9 * max(abs(e), 1e-12):
+            break
+        S = np.sort(np.r_[np.delete(S, p), i])
     out = np.zeros(m, bool)
     out[S] = True
     return out
@@ -256,12 +245,20 @@ def candidate_supports(G, g, *, optimizers=("stlsq", "greedy", "swap"), threshol
             add(sup, "greedy")
     if "swap" in optimizers:
         # refine every support found so far (up to swap_max_terms terms) by one-for-one swaps
-        seeds = [sup for sup, _ in found.values()]
-        if not any(sup.any() for sup in seeds):  # swap alone: start from the greedy path
-            seeds = greedy_backward(G, g, allowed)
-        for sup in seeds:
-            if 0 < sup.sum() <= swap_max_terms:
-                add(swap_refine(G, g, sup, allowed), "swap")
+        # one seed per size (up to swap_max_terms terms): the found support of least training error
+        pool = [sup for sup, _ in found.values()]
+        if not any(sup.any() for sup in pool):  # swap alone: start from the greedy path
+            pool = greedy_backward(G, g, allowed)
+        seeds: dict[int, tuple[float, np.ndarray]] = {}
+        for sup in pool:
+            k = int(sup.sum())
+            if 0 < k <= swap_max_terms:
+                idx = np.flatnonzero(sup)
+                err = 1.0 - float(_solve(G, g, idx) @ g[idx])
+                if k not in seeds or err < seeds[k][0]:
+                    seeds[k] = (err, sup)
+        for _, sup in seeds.values():
+            add(swap_refine(G, g, sup, allowed), "swap")
     if "sr3" in optimizers and As is not None:
         for sup in sr3_path(As, bs, np.geomspace(1e-4, 0.3, 8) ** 2 / 2, allowed):
             add(sup, "sr3")
