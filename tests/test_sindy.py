@@ -319,9 +319,10 @@ def test_chaotic_suite(noise):
             tol = 0.01 if noise == 0 else 0.10
             exact += s["exact"] == 1 and (noise == 0.05 or s["max_rel_coef_error"] <= tol)
             total += 1
-    # issue 3 asks 100 %, 97 % and 85 %; at 1 % noise two Rabinovich-Fabrikant equations (an attractor
-    # on which x**2*y and x*y are nearly collinear) are still missed: 43/45 = 95.6 %
-    need = {0.0: 1.0, 0.01: 0.95, 0.05: 0.85}[noise]
+    # issue 3 asks 100 %, 97 % and 85 % (measured: 45/45, 45/45 and 42/45 since the swap search and the
+    # weak form from 0.5 % noise; Rabinovich-Fabrikant, where x**2*y and x*y are nearly collinear, was 43/45
+    # at 1 % before)
+    need = {0.0: 1.0, 0.01: 0.97, 0.05: 0.85}[noise]
     assert exact / total >= need
 
 
