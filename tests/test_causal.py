@@ -58,6 +58,29 @@ def test_svar_small_recovers_the_summary_graph(svar5):
     assert score >= 0.85
 
 
+def test_tie_break_keeps_the_order_of_scores_and_ranks_ties_by_strength():
+    from discover.causal.dynotears import _break_ties
+
+    score = np.array([1.0, 1.0, 0.5, 0.0, 0.0, 0.95])
+    strength = np.array([0.2, 0.9, 5.0, 0.1, 0.3, 0.0])
+    out = _break_ties(score, strength, unit=0.05)
+    assert np.all((out >= 0) & (out <= 1))
+    assert out[1] > out[0] > out[5] > out[2] > out[4] > out[3]
+
+
+def test_summary_scores_rank_the_never_selected_pairs():
+    # stability frequencies leave every pair never selected at 0: their weights rank them,
+    # below every pair selected at least once
+    series, _ = svar(d=10, n=400, seed=0)
+    model = DYNOTEARS(n_subsamples=8, random_state=0).fit(series)
+    off = ~np.eye(series.n_variables, dtype=bool)
+    s = model.summary_scores_[off]
+    unit = 1 / (2 * 8 * 3)  # the grid of the frequency scores (8 draws, 3 λs)
+    never = s < 0.5 * unit
+    assert never.sum() >= 4 and s[~never].min() >= 0.9 * unit
+    assert len(np.unique(s[never])) == never.sum() and s[never].max() > 0
+
+
 def test_svar_lag_resolved_edges_have_the_right_lags(svar5):
     series, truth, model = svar5
     names = series.variables

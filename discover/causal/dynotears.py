@@ -431,6 +431,20 @@ def _order_search(S, d, order, zero, penalty, required, n_eff, kind, radius=None
     return allowed, order
 
 
+def _break_ties(score: np.ndarray, strength: np.ndarray, unit: float) -> np.ndarray:
+    """Scores on a grid of ``unit`` with ties broken by ``strength``, still in [0, 1].
+
+    ``(1 - δ) score + δ strength / max(strength)`` with ``δ`` below
+    ``unit / (1 + unit)``: an edge with a higher score stays above any edge
+    with a lower one, and among equal scores the stronger edge ranks first.
+    """
+    top = float(strength.max()) if strength.size else 0.0
+    if top <= 0:
+        return score
+    delta = 0.5 * unit / (1.0 + unit)
+    return (1.0 - delta) * score + delta * (strength / top)
+
+
 def _subsample_supports(Z, rows, d, lambdas, taus, allowed, penalty, required):
     """One stability-selection draw: the lasso path on some rows, each λ thresholded."""
     from threadpoolctl import threadpool_limits
@@ -726,12 +740,14 @@ class DYNOTEARS(Method):
             selected = (freq >= self.selection_threshold) | required
             summary_selected = summary_any >= self.selection_threshold
             self.frequencies_, self.summary_frequencies_ = freq.reshape(p + 1, d, d), summary_any
+            unit = 1.0 / (2 * self.n_subsamples * len(ks))
         else:
             sel_path = np.array([_support(B, t["threshold"], d, required) for B, t in zip(coefs, self.path_)])
             score = sel_path.mean(axis=0)
             selected = sup_star.copy()
             summary_score = sel_path.reshape(len(sel_path), p + 1, d, d).any(axis=1).mean(axis=0)
             summary_selected = selected.reshape(p + 1, d, d).any(axis=0)
+            unit = 1.0 / len(lambdas)
         selected[:d] = _remove_cycles(selected[:d], score[:d], required[:d])
         summary_selected |= selected.reshape(p + 1, d, d).any(axis=0)
 
@@ -744,7 +760,14 @@ class DYNOTEARS(Method):
         self.W_ = B_orig[:d].copy()
         self.A_ = B_orig[d:].reshape(p, d, d).copy()
         self.coef_standardized_ = B_std
-        self.scores_ = score.reshape(p + 1, d, d)
+        # pairs never selected at any lag all score 0; their weights at the smallest λ (the largest
+        # standardized |weight| over lags) rank them (SVAR d=20: summary AUROC .986 -> .994). Measured
+        # and not kept: the same among selected pairs (SVAR d=5: .963 -> .952) and among lag-resolved
+        # edges (d=20 lag AUROC .989 -> .982: at lag 0 the order forbids half the pairs outright)
+        strength = np.abs(B_std).reshape(p + 1, d, d).max(axis=0)
+        summary_score = _break_ties(summary_score, np.where(summary_score > 0, 0.0, strength), unit)
+        score = score.reshape(p + 1, d, d)
+        self.scores_ = score
         self.selected_ = selected.reshape(p + 1, d, d)
         self.summary_scores_ = summary_score
         self.summary_selected_ = summary_selected
