@@ -78,6 +78,17 @@ def test_simulation_tracks_held_out_data(lorenz_series, lorenz_model):
     assert np.abs(again.values - tr.x[:200]).max() < 1e-2 * tr.x.std()
 
 
+def test_short_horizon_check_scores_a_blow_up_as_infinite(lorenz_series, lorenz_model):
+    from discover.sindy import preprocess
+
+    masks, held = preprocess.validation_mask([len(tr) for tr in lorenz_series.trajectories], 0.2)
+    good = lorenz_model._short_horizon(lorenz_model.coefficients_, lorenz_series, masks, held)
+    assert good < 1e-3
+    bad = lorenz_model.coefficients_.copy()
+    bad[0, [str(t) for t in lorenz_model.library_.terms].index("x**2")] = 50.0  # dx/dt ~ 50 x**2: blows up
+    assert lorenz_model._short_horizon(bad, lorenz_series, masks, held) == float("inf")
+
+
 def test_predict_gives_derivatives(lorenz_series, lorenz_model):
     x = lorenz_series.trajectories[0].x[:50]
     pred = lorenz_model.predict(x)
