@@ -85,7 +85,9 @@ def test_short_horizon_check_scores_a_blow_up_as_infinite(lorenz_series, lorenz_
     good = lorenz_model._short_horizon(lorenz_model.coefficients_, lorenz_series, masks, held)
     assert good < 1e-3
     bad = lorenz_model.coefficients_.copy()
-    bad[0, [str(t) for t in lorenz_model.library_.terms].index("x**2")] = 50.0  # dx/dt ~ 50 x**2: blows up
+    terms = [str(t) for t in lorenz_model.library_.terms]
+    bad[0] = 0.0
+    bad[0, [terms.index("1"), terms.index("x**2")]] = 100.0  # dx/dt = 100 (1 + x**2): x = tan(100 t + c)
     assert lorenz_model._short_horizon(bad, lorenz_series, masks, held) == float("inf")
 
 
