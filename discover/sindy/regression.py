@@ -220,6 +220,21 @@ def sr3_path(As: np.ndarray, bs: np.ndarray, lams, allowed: np.ndarray | None = 
 DEFAULT_THRESHOLDS = np.r_[0.0, np.geomspace(1e-4, 1.0, 25)]
 
 
+def swap_supports(G, g, pool, allowed=None, max_terms: int = 12) -> list[np.ndarray]:
+    """Swap-refined supports: one seed per size up to ``max_terms`` (the pool's least training error)."""
+    if not any(sup.any() for sup in pool):  # swap alone: start from the greedy path
+        pool = greedy_backward(G, g, allowed)
+    seeds: dict[int, tuple[float, np.ndarray]] = {}
+    for sup in pool:
+        k = int(sup.sum())
+        if 0 < k <= max_terms:
+            idx = np.flatnonzero(sup)
+            err = 1.0 - float(_solve(G, g, idx) @ g[idx])
+            if k not in seeds or err < seeds[k][0]:
+                seeds[k] = (err, sup)
+    return [swap_refine(G, g, sup, allowed) for _, sup in seeds.values()]
+
+
 def candidate_supports(G, g, *, optimizers=("stlsq", "greedy", "swap"), thresholds=DEFAULT_THRESHOLDS,
                        allowed=None, As=None, bs=None, swap_max_terms=12) -> dict[bytes, tuple[np.ndarray, str]]:
     """Unique supports ``{key: (support, optimizer that found it first)}`` for one target."""
@@ -244,21 +259,9 @@ def candidate_supports(G, g, *, optimizers=("stlsq", "greedy", "swap"), threshol
         for sup in greedy_backward(G, g, allowed):
             add(sup, "greedy")
     if "swap" in optimizers:
-        # refine every support found so far (up to swap_max_terms terms) by one-for-one swaps
-        # one seed per size (up to swap_max_terms terms): the found support of least training error
         pool = [sup for sup, _ in found.values()]
-        if not any(sup.any() for sup in pool):  # swap alone: start from the greedy path
-            pool = greedy_backward(G, g, allowed)
-        seeds: dict[int, tuple[float, np.ndarray]] = {}
-        for sup in pool:
-            k = int(sup.sum())
-            if 0 < k <= swap_max_terms:
-                idx = np.flatnonzero(sup)
-                err = 1.0 - float(_solve(G, g, idx) @ g[idx])
-                if k not in seeds or err < seeds[k][0]:
-                    seeds[k] = (err, sup)
-        for _, sup in seeds.values():
-            add(swap_refine(G, g, sup, allowed), "swap")
+        for sup in swap_supports(G, g, pool, allowed, swap_max_terms):
+            add(sup, "swap")
     if "sr3" in optimizers and As is not None:
         for sup in sr3_path(As, bs, np.geomspace(1e-4, 0.3, 8) ** 2 / 2, allowed):
             add(sup, "sr3")
@@ -320,18 +323,41 @@ def select(problem: Problem, j: int, *, G=None, g=None, optimizers=("stlsq", "gr
     if G is None:
         G, gall = problem.gram()
         g = gall[:, j]
-    nv = len(problem.Bvs)
-    Gv, gv, bvv = problem.Gv, problem.gv[:, j], float(problem.bvv[j])
-    n_eff = float(nv if n_eff is None else n_eff)
+    n_eff = float(len(problem.Bvs) if n_eff is None else n_eff)
     if supports is not None:
         sups = {i: (sup if allowed is None else sup & allowed, name) for i, (sup, name) in enumerate(supports)}
     elif fixed_threshold is not None:
         sups = {b"": (stlsq(G, g, fixed_threshold, allowed), "stlsq")}
     else:
-        sups = candidate_supports(G, g, optimizers=optimizers, thresholds=thresholds, allowed=allowed,
+        # the swap search runs second, on the sizes up to two past the first pick (the sizes it can change)
+        first = tuple(o for o in optimizers if o != "swap") or ("greedy",)
+        sups = candidate_supports(G, g, optimizers=first, thresholds=thresholds, allowed=allowed,
                                   As=problem.As, bs=problem.Bs[:, j])
+    cands = _score(problem, j, G, g, sups.values(), n_eff, criterion, floor)
+    if supports is None and fixed_threshold is None and "swap" in optimizers:
+        kb = _pick(cands).n_terms
+        seen = {np.packbits(c.support).tobytes() for c in cands}
+        new = []
+        for sup in swap_supports(G, g, [c.support for c in cands], allowed, min(12, kb + 2)):
+            key = np.packbits(sup).tobytes()
+            if key not in seen:
+                seen.add(key)
+                new.append((sup, "swap"))
+        cands += _score(problem, j, G, g, new, n_eff, criterion, floor)
+    best = _pick(cands)
+    return Selection(cands, next(i for i, c in enumerate(cands) if c is best))
+
+
+def _pick(cands):
+    # ties (e.g. several supports under the error floor): fewest terms, then lowest error
+    return min(cands, key=lambda c: (round(c.criterion, 9), c.n_terms, c.val_error))
+
+
+def _score(problem, j, G, g, sups, n_eff, criterion, floor) -> list:
+    nv = len(problem.Bvs)
+    Gv, gv, bvv = problem.Gv, problem.gv[:, j], float(problem.bvv[j])
     cands = []
-    for sup, name in sups.values():
+    for sup, name in sups:
         coef = fit_support(G, g, sup)
         # training error from the Gram form; held-out error directly
         tr = float(1 - 2 * coef @ g + coef @ G @ coef) if sup.any() else 1.0
@@ -347,10 +373,7 @@ def select(problem: Problem, j: int, *, G=None, g=None, optimizers=("stlsq", "gr
         # no more terms than effective held-out samples can support
         crit = criterion_value(ve, k, n_eff, criterion, floor) if np.isfinite(ve) and k < n_eff - 1 else np.inf
         cands.append(Candidate(sup, name, k, max(tr, 0.0), ve, crit))
-    # ties (e.g. several supports under the error floor): fewest terms, then lowest error
-    chosen = min(range(len(cands)), key=lambda i: (round(cands[i].criterion, 9), cands[i].n_terms,
-                                                   cands[i].val_error))
-    return Selection(cands, chosen)
+    return cands
 
 
 def block_bootstrap_weights(n: int, rng: np.random.Generator, n_blocks: int = 40) -> np.ndarray:
