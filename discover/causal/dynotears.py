@@ -338,6 +338,37 @@ def _ordered_lasso_path(Z, rows, d, lambdas, allowed, penalty):
     return np.stack([_node_path(R, factor, j, allowed[:, j], penalty[:, j], lambdas) for j in range(d)], axis=-1)
 
 
+def _omp_gains(G: np.ndarray, c: np.ndarray, k_max: int) -> np.ndarray:
+    """Explained sum of squares along the orthogonal matching pursuit path on a Gram matrix.
+
+    Step ``k`` adds the candidate most correlated with the residual
+    (``argmax |c - G[:, S] beta_S|``, as scikit-learn's ``orthogonal_mp_gram``)
+    and refits; returns ``c_S . beta_S`` after each step (shorter when the
+    next candidate would be linearly dependent). Plain numpy: the search calls
+    this thousands of times on matrices of a few dozen rows, where a library
+    call's input checks cost more than the arithmetic.
+    """
+    # each step projects the chosen candidate out of the others: a rank-one (Schur complement)
+    # update of the Gram matrix and of the residual correlations, no refit
+    G = np.array(G, float)
+    alpha = np.array(c, float)
+    free = np.ones(len(alpha), bool)
+    gains = []
+    total = 0.0
+    for _ in range(k_max):
+        score = np.where(free, np.abs(alpha), -1.0)
+        lam = int(np.argmax(score))
+        g = G[:, lam].copy()
+        if score[lam] <= 0 or alpha[lam] ** 2 < np.finfo(float).tiny or g[lam] <= 1e-12 * max(G.diagonal().max(), 1.0):
+            break
+        free[lam] = False
+        total += alpha[lam] ** 2 / g[lam]
+        gains.append(total)
+        alpha -= g * (alpha[lam] / g[lam])
+        G -= np.outer(g, g / g[lam])
+    return np.array(gains)
+
+
 def _omp_score(S, j, allowed_j, penalty_j, n_eff, kind, n_cand, max_parents=20):
     """Criterion of variable ``j`` given its allowed parents, along a greedy (OMP) path on the Gram matrix.
 
@@ -345,8 +376,6 @@ def _omp_score(S, j, allowed_j, penalty_j, n_eff, kind, n_cand, max_parents=20):
     in; the others enter one by one, each time the one that lowers the
     residual most, and the best criterion along the way is the score.
     """
-    from sklearn.linear_model import orthogonal_mp_gram
-
     cand = np.flatnonzero(allowed_j & (penalty_j > 0))
     free = np.flatnonzero(allowed_j & (penalty_j == 0))
     G, c, rss0 = S[np.ix_(cand, cand)], S[cand, j], S[j, j]
@@ -361,11 +390,7 @@ def _omp_score(S, j, allowed_j, penalty_j, n_eff, kind, n_cand, max_parents=20):
     values = [_criterion(np.array([max(rss0, 1e-12 * S[j, j])]), len(free), n_eff, n_cand, kind)]
     k_max = min(len(cand), max_parents)
     if k_max > 0:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            path = orthogonal_mp_gram(G + 1e-10 * np.eye(len(cand)), c, n_nonzero_coefs=k_max, return_path=True)
-        path = path.reshape(len(cand), -1)
-        rss = np.maximum(rss0 - c @ path, 1e-12 * S[j, j])
+        rss = np.maximum(rss0 - _omp_gains(G + 1e-10 * np.eye(len(cand)), c, k_max), 1e-12 * S[j, j])
         for k, r in enumerate(rss, start=1):
             values.append(_criterion(np.array([r]), k + len(free), n_eff, n_cand, kind))
     return min(values)
