@@ -319,7 +319,11 @@ def _node_path(R, factor, j, allowed_j, penalty_j, lambdas):
         y = y - Q @ (Q.T @ y)
         X = X - Q @ (Q.T @ X)
     if len(cand):
-        _, coefs, _ = lasso_path(X, y, alphas=np.asarray(lambdas) * factor, precompute=X.T @ X, Xy=X.T @ y)
+        # inputs built here are clean float64: skip sklearn's checks (a third of the time at d = 20)
+        X, y = np.asfortranarray(X), np.ascontiguousarray(y)
+        _, coefs, _ = lasso_path(X, y, alphas=np.asarray(lambdas, float) * factor,
+                                 precompute=np.ascontiguousarray(X.T @ X), Xy=np.ascontiguousarray(X.T @ y),
+                                 check_input=False)
         out[:, cand] = coefs.T
     if len(free):
         resid = R[:, [j]] - R[:, cand] @ out[:, cand].T  # (m, L)
