@@ -117,7 +117,7 @@ def dynotears_solve(S: np.ndarray, d: int, lam: float | np.ndarray, *, fixed_zer
     >>> rng = np.random.default_rng(0)
     >>> x = rng.standard_normal((500, 2)); x[:, 1] += 0.8 * x[:, 0]
     >>> B, h = dynotears_solve(x.T @ x / 500, 2, 0.01)
-    >>> abs(B[0, 1]) > 0.5 > abs(B[1, 0])
+    >>> bool(abs(B[0, 1]) > 0.5 > abs(B[1, 0]))
     True
     """
     m = S.shape[0]
