@@ -138,27 +138,7 @@ def _coef_equations(coef, feats, names) -> dict:
 
 
 def _pysindy_equations(model, names) -> dict:
-    from discover.findings import symbols_for
-
-    syms = symbols_for(names)
-    feats = model.get_feature_names()
-    out = {}
-    import sympy as sp
-
-    for i, var in enumerate(names):
-        expr = sp.Integer(0)
-        for c, f in zip(model.coefficients()[i], feats):
-            if c == 0:
-                continue
-            term = sp.Integer(1)
-            for tok in f.split(" "):
-                if tok == "1":
-                    continue
-                base, _, p = tok.partition("^")
-                term *= syms[base] ** (int(p) if p else 1)
-            expr += float(c) * term
-        out[var] = expr
-    return out
+    return _coef_equations(np.asarray(model.coefficients()), model.get_feature_names(), names)
 
 
 def run_chaotic(systems, noises, *, ensemble: int, seed: int = 0, detail: bool = False, methods=None):
