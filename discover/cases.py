@@ -296,8 +296,8 @@ def run_cases(names=None, root: str | os.PathLike | None = None, seed: int | Non
     return rows
 
 
-def write_csv(series, path: str | os.PathLike, *, group: str = "run") -> Path:
-    """Write a case's data: ``t`` and the variables, 12 significant digits.
+def write_csv(series, path: str | os.PathLike, *, group: str = "run", digits: int = 12) -> Path:
+    """Write a case's data: ``t`` and the variables, ``digits`` significant digits.
 
     Several trajectories go into one file, told apart by a ``group`` column
     (their index) in front, which ``discover fit --group run`` reads back.
@@ -309,8 +309,8 @@ def write_csv(series, path: str | os.PathLike, *, group: str = "run") -> Path:
     blocks = [np.column_stack([tr.t, tr.x]) for tr in series.trajectories]
     if series.n_trajectories > 1:
         blocks = [np.column_stack([np.full(len(b), k), b]) for k, b in enumerate(blocks)]
-        columns, fmt = [group, *columns], ["%d"] + ["%.12g"] * (len(columns))
+        columns, fmt = [group, *columns], ["%d"] + [f"%.{digits}g"] * (len(columns))
     else:
-        fmt = "%.12g"
+        fmt = f"%.{digits}g"
     np.savetxt(path, np.vstack(blocks), delimiter=",", fmt=fmt, header=",".join(columns), comments="")
     return path

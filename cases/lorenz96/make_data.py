@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
+from discover.cases import write_csv
 from discover.causal.simulate import lorenz96
 
 HERE = Path(__file__).resolve().parent
@@ -28,10 +27,7 @@ def make(n: int = 2000, dt: float = 0.01, sigma: float = 0.0, seed: int = 0, **k
 
 def write(directory: Path = HERE) -> Path:
     series, truth = make()
-    tr = series.trajectories[0]
-    path = directory / "lorenz96.csv"
-    np.savetxt(path, np.column_stack([tr.t, tr.x]), delimiter=",", fmt="%.8g",
-               header=",".join(["t", *series.variables]), comments="")
+    path = write_csv(series, directory / "lorenz96.csv", digits=8)
     doc = {
         "system": "Lorenz-96, d=10, F=10 (discover.causal.simulate.lorenz96, seed 0)",
         "variables": list(series.variables),

@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
+from discover.cases import write_csv
 from discover.causal.simulate import lorenz96
 
 HERE = Path(__file__).resolve().parent
@@ -29,10 +28,7 @@ def make(n: int = 2000, seed: int = 0):
 
 def write(directory: Path = HERE) -> Path:
     series, truth = make()
-    rows = [np.column_stack([np.full(len(tr), k), tr.t, tr.x]) for k, tr in enumerate(series.trajectories)]
-    path = directory / "stochastic_irregular.csv"
-    np.savetxt(path, np.concatenate(rows), delimiter=",", fmt="%.8g",
-               header=",".join(["trajectory", "t", *series.variables]), comments="")
+    path = write_csv(series, directory / "stochastic_irregular.csv", group="trajectory", digits=8)
     doc = {
         "system": "stochastic Lorenz-96, d=10, F=10, sigma=1, irregular sampling, two trajectories",
         "variables": list(series.variables),

@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
+from discover.cases import write_csv
 from discover.causal.simulate import svar
 
 HERE = Path(__file__).resolve().parent
@@ -27,10 +26,7 @@ def make(d: int = 5, n: int = 500, seed: int = 2):
 
 def write(directory: Path = HERE) -> Path:
     series, truth = make()
-    tr = series.trajectories[0]
-    path = directory / "svar.csv"
-    np.savetxt(path, np.column_stack([tr.t, tr.x]), delimiter=",", fmt="%.10g",
-               header=",".join(["t", *series.variables]), comments="")
+    path = write_csv(series, directory / "svar.csv", digits=10)
     W, A = series.meta["W"], series.meta["A"]
     idx = {v: i for i, v in enumerate(series.variables)}
     weights = [float(W[idx[a], idx[b]] if lag == 0 else A[lag - 1][idx[a], idx[b]]) for a, b, lag in truth]
