@@ -7,10 +7,17 @@ Run:  python benchmarks/bench_operators.py [--quick] [--only channels,slow,spira
 this machine (single BLAS thread unless ``--threads`` is given); accuracy
 numbers are deterministic (seeded).
 
-PyDMD and kooplearn are benchmark dependencies only (``pip install pydmd
-kooplearn``); discover never imports them. pykoopman 1.2 cannot be imported
-here without ``pkg_resources`` and ``lightning`` (pulled in at import time),
-so it is not in the tables.
+PyDMD, kooplearn and pykoopman are benchmark dependencies only (``pip
+install pydmd kooplearn pykoopman``); discover never imports them.
+pykoopman 1.2.1 needs three adaptations to run on current Python, all but
+the install local to this script (see :func:`_import_pykoopman`): its ``__init__`` reads its
+version through ``pkg_resources`` (gone from setuptools ≥ 81), so a stub
+module stands in for it during the import; and it imports ``lightning``
+(for its neural-network regressor, unused here), which must be installed
+(``pip install --no-deps lightning==2.5.0 lightning-utilities torchmetrics``
+keeps the installed torch, numpy and packaging). Its ``Polynomial``
+observable checks an attribute that scikit-learn ≥ 1.2 no longer sets
+(``n_input_features_``); a subclass sets it after fitting.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import os
 import sys
 import time
 import tracemalloc
+import types
 import warnings
 from pathlib import Path
 
@@ -54,6 +62,49 @@ try:
     from kooplearn.linear_model import Ridge as KoopRidge
 except ImportError:  # pragma: no cover - benchmark dependency
     KoopRidge = None
+
+
+
+
+def _import_pykoopman():
+    """Import pykoopman 1.2.1 with a stand-in ``pkg_resources`` (only its ``__init__`` uses it)."""
+    stub = None
+    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
+        import importlib.metadata as metadata
+
+        stub = types.ModuleType("pkg_resources")
+
+        class DistributionNotFound(Exception):
+            pass
+
+        def get_distribution(name):
+            try:
+                return types.SimpleNamespace(version=metadata.version(name))
+            except metadata.PackageNotFoundError as exc:
+                raise DistributionNotFound(name) from exc
+
+        stub.DistributionNotFound, stub.get_distribution = DistributionNotFound, get_distribution
+        sys.modules["pkg_resources"] = stub
+    try:
+        import pykoopman
+    except ImportError as exc:  # pragma: no cover - benchmark dependency
+        print(f"(pykoopman not benchmarked: {type(exc).__name__}: {exc})")
+        return None
+    finally:
+        if stub is not None and sys.modules.get("pkg_resources") is stub:
+            del sys.modules["pkg_resources"]
+    return pykoopman
+
+
+pk = _import_pykoopman()
+if pk is not None:
+    class PkPolynomial(pk.observables.Polynomial):
+        """pykoopman's Polynomial, setting the attribute its transform checks (scikit-learn ≥ 1.2 dropped it)."""
+
+        def fit(self, x, y=None):
+            out = super().fit(x, y)
+            self.n_input_features_ = self.n_features_in_
+            return out
 
 
 def _kl_eigs(model):
@@ -122,6 +173,13 @@ def _kl(Xf, tf, t, dt):
     return np.log(_kl_eigs(k)) / dt, f
 
 
+def _pk_fit(Xf, tf, t, dt, regressor=None):
+    """pykoopman's discrete-time Koopman model on the channels (identity observables)."""
+    m = pk.Koopman(regressor=regressor() if regressor else None, quiet=True).fit(Xf, dt=dt)
+    # simulate: row j is j + 1 steps after x0 (the last fitted snapshot)
+    return m.continuous_lamda_array, np.real(m.simulate(Xf[-1], n_steps=100))
+
+
 def bench_channels():
     dc = case("damped_channels")
     truth = dc.EIGENVALUES
@@ -135,6 +193,14 @@ def bench_channels():
         entries["PyDMD BOPDMD, optimized (rank 6)"] = _pd_bop
     if KoopRidge is not None:
         entries["kooplearn Ridge, PCR (rank 6)"] = _kl
+    if pk is not None:
+        entries["pykoopman Koopman() default (PyDMD DMD, rank 2: finds 2 of 6)"] = _pk_fit
+        entries["pykoopman DMD (PyDMDRegressor(DMD(svd_rank=6)))"] = lambda *a: _pk_fit(
+            *a, regressor=lambda: pk.regression.PyDMDRegressor(pydmd.DMD(svd_rank=6)))
+        entries["pykoopman EDMD() default (full rank, 50 eigenvalues)"] = lambda *a: _pk_fit(
+            *a, regressor=pk.regression.EDMD)
+        entries["pykoopman EDMD(svd_rank=6)"] = lambda *a: _pk_fit(
+            *a, regressor=lambda: pk.regression.EDMD(svd_rank=6))
     rows = []
     for noise in (0.0, 0.05):
         runs = {}
@@ -189,6 +255,19 @@ def bench_slow():
         rows.append(["kooplearn Ridge on the same lift (one array)",
                      f"{match_eigenvalues(w3, [sm.MU, sm.LAM, 2 * sm.MU]).max():.1e}", "no verification",
                      "(no eigenfunction formulas)", f"{sec3 * 1e3:.2f} (min {TIMES[-1] * 1e3:.2f})"])
+    if pk is not None:
+        # pykoopman takes snapshot pairs (x, y) for several trajectories, as in its slow-manifold tutorial
+        X1 = np.concatenate([x[:-1] for x in xs])
+        Y1 = np.concatenate([x[1:] for x in xs])
+        for deg, why in ((2, "same dictionary as ours"), (3, "its tutorial's degree")):
+            def pkf(deg=deg):
+                return pk.Koopman(observables=PkPolynomial(degree=deg), regressor=pk.regression.EDMD(),
+                                  quiet=True).fit(X1, y=Y1, dt=sm.DT)
+            k, sec4 = timed(pkf, repeat=20)
+            w4 = k.continuous_lamda_array
+            rows.append([f"pykoopman EDMD(), Polynomial(degree={deg}) ({why})",
+                         f"{match_eigenvalues(w4, [sm.MU, sm.LAM, 2 * sm.MU]).max():.1e}", "no verification",
+                         "(no eigenfunction formulas)", f"{sec4 * 1e3:.2f} (min {TIMES[-1] * 1e3:.2f})"])
     table("Slow manifold x'=μx, y'=λ(y−x²), 30 trajectories × 50 samples (μ=−0.05, λ=−1)",
           ["method", "error of μ, λ, 2μ", "flagged spurious", "eigenfunction for λ", "fit ms, median of 20"], rows)
 
@@ -277,6 +356,12 @@ def bench_havok():
     rows.append([f"discover hankel havok=True (auto: {h.delays} delays, rank {h.rank_}), windowed |v_r|",
                  f"{roc_auc_score(y, h.intermittency_):.3f}", f"{sec:.2f}"])
     rows.append(["same model, instantaneous |v_r|", f"{roc_auc_score(y, np.abs(h.forcing_)):.3f}", ""])
+    def windowed(f, k):
+        """Largest |f| over the past k samples: the score our first row uses, over the tool's own window."""
+        from scipy.ndimage import maximum_filter1d
+
+        return maximum_filter1d(np.abs(f), k, origin=(k - 1) // 2)
+
     if pydmd is not None:
         def pd():
             return pydmd.HAVOK().fit(x, t)
@@ -286,9 +371,31 @@ def bench_havok():
             # PyDMD's forcing row k covers samples k … k+delays−1: time it at its latest sample
             tt = t[len(t) - len(f):]
             rows.append([f"PyDMD HAVOK() untuned ({d.delays} delays), |forcing|",
-                         f"{roc_auc_score(labels(tt), np.abs(f)):.3f}", f"{sec:.2f}"])
+                         f"{roc_auc_score(labels(tt), np.abs(f)):.3f} (windowed as ours: "
+                         f"{roc_auc_score(labels(tt), windowed(f, d.delays)):.3f})", f"{sec:.2f}"])
         except Exception as exc:  # noqa: BLE001
             rows.append(["PyDMD HAVOK() untuned", f"failed: {type(exc).__name__}: {exc}", ""])
+    if pk is not None:
+        settings = [("default: TimeDelay(), HAVOK() (3 rows; the automatic rank is 1, so no state is left)",
+                     {}, None, 1),
+                    ("its Lorenz tutorial: 100 rows, rank 15, 4th-order differences", {"n_delays": 99}, 15, 2),
+                    ("the HAVOK paper's 0.1 time-unit window at this dt: 10 rows, rank 10", {"n_delays": 9}, 10, 2)]
+        for label, td, rank, order in settings:
+            def pkh(td=td, rank=rank, order=order):
+                return pk.KoopmanContinuous(
+                    observables=pk.observables.TimeDelay(**td),
+                    differentiator=pk.differentiation.Derivative(kind="finite_difference", k=order),
+                    regressor=pk.regression.HAVOK(svd_rank=rank)).fit(x[:, None], dt=dt)
+            try:
+                k, sec = timed(pkh, repeat=1)
+                f = np.asarray(k.regressor.forcing_signal).ravel()
+                nrow = k.observables.n_delays + 1
+                tt = t[nrow - 1:][:len(f)]  # row j ends at sample j + n_delays
+                rows.append([f"pykoopman HAVOK, {label}, |forcing|",
+                             f"{roc_auc_score(labels(tt), np.abs(f)):.3f} (windowed as ours: "
+                             f"{roc_auc_score(labels(tt), windowed(f, nrow)):.3f})", f"{sec:.2f}"])
+            except Exception as exc:  # noqa: BLE001
+                rows.append([f"pykoopman HAVOK, {label}", f"failed: {type(exc).__name__}: {exc}", ""])
     table(f"HAVOK on Lorenz-63 (x, dt={dt}, {len(t)} samples, {len(tsw)} lobe switches): "
           "does the forcing predict a switch within 0.5 time units?", ["method", "ROC AUC", "fit s"], rows)
 
@@ -296,6 +403,7 @@ def bench_havok():
 if __name__ == "__main__":
     print(f"# discover.operators benchmark (numpy {np.__version__}, "
           f"PyDMD {getattr(pydmd, '__version__', 'installed') if pydmd else 'not installed'}, "
+          f"pykoopman {getattr(pk, '__version__', '?') if pk else 'not importable'}, "
           f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')})")
     for name in ARGS.only.split(","):
         {"channels": bench_channels, "slow": bench_slow, "spiral": bench_spiral, "wide": bench_wide,
