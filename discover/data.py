@@ -19,9 +19,11 @@ DataFrame) and the column: non-numeric, empty, NaN or infinite cells, ragged
 rows, duplicate or decreasing time stamps, duplicate column names, too few
 rows, more variables than samples, absent columns. A constant column gives a
 :class:`~discover.errors.DataWarning`. CSV files are parsed by pandas' C
-parser in chunks written straight into one float64 block (peak memory about
-1.6x the parsed data); the exact line of a bad cell is looked up only when
-something is wrong.
+parser in pieces written straight into one float64 block (peak memory about
+1.7x the parsed data); a large plain numeric file is cut into byte ranges
+parsed on all cores (:mod:`discover._csv_parallel`), anything else, and any
+file that trips the parallel reader, goes through the serial chunked reader.
+The exact line of a bad cell is looked up only when something is wrong.
 
 Examples
 --------
@@ -616,9 +618,38 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
             cols[k] = np.concatenate(texts[k]) if texts[k] else np.empty(0, dtype=object)
         return cols
 
+    def read_parallel():
+        """The all-numeric plain-file case on several cores (see :mod:`discover._csv_parallel`), or None."""
+        from . import _csv_parallel
+
+        if (any(dtype[k] is not np.float64 for k in dtype) or decimal != "." or delim == _WHITESPACE
+                or len(delim) != 1 or encoding != "utf-8" or str(path).lower().endswith(".gz")
+                or len(head.splitlines()) != len(head.replace("\r\n", "\n").split("\n")) - head.endswith("\n")):
+            return None
+        try:
+            if path.stat().st_size < _csv_parallel.MIN_BYTES:
+                return None
+            with open(path, "rb") as fh:
+                for _ in range(header_line):  # the lines before the data (blank ones, the header)
+                    fh.readline()
+                data_start = fh.tell()
+            block = _csv_parallel.read_block(path, data_start=data_start, n_columns=len(header),
+                                             delimiter=delim, rows_guess=rows_guess)
+        except (_csv_parallel.Unavailable, OSError):
+            return None
+        if len(block) == 0:
+            return None
+        if len(block) < 0.75 * rows_guess:
+            block = np.asfortranarray(block)
+        cols = _Columns({k: block[:, k] for k in range(len(header))})
+        cols.block, cols.index = block, {k: k for k in range(len(header))}
+        return cols
+
     try:
         try:
-            raw = read(dtype)
+            raw = read_parallel()
+            if raw is None:
+                raw = read(dtype)
         except ValueError as exc:
             if isinstance(exc, (pd.errors.ParserError, DataError)):
                 raise

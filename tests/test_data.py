@@ -14,6 +14,9 @@ from discover import data as D
 from discover.data import Series, from_arrays, from_dataframe, load, load_csv
 from discover.errors import DataWarning
 
+# Every test here runs through both CSV readers (serial chunks; parallel byte ranges).
+pytestmark = pytest.mark.usefixtures("csv_reader")
+
 
 def write(path, text: str):
     path.write_text(text)

@@ -12,6 +12,9 @@ from discover import data as D
 from discover.data import from_arrays, from_dataframe, load, load_csv
 from discover.errors import DataError, DataWarning, DiscoverError
 
+# Every test here runs through both CSV readers (serial chunks; parallel byte ranges).
+pytestmark = pytest.mark.usefixtures("csv_reader")
+
 
 def csv(tmp_path, text, name="data.csv"):
     p = tmp_path / name
