@@ -17,7 +17,7 @@ from sklearn.base import clone
 import discover
 import discover.systems
 from discover.data import from_arrays
-from discover.errors import DataError, ParameterError
+from discover.errors import DataError, DataWarning, ParameterError
 from discover.findings import Equation, Simulation, Spectrum, from_dict
 from discover.operators._linalg import match_eigenvalues, optimal_rank, temporal_svd
 from discover.operators.dictionaries import RBF, Custom, Delays, Fourier, Polynomial
@@ -185,10 +185,72 @@ def test_several_trajectories_never_pair_across_a_boundary():
         trajs.append(np.array(x))
     m = DMD(variant="exact").fit(from_arrays(trajs, dt=1.0))
     assert np.allclose(np.sort_complex(m.eigenvalues_), np.sort_complex(np.linalg.eigvals(A)), atol=1e-12)
-    naive = DMD(variant="exact").fit(np.concatenate(trajs))
+    # (one concatenated array: its jumps are no linear 2-D system, which the
+    # automatic delay check would notice; delays=1 shows the plain pairing error)
+    naive = DMD(variant="exact", delays=1).fit(np.concatenate(trajs))
     assert not np.allclose(np.sort_complex(naive.eigenvalues_), np.sort_complex(np.linalg.eigvals(A)), atol=1e-3)
     opt = DMD(variant="opt").fit(from_arrays(trajs, dt=1.0))
     assert np.allclose(np.sort_complex(opt.eigenvalues_), np.sort_complex(np.linalg.eigvals(A)), atol=1e-9)
+
+
+def _two_damped_oscillations(t):
+    """Columns of each oscillation (cos, sin) and the truth: -0.1 ± 2i, -0.3 ± 0.5i."""
+    a = np.exp(-0.1 * t)
+    b = np.exp(-0.3 * t)
+    parts = np.c_[a * np.cos(2 * t), a * np.sin(2 * t), b * np.cos(0.5 * t + 1), b * np.sin(0.5 * t + 1)]
+    return parts, np.array([-0.1 + 2j, -0.1 - 2j, -0.3 + 0.5j, -0.3 - 0.5j])
+
+
+def test_single_column_is_delay_embedded_by_default():
+    """One column, two damped oscillations: four eigenvalues no 1×1 DMD can hold.
+
+    The default detects it (a delay embedding has rank 4, the column 1),
+    embeds, warns, records it in the spectrum, and recovers the spectrum;
+    ``delays=1`` gives the plain (wrong) 1×1 fit.
+    """
+    t = np.arange(500) * 0.05
+    parts, truth = _two_damped_oscillations(t)
+    y = parts[:, 0] + 0.7 * parts[:, 3]
+    s = from_arrays(y[:400], t=t[:400], names=["y"])
+    with pytest.warns(DataWarning, match="1 column of rank 1, while a 30-delay embedding reveals rank 4"):
+        m = DMD().fit(s)
+    assert m.delays_ == 30 and m.embedding_ is not None
+    assert match_eigenvalues(m.continuous_eigenvalues_, truth).max() < 1e-6
+    assert m.modes_.shape == (1, 4) and m.reconstruction_error_ < 1e-8
+    assert _rel(m.forecast(100)[:, 0], y[400:]) < 1e-6
+    assert _rel(m.reconstruct(0)[:, 0], y[:400]) < 1e-8
+    assert _rel(m.predict(y[100:130, None], t=t[:50])[:, 0], y[100:150]) < 1e-6
+    out = m.findings()
+    spec = out[0]
+    assert spec.metrics["delays"] == 30 and "delay embedding" in spec.metrics["embedding"]
+    assert not [f for f in out if isinstance(f, Equation)]  # the model is linear in delayed copies only
+    assert _rel([f for f in out if isinstance(f, Simulation)][0].values[:, 0], y[:400]) < 1e-8
+    with pytest.raises(DataError, match="30 consecutive samples"):
+        m.predict(y[:1])
+    # explicit options override: no embedding, and the 1×1 spectrum is wrong
+    plain = DMD(delays=1).fit(s)
+    assert plain.delays_ == 1 and plain.embedding_ is None and plain.continuous_eigenvalues_.size == 1
+    assert "delays" not in plain.findings()[0].metrics
+    fixed = DMD(delays=12, variant="fb").fit(s)
+    assert fixed.delays_ == 12 and match_eigenvalues(fixed.continuous_eigenvalues_, truth).max() < 1e-6
+
+
+def test_fewer_channels_than_the_dynamics_need_are_embedded():
+    """Two channels mixing two oscillators (rank 4 dynamics): embedded, 4 eigenvalues recovered;
+    two channels of one oscillator (rank 2 dynamics) are left as they are."""
+    t = np.arange(400) * 0.05
+    parts, truth = _two_damped_oscillations(t)
+    X = parts @ np.array([[1.0, 0.3], [0.2, -1.0], [0.5, 0.8], [-0.7, 0.4]])
+    with pytest.warns(DataWarning, match="2 columns of rank 2"):
+        m = DMD().fit(X, t=t)
+    assert m.delays_ == 15 and match_eigenvalues(m.continuous_eigenvalues_, truth).max() < 1e-6
+    assert m.modes_.shape == (2, 4)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        one = DMD().fit(parts[:, :2], t=t)
+    assert one.delays_ == 1 and match_eigenvalues(one.continuous_eigenvalues_, truth[:2]).max() < 1e-9
 
 
 def test_dmdc_recovers_dynamics_and_input_matrix():

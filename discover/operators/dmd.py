@@ -26,6 +26,17 @@ the snapshots, never forming ``A`` in the full state dimension. Variants:
     rank, or (with few channels, where there is no such tail) exact DMD's
     one-step error exceeds 1e-6; ``"exact"`` otherwise.
 
+With ``delays="auto"`` (default), data with few columns are checked before
+the fit: when a delay embedding of the columns has a larger rank than the
+columns themselves (a single observed column of an oscillation, or fewer
+channels than the dynamics need), no linear map on the columns alone can
+hold the dynamics and their DMD spectrum would be wrong. DMD then runs on
+the delay-embedded series (through :class:`~discover.operators.hankel.HankelDMD`,
+with the same options), says so in a :class:`~discover.errors.DataWarning`
+and in the spectrum's metrics (``delays``, ``embedding``), and reports modes,
+reconstructions and forecasts in the original columns. ``delays=1`` turns
+this off; an int ``delays > 1`` always embeds.
+
 The rank is chosen by the optimal hard threshold of Gavish & Donoho (unknown
 noise level) unless given (an int, or a float in (0, 1) for an energy
 fraction). Every eigenpair carries its residual (residual DMD): the relative
@@ -43,26 +54,62 @@ Examples
 >>> model = DMD().fit(from_arrays(x, t=t, names=["a", "b"]))
 >>> np.round(np.sort_complex(model.continuous_eigenvalues_), 6)
 array([-0.1-2.j, -0.1+2.j])
+
+One observed column of two damped oscillations (four eigenvalues): the
+default embeds it in delays by itself.
+
+>>> import warnings
+>>> y = np.exp(-0.1 * t) * np.cos(2 * t) + 0.7 * np.exp(-0.3 * t) * np.sin(0.5 * t + 1)
+>>> with warnings.catch_warnings():
+...     warnings.simplefilter("ignore")
+...     model = DMD().fit(y, t=t)
+>>> model.delays_
+30
+>>> np.round(np.sort_complex(model.continuous_eigenvalues_), 6)
+array([-0.3-0.5j, -0.3+0.5j, -0.1-2.j , -0.1+2.j ])
 """
 
 from __future__ import annotations
 
+import math
 import numbers
+import warnings
 
 import numpy as np
 import sympy as sp
 
 from ..base import Interval, Method, Options, check_is_fitted
-from ..errors import DataError, NumericalError
+from ..errors import DataError, DataWarning, NumericalError
 from ..findings import Equation, Simulation, Spectrum, symbols_for
 from ._common import as_data, blas_threads
-from ._linalg import CHUNK, _times_right, _xq, gd_noise_sigma, temporal_svd
+from ._linalg import CHUNK, _times_right, _xq, gd_noise_sigma, optimal_rank, temporal_svd
 from ._varpro import conjugate_structure, varpro, varpro_real
 from .residual import eigenpair_residuals, expected_noise_residual, pseudospectrum
 
 __all__ = ["DMD"]
 
 _VARIANTS = ("auto", "exact", "fb", "tls", "opt", "bop", "dmdc")
+
+#: The automatic delay check runs on data with at most this many columns
+#: (more columns give at most 2 delays, and the check would cost an SVD of
+#: twice the data).
+AUTO_DELAY_MAX_FEATURES = 30
+#: ... and when the embedded matrix has at most this many entries.
+AUTO_DELAY_MAX_SIZE = 20_000_000
+#: A direction the embedding reveals counts only above this fraction of the
+#: largest singular value: integrator error (~1e-10) in clean simulated
+#: data of a linear system must not look like extra dynamics.
+REVEAL_TOL = 1e-8
+
+
+class _Delays:
+    """Constraint for ``delays``: "auto" or an int >= 1."""
+
+    def accepts(self, v):
+        return v == "auto" or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1)
+
+    def describe(self):
+        return "'auto' or an int in the range [1, inf)"
 
 
 class _Rank:
@@ -123,6 +170,14 @@ class DMD(Method):
         With ``"auto"``, optimized DMD on noisy data estimates each channel's
         noise level from its residual and refits on whitened channels when
         the levels differ (the maximum-likelihood fit for unequal noise).
+    delays : "auto" or int, default "auto"
+        Delay embedding of the columns before DMD. ``"auto"``: embed (with
+        :class:`~discover.operators.hankel.HankelDMD`'s default number of
+        delays, enough for about 30 embedded columns) when the data have
+        at most 30 columns, no inputs, a constant time step, and a delay
+        embedding reveals a larger rank than the columns have; a
+        :class:`~discover.errors.DataWarning` says so. ``1``: never embed.
+        An int above 1: always embed with that many delays.
     random_state : int, Generator or None
         Seed of bagging and randomized SVD.
 
@@ -143,6 +198,12 @@ class DMD(Method):
         Relative Frobenius error of the model's reconstruction of the data.
     eigenvalue_std_ : ndarray or None
         Standard deviation of the continuous-time eigenvalues over the bags (BOP-DMD).
+    delays_ : int
+        Delays used (1: none).
+    embedding_ : HankelDMD or None
+        The fitted delay-embedding wrapper when ``delays_ > 1``; the model
+        itself is ``embedding_.estimator_``, and ``embedding_reason_`` says
+        why it was chosen.
     """
 
     name = "dmd"
@@ -157,12 +218,13 @@ class DMD(Method):
         "max_iter": [Interval(int, 1, None)],
         "conjugate_pairs": [bool],
         "weights": [Options("auto"), None],
+        "delays": [_Delays()],
         "random_state": ["random_state"],
     }
 
     def __init__(self, *, rank="auto", variant="auto", n_bags=30, bag_fraction=0.6, residual_threshold=0.1,
                  svd="auto", use_inputs=True, max_iter=100, conjugate_pairs=True, weights="auto",
-                 random_state=None):
+                 delays="auto", random_state=None):
         self.rank = rank
         self.variant = variant
         self.n_bags = n_bags
@@ -173,6 +235,7 @@ class DMD(Method):
         self.max_iter = max_iter
         self.conjugate_pairs = conjugate_pairs
         self.weights = weights
+        self.delays = delays
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -183,6 +246,10 @@ class DMD(Method):
         """
         self._validate_params()
         data = as_data(series, t, u, owner=type(self).__name__)
+        self.embedding_, self.embedding_reason_, self.delays_ = None, None, 1
+        d, reason = self._choose_delays(data)
+        if d > 1:
+            return self._fit_embedded(series, t, data, d, reason)
         size = sum(x.size for x in data.xs)
         with blas_threads(size):
             self.scale_ = None
@@ -190,6 +257,76 @@ class DMD(Method):
             if (self.weights == "auto" and self.variant_ in ("opt", "bop") and self.noise_level_ > 0
                     and data.n_features > 1 and size <= 50_000_000):
                 self._reweight(data)
+        return self
+
+    # ------------------------------------------------------- delay embedding
+    def _choose_delays(self, data) -> tuple[int, str | None]:
+        """Delays to embed with (1: none) and why.
+
+        ``"auto"`` compares the rank of the columns with the rank of their
+        delay embedding (Gavish–Donoho threshold, and at least
+        ``REVEAL_TOL`` of the largest singular value): more directions in the
+        embedding mean the columns do not hold the state, so DMD on them
+        would fit a spectrum of the wrong size.
+        """
+        if self.delays != "auto":
+            d = int(self.delays)
+            return d, (f"delays={d} given" if d > 1 else None)
+        from .hankel import hankel_embed
+
+        n = data.n_features
+        uses_inputs = self.use_inputs and bool(data.inputs) and data.us is not None
+        mmin = min(len(x) for x in data.xs)
+        if uses_inputs or self.variant == "dmdc" or n > AUTO_DELAY_MAX_FEATURES or mmin < 8 or not data.regular:
+            return 1, None
+        d = _auto_delays(n, mmin)
+        rows = sum(len(x) - d + 1 for x in data.xs)
+        if rows * n * d > AUTO_DELAY_MAX_SIZE:
+            return 1, None
+
+        def revealed(M):
+            s = np.linalg.svd(M, compute_uv=False)
+            if s.size == 0 or s[0] <= 0:
+                return 0
+            return min(optimal_rank(s, M.shape, "auto"), int(np.sum(s > REVEAL_TOL * s[0])))
+
+        X = np.concatenate([np.asarray(x, float) for x in data.xs])
+        r_cols = revealed(X)
+        r_emb = revealed(np.concatenate([hankel_embed(x, d) for x in data.xs]))
+        if r_emb <= r_cols:
+            return 1, None
+        what = "1 column" if n == 1 else f"{n} columns"
+        return d, (f"{what} of rank {r_cols}, while a {d}-delay embedding reveals rank {r_emb}: "
+                   f"DMD ran on the delay-embedded series (delays={d}; delays=1 turns this off)")
+
+    def _fit_embedded(self, series, t, data, d, reason):
+        """DMD of the delay-embedded series through :class:`HankelDMD`, reported in the original columns."""
+        from sklearn.base import clone
+
+        from .hankel import HankelDMD
+
+        if reason and self.delays == "auto":
+            warnings.warn(f"dmd: {reason}", DataWarning, stacklevel=3)
+        inner = clone(self).set_params(delays=1)
+        h = HankelDMD(estimator=inner, delays=d).fit(series, t=t)
+        est = h.estimator_
+        self.embedding_, self.embedding_reason_, self.delays_ = h, reason, d
+        for name in ("eigenvalues_", "continuous_eigenvalues_", "amplitudes_", "traj_amplitudes_", "residuals_",
+                     "noise_residuals_", "spurious_", "rank_", "variant_", "dt_", "noise_ratio_", "noise_level_",
+                     "eigenvalue_std_", "fallback_", "eigenfunction_coefficients_"):
+            setattr(self, name, getattr(est, name))
+        if hasattr(est, "solver_info_"):
+            self.solver_info_ = est.solver_info_
+        self.B_ = None
+        self.variables_ = data.variables
+        self.inputs_ = ()
+        self.n_features_in_ = data.n_features
+        self.modes_ = h.modes_
+        self._t0 = data.ts[0] - data.ts[0][0]
+        self._ts = [tk - tk[0] for tk in data.ts]
+        num = sum(float(np.sum((x - self.reconstruct(k, tk)) ** 2)) for k, (tk, x) in enumerate(zip(self._ts, data.xs)))
+        den = sum(float(np.sum(np.square(x))) for x in data.xs)
+        self.reconstruction_error_ = float(np.sqrt(num / max(den, 1e-300)))
         return self
 
     def _reweight(self, data):
@@ -487,8 +624,19 @@ class DMD(Method):
         ``dt_``, starting with ``x0`` itself). With inputs (DMDc), ``u`` gives
         the input at each step, shape ``(n_steps - 1, n_inputs)``.
         Returns an array ``(len(t), n_features)``.
+
+        A model on a delay embedding (``delays_ > 1``) starts from the
+        ``delays_`` consecutive samples ``x0`` of shape ``(delays_, n_features)``
+        (its first row at the initial time).
         """
         check_is_fitted(self, "eigenvalues_")
+        if self.embedding_ is not None:
+            x0 = np.asarray(x0, float)
+            d, n = self.delays_, self.n_features_in_
+            if x0.size != d * n:
+                raise DataError(f"this DMD runs on a {d}-delay embedding: x0 must hold {d} consecutive samples, "
+                                f"shape ({d}, {n}); got {x0.size} values")
+            return self.embedding_.estimator_.predict(x0.reshape(-1), t, n_steps=n_steps)[:, :n]
         x0 = np.asarray(x0, float).reshape(-1)
         if x0.size != self.n_features_in_:
             raise DataError(f"x0 has {x0.size} values; the model has {self.n_features_in_} features")
@@ -515,6 +663,8 @@ class DMD(Method):
         last snapshot does not enter the forecast.
         """
         check_is_fitted(self, "eigenvalues_")
+        if self.embedding_ is not None:
+            return self.embedding_.forecast(n_steps)
         t_last, x_last, k = self.last_
         if self.B_ is not None:
             if u is None:
@@ -528,6 +678,9 @@ class DMD(Method):
     def reconstruct(self, trajectory: int = 0, t=None) -> np.ndarray:
         """The model's reconstruction of a training trajectory at times ``t`` (from its start)."""
         check_is_fitted(self, "eigenvalues_")
+        if self.embedding_ is not None:  # the first block of an embedded row is the sample at its time
+            t = np.asarray(t if t is not None else self._ts[trajectory], float)
+            return self.embedding_.estimator_.reconstruct(trajectory, t)[:, :self.n_features_in_]
         t = np.asarray(t if t is not None else self.last_[0], float)
         return self._synth(trajectory, t)
 
@@ -543,6 +696,8 @@ class DMD(Method):
     def pseudospectrum(self, grid) -> np.ndarray:
         """Residual pseudospectrum (discrete-time) of the reduced operator on a grid of complex points."""
         check_is_fitted(self, "eigenvalues_")
+        if self.embedding_ is not None:
+            return self.embedding_.estimator_.pseudospectrum(grid)
         Z1, Z2 = self._psi
         return pseudospectrum(Z1, Z2, grid)
 
@@ -566,6 +721,9 @@ class DMD(Method):
         }
         if self.fallback_:
             metrics["note"] = self.fallback_
+        if self.embedding_ is not None:
+            metrics["delays"] = int(self.delays_)
+            metrics["embedding"] = self.embedding_reason_
         if self.eigenvalue_std_ is not None:
             metrics["eigenvalue_std"] = self.eigenvalue_std_[o]
         spec = Spectrum(eigenvalues=self.eigenvalues_[o], dt=self.dt_,
@@ -576,7 +734,7 @@ class DMD(Method):
         out = [spec]
         if n <= 12:
             out.extend(self.equations())
-        if n * len(self.last_[0]) <= 200_000 and self.B_ is None:
+        if n * len(self._t0) <= 200_000 and self.B_ is None:
             t = np.asarray(self._t0)
             vals = self.reconstruct(0, t)
             failed = None if np.all(np.isfinite(vals)) else float(t[np.argmax(~np.all(np.isfinite(vals), axis=1))])
@@ -589,9 +747,13 @@ class DMD(Method):
         """The learned operator in the full state space (only for small state dimension).
 
         ``kind="map"``: ``A`` with ``x_{k+1} = A x_k``; ``"ode"``: ``L`` with
-        ``dx/dt = L x`` (``L = Φ diag(ω) Φ⁺``, with ``Φ = V Q``).
+        ``dx/dt = L x`` (``L = Φ diag(ω) Φ⁺``, with ``Φ = V Q``). A model on a
+        delay embedding gives the operator on the embedded state (``delays_``
+        consecutive samples, ``delays_ · n_features`` values).
         """
         check_is_fitted(self, "eigenvalues_")
+        if self.embedding_ is not None:
+            return self.embedding_.estimator_.linear_operator(kind)
         Phi = self.V_ @ self.Qr_
         if self.scale_ is not None:
             Phi = Phi * self.scale_[:, None]
@@ -599,7 +761,13 @@ class DMD(Method):
         return (Phi @ np.diag(ev) @ np.linalg.pinv(Phi)).real
 
     def equations(self) -> list[Equation]:
-        """The linear model per variable as :class:`~discover.findings.Equation` records."""
+        """The linear model per variable as :class:`~discover.findings.Equation` records.
+
+        None on a delay embedding: there the model is linear in the delayed
+        copies, not in the variables.
+        """
+        if self.embedding_ is not None:
+            return []
         syms = symbols_for(self.variables_ + tuple(self.inputs_))
         xs = [syms[v] for v in self.variables_]
         if self.B_ is not None:  # DMDc: discrete map with inputs
@@ -621,3 +789,8 @@ class DMD(Method):
                                 metrics={"rank": int(self.rank_), "variant": self.variant_,
                                          "reconstruction_error": self.reconstruction_error_}))
         return eqs
+
+
+def _auto_delays(n_features: int, n_samples: int) -> int:
+    """HankelDMD's default: enough delays for about 30 embedded columns, at most a quarter of the samples."""
+    return int(max(2, min(n_samples // 4, math.ceil(30 / n_features))))

@@ -27,8 +27,6 @@ array([0.4, 0.4, 1.5, 1.5])
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import sympy as sp
 
@@ -37,7 +35,7 @@ from ..data import Series, Trajectory
 from ..errors import DataError
 from ..findings import Equation, Simulation, Spectrum, symbols_for
 from ._common import as_data, blas_threads
-from .dmd import DMD
+from .dmd import DMD, _auto_delays, _Delays
 
 __all__ = ["HankelDMD", "HAVOK", "hankel_embed"]
 
@@ -54,14 +52,6 @@ def hankel_embed(X: np.ndarray, delays: int, stride: int = 1) -> np.ndarray:
     return np.concatenate([X[j * stride:j * stride + m] for j in range(delays)], axis=1)
 
 
-class _Delays:
-    def accepts(self, v):
-        return v == "auto" or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1)
-
-    def describe(self):
-        return "'auto' or an int in the range [1, inf)"
-
-
 class HankelDMD(Method):
     """DMD of the delay-embedded series (any DMD variant), or HAVOK with ``havok=True``.
 
@@ -69,6 +59,8 @@ class HankelDMD(Method):
     ----------
     estimator : DMD or None, default None
         The DMD to wrap (``None``: ``DMD()`` with automatic rank and variant).
+        Its own automatic delay check is off inside the wrapper (an
+        estimator with ``delays="auto"`` runs with ``delays=1``).
     delays : "auto" or int, default "auto"
         Number of delayed copies; ``"auto"`` takes enough for about 30
         embedded coordinates (at most a quarter of the samples).
@@ -144,7 +136,7 @@ class HankelDMD(Method):
         n = data.n_features
         mmin = min(len(x) for x in data.xs)
         if self.delays == "auto":
-            d = int(max(2, min(mmin // 4, np.ceil(30 / n))))
+            d = _auto_delays(n, mmin)
         else:
             d = int(self.delays)
         span = (d - 1) * self.stride
@@ -158,7 +150,9 @@ class HankelDMD(Method):
         # (built directly: the embedded rows need no second validation, and
         # may well have more columns than rows)
         es = Series(tuple(Trajectory(tk, e) for tk, e in zip(ts, emb)), tuple(names), source="hankel")
-        est = DMD() if self.estimator is None else _clone(self.estimator)
+        est = DMD(delays=1) if self.estimator is None else _clone(self.estimator)
+        if est.delays == "auto":  # the embedding is done here
+            est.set_params(delays=1)
         with blas_threads(sum(e.size for e in emb)):
             est.fit(es)
         self.estimator_ = est
