@@ -148,7 +148,7 @@ class PiecewiseDMD(Method):
             if self.compare_global:
                 per = max(int(mdl.rank_) for mdl in models)
                 rg = min(N * per, m - 1, X.shape[1])
-                g = DMD(rank=int(rg), variant="exact", svd=self._svd(), random_state=self.random_state)
+                g = DMD(rank=int(rg), variant="exact", delays=1, svd=self._svd(), random_state=self.random_state)
                 try:
                     g.fit(X, t=T)
                     self.global_error_ = _rel(X, g.reconstruct(0, T - T[0]))
@@ -170,7 +170,7 @@ class PiecewiseDMD(Method):
         for i, (a, b) in enumerate(bounds):
             Xw, Tw = X[a:b], T[a:b]
             r = "auto" if self.rank == "auto" else int(min(self.rank, len(Tw) - 1, X.shape[1]))
-            mdl = DMD(rank=r, variant="exact", svd=self._svd(), random_state=self.random_state).fit(Xw, t=Tw)
+            mdl = DMD(rank=r, variant="exact", delays=1, svd=self._svd(), random_state=self.random_state).fit(Xw, t=Tw)
             rec = mdl.reconstruct(0, Tw - Tw[0])
             # count each shared boundary snapshot once
             s = 1 if i > 0 else 0
