@@ -11,6 +11,7 @@ import pytest
 
 from discover.causal._graphs import auroc, f1
 from discover.causal.simulate import lorenz96
+from discover.data import Series, Trajectory
 from discover.findings import from_dict
 
 
@@ -74,13 +75,76 @@ def test_findings_and_json(fitted):
 
 
 def test_irregular_times_and_several_trajectories():
-    series, truth = lorenz96(d=6, n=1500, dt=0.01, sigma=0.5, seed=2, substeps=5, irregular=True, keep=0.4,
+    # bursts with large gaps between them: "auto" takes the latent path, which uses every gap
+    series, truth = lorenz96(d=5, n=1000, dt=0.01, sigma=0.5, seed=2, substeps=5, irregular=True, keep=0.4,
                              n_trajectories=2)
     assert not series.regular and series.n_trajectories == 2
-    model = SDEStructure(max_steps=400, random_state=0).fit(series)
+    model = SDEStructure(max_steps=250, random_state=0).fit(series)
+    assert model.latent_
+    assert model.n_transitions_ == model.n_pairs_ == series.n_samples - 2
     T = _truth(truth, series.variables)
-    off = ~np.eye(6, dtype=bool)
+    off = ~np.eye(5, dtype=bool)
     assert auroc(model.probabilities_[off], T[off]) >= 0.9
+    assert model.observation_noise_.shape == (5,) and np.all(model.observation_noise_ > 0)
+
+
+def _far_apart(d, n, seed, *, burst=3, skip=(12, 30), sigma=0.5):
+    """Lorenz-96 seen in bursts of ``burst`` samples at dt=0.01, then a gap of 0.12 to 0.3 time units.
+
+    A third of the gaps are more than 10 median gaps long: the pairs the pair likelihood drops.
+    """
+    series, truth = lorenz96(d=d, n=n, dt=0.01, sigma=sigma, seed=seed, substeps=5, n_trajectories=2)
+    rng = np.random.default_rng(seed)
+    trajs = []
+    for tr in series.trajectories:
+        keep, i = [], 0
+        while i < n:
+            keep += range(i, min(i + burst, n))
+            i += burst - 1 + int(rng.integers(*skip))
+        keep = np.array(keep)
+        trajs.append(Trajectory(tr.t[keep], tr.x[keep], name=tr.name))
+    return Series(tuple(trajs), series.variables), truth
+
+
+def test_latent_path_cuts_every_gap_into_segments():
+    from discover.causal.sde import _segments
+
+    series, _ = _far_apart(3, 400, 0)
+    mean, scale = series.x.mean(axis=0), series.x.std(axis=0)
+    tau, h = 0.25, 0.01 / 0.25
+    seg = _segments(series, mean, scale, tau, h, 64, 8)
+    n_obs = series.n_samples
+    gaps = np.concatenate([np.diff(tr.t) for tr in series.trajectories]) / tau
+    assert seg["n_gaps"] == len(gaps) == n_obs - 2
+    np.testing.assert_allclose(seg["obs"], (series.x - mean) / scale)
+    assert np.all(seg["steps"] <= 8) and np.all(seg["steps"] >= 1)
+    # follow the segments from each gap's first observation: they reach the next one, in ceil(gap/h) steps
+    nxt = dict(zip(seg["start"], zip(seg["end"], seg["steps"], seg["h"])))
+    starts = np.concatenate([off + np.arange(len(tr) - 1) for off, tr in
+                             zip(np.cumsum([0] + [len(tr) for tr in series.trajectories[:-1]]),
+                                 series.trajectories)])
+    for s0, g in zip(starts, gaps):
+        state, steps, length = s0, 0, 0.0
+        while True:
+            state, k, hk = nxt[state]
+            steps, length = steps + k, length + k * hk
+            if state < n_obs:
+                break
+            assert state < n_obs + len(seg["anchors"])
+        assert state == s0 + 1 and steps == min(64, int(np.ceil(g / h - 1e-9))) and length == pytest.approx(g)
+    # one anchor where two segments of the same gap meet
+    assert len(seg["anchors"]) == len(seg["start"]) - len(gaps) > 0
+
+
+def test_far_apart_pairs_are_used_not_dropped():
+    series, _ = _far_apart(4, 600, 1)
+    dt = np.concatenate([np.diff(tr.t) for tr in series.trajectories])
+    assert np.mean(dt > 10 * np.median(dt)) > 0.3
+    pairs = SDEStructure(max_steps=5, random_state=0, latent=False).fit(series)
+    latent = SDEStructure(max_steps=5, random_state=0).fit(series)
+    assert not pairs.latent_ and pairs.n_transitions_ == np.sum(dt <= 10 * np.median(dt))
+    assert latent.latent_ and latent.n_transitions_ == len(dt) == latent.n_pairs_
+    assert latent.n_latent_ > series.n_samples  # states inside the long gaps
 
 
 def test_parameters_and_pipeline():
@@ -105,8 +169,38 @@ def test_lorenz96_irregular_benchmark_size():
     series, truth = lorenz96(d=10, n=4000, dt=0.01, sigma=1.0, seed=0, substeps=10, irregular=True,
                              n_trajectories=2)
     model = SDEStructure(random_state=0).fit(series)
+    assert model.latent_ and model.n_transitions_ == series.n_samples - 2
     T = _truth(truth, series.variables)
     off = ~np.eye(10, dtype=bool)
     assert auroc(model.probabilities_[off], T[off]) >= 0.95
     assert f1(model.selected_[off], T[off]) >= 0.85
     assert model.selected_.diagonal().sum() >= 8  # the -x_i damping
+
+
+@pytest.mark.slow
+def test_latent_path_on_the_stochastic_irregular_case():
+    from discover.cases import load_case
+
+    case = load_case("stochastic_irregular")
+    series = case.load()
+    dt = np.concatenate([np.diff(tr.t) for tr in series.trajectories])
+    assert dt.max() > 100 * np.median(dt)  # gaps of up to two time units, Lorenz-96's own is ~0.25
+    model = SDEStructure(random_state=0).fit(series)
+    assert model.latent_ and model.n_transitions_ == len(dt)
+    T = _truth(case.truth["graph"]["edges"], series.variables)
+    off = ~np.eye(10, dtype=bool)
+    assert auroc(model.probabilities_.ravel(), T.ravel()) >= 0.95
+    assert auroc(model.probabilities_[off], T[off]) >= 0.95
+    assert f1(model.selected_.ravel(), T.ravel()) >= 0.85
+    assert f1(model.selected_[off], T[off]) >= 0.85
+
+
+@pytest.mark.slow
+def test_graph_from_data_with_many_far_apart_pairs():
+    # a third of the gaps are 12-30 median gaps long; the latent path uses them all
+    series, truth = _far_apart(5, 3000, 0)
+    model = SDEStructure(random_state=0).fit(series)
+    assert model.latent_ and model.n_transitions_ == series.n_samples - 2
+    T = _truth(truth, series.variables)
+    assert auroc(model.probabilities_.ravel(), T.ravel()) >= 0.95
+    assert f1(model.selected_.ravel(), T.ravel()) >= 0.85
