@@ -69,6 +69,8 @@ def test_findings_and_json(fitted):
     series, truth, model = fitted
     (g,) = model.findings()
     assert g.kind == "causal" and g.metrics["resolution"] == "summary" and g.metrics["time"] == "continuous"
+    # regular, finely sampled: "auto" keeps the fast pair likelihood
+    assert not model.latent_ and g.metrics["likelihood"] == "pairs" and "observation_noise" not in g.metrics
     edges = g.edges(selected_only=False)
     assert len(edges) == 36 and all(0 <= e["score"] <= 1 for e in edges)
     assert from_dict(json.loads(json.dumps(g.to_dict()))) == g
@@ -86,6 +88,9 @@ def test_irregular_times_and_several_trajectories():
     off = ~np.eye(5, dtype=bool)
     assert auroc(model.probabilities_[off], T[off]) >= 0.9
     assert model.observation_noise_.shape == (5,) and np.all(model.observation_noise_ > 0)
+    (g,) = model.findings()
+    assert g.metrics["likelihood"] == "latent path" and g.metrics["n_transitions"] == model.n_pairs_
+    assert from_dict(json.loads(json.dumps(g.to_dict()))) == g
 
 
 def _far_apart(d, n, seed, *, burst=3, skip=(12, 30), sigma=0.5):
@@ -145,6 +150,9 @@ def test_far_apart_pairs_are_used_not_dropped():
     assert not pairs.latent_ and pairs.n_transitions_ == np.sum(dt <= 10 * np.median(dt))
     assert latent.latent_ and latent.n_transitions_ == len(dt) == latent.n_pairs_
     assert latent.n_latent_ > series.n_samples  # states inside the long gaps
+    again = SDEStructure(max_steps=5, random_state=0).fit(series)
+    np.testing.assert_array_equal(latent.probabilities_, again.probabilities_)
+    np.testing.assert_array_equal(latent.diffusion_, again.diffusion_)
 
 
 def test_parameters_and_pipeline():
@@ -199,6 +207,26 @@ def test_latent_path_on_the_stochastic_irregular_case():
 def test_graph_from_data_with_many_far_apart_pairs():
     # a third of the gaps are 12-30 median gaps long; the latent path uses them all
     series, truth = _far_apart(5, 3000, 0)
+    model = SDEStructure(random_state=0).fit(series)
+    assert model.latent_ and model.n_transitions_ == series.n_samples - 2
+    T = _truth(truth, series.variables)
+    assert auroc(model.probabilities_.ravel(), T.ravel()) >= 0.95
+    assert f1(model.selected_.ravel(), T.ravel()) >= 0.85
+
+
+@pytest.mark.slow
+def test_latent_path_when_every_gap_is_long():
+    # every gap 0.1-0.4 time units, about the system's own time scale: the drift has to be found
+    # along latent paths through the gaps
+    n = 12000
+    series, truth = lorenz96(d=5, n=n, dt=0.01, sigma=0.5, seed=0, substeps=5, n_trajectories=2)
+    rng = np.random.default_rng(0)
+    trajs = []
+    for tr in series.trajectories:
+        keep = np.cumsum(rng.integers(10, 40, n))
+        keep = keep[keep < n]
+        trajs.append(Trajectory(tr.t[keep], tr.x[keep], name=tr.name))
+    series = Series(tuple(trajs), series.variables)
     model = SDEStructure(random_state=0).fit(series)
     assert model.latent_ and model.n_transitions_ == series.n_samples - 2
     T = _truth(truth, series.variables)
