@@ -208,8 +208,8 @@ class SDEStructure(Method):
         of path inside long gaps are fitted to the model without teaching
         it during the first half of the steps (the model learns from the
         short gaps meanwhile). It scores every gap at
-        every step: 1.5 to 3 times the pair likelihood's time on a few
-        thousand observations, and its diffusion estimate comes out
+        every step: 1.4 to 4 times the pair likelihood's time on a thousand
+        or two observations, and its diffusion estimate comes out
         higher than the truth (by a third to a factor of two in our tests),
         as the path posterior is only approximate. "auto": the latent
         path when some gap is longer than ``max_gap`` (the pair likelihood
