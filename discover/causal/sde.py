@@ -210,8 +210,8 @@ class SDEStructure(Method):
         short gaps meanwhile). It scores every gap at
         every step: 1.4 to 4 times the pair likelihood's time on a thousand
         or two observations, and its diffusion estimate comes out
-        higher than the truth (by a third to a factor of two in our tests),
-        as the path posterior is only approximate. "auto": the latent
+        higher than the truth (×1.3 to ×3.4 in our tests), as the path
+        posterior is only approximate. "auto": the latent
         path when some gap is longer than ``max_gap`` (the pair likelihood
         would drop it) or than the data's time unit (the time over which the
         variables change by about one standard deviation), else the pairs.
