@@ -5,7 +5,7 @@ Cases (known graphs, generated in code by :mod:`discover.causal.simulate`):
 * ``svar20``  — linear structural VAR, d=20, n=2000, contemporaneous + two lags;
 * ``svar5``   — the same with d=5, n=500, averaged over five seeds;
 * ``l96-ode`` — Lorenz-96, d=10, F=10, ODE, 4000 samples at dt=0.01;
-* ``l96-sde`` — the same with diffusion σ=1;
+* ``l96-sde`` — the same with diffusion σ=1 (``--l96-seeds N``: both Lorenz-96 cases averaged over seeds 0..N-1);
 * ``l96-irr`` — the SDE observed at irregular times (bursts, large gaps), two trajectories.
 
 Methods: ``discover.dynotears`` and ``discover.sde`` with their own automatic
@@ -18,7 +18,8 @@ out of every metric. Summary AUROC ranks ordered pairs i->j by each
 method's score (1 - p for the tests, |w| for causalnex); F1 uses each
 method's own selection.
 
-Run ``python benchmarks/bench_causal.py [--cases svar5,l96-ode] [--methods ...] [--no-causalnex] [--no-sde]``.
+Run ``python benchmarks/bench_causal.py [--cases svar5,l96-ode] [--methods ...] [--no-causalnex] [--no-sde]
+[--l96-seeds 8]``.
 """
 
 from __future__ import annotations
@@ -182,16 +183,17 @@ METHODS = {"discover.dynotears": run_dynotears, "discover.sde": run_sde, "causal
 # ---------------------------------------------------------------------------
 
 
-def cases(selected):
+def cases(selected, l96_seeds=1):
     out = {}
+    seeds = range(l96_seeds)
     if "svar20" in selected:
         out["svar20"] = (2, [svar(d=20, n=2000, seed=0)])
     if "svar5" in selected:
         out["svar5"] = (2, [svar(d=5, n=500, seed=s) for s in range(5)])
     if "l96-ode" in selected:
-        out["l96-ode"] = (1, [lorenz96(d=10, n=4000, dt=0.01, sigma=0.0, seed=0, substeps=10)])
+        out["l96-ode"] = (1, [lorenz96(d=10, n=4000, dt=0.01, sigma=0.0, seed=s, substeps=10) for s in seeds])
     if "l96-sde" in selected:
-        out["l96-sde"] = (1, [lorenz96(d=10, n=4000, dt=0.01, sigma=1.0, seed=0, substeps=10)])
+        out["l96-sde"] = (1, [lorenz96(d=10, n=4000, dt=0.01, sigma=1.0, seed=s, substeps=10) for s in seeds])
     if "l96-irr" in selected:
         out["l96-irr"] = (1, [lorenz96(d=10, n=4000, dt=0.01, sigma=1.0, seed=0, substeps=10, irregular=True,
                                        n_trajectories=2)])
@@ -205,6 +207,8 @@ def main(argv=None):
     ap.add_argument("--no-sde", action="store_true")
     ap.add_argument("--no-pcmci", action="store_true")
     ap.add_argument("--methods", default=None, help="comma-separated subset of: " + ", ".join(METHODS))
+    ap.add_argument("--l96-seeds", type=int, default=1,
+                    help="average l96-ode and l96-sde over seeds 0..N-1 (default 1: seed 0 only)")
     args = ap.parse_args(argv)
     methods = dict(METHODS) if args.methods is None else {m: METHODS[m] for m in args.methods.split(",")}
     for flag, name in ((args.no_causalnex, "causalnex.dynotears"), (args.no_sde, "discover.sde"),
@@ -212,7 +216,7 @@ def main(argv=None):
         if flag:
             methods.pop(name, None)
     rows = []
-    for name, (p, instances) in cases(args.cases.split(",")).items():
+    for name, (p, instances) in cases(args.cases.split(","), args.l96_seeds).items():
         for mname, fn in methods.items():
             if mname == "discover.sde" and name.startswith("svar"):
                 continue  # a continuous-time method; the SVAR is a discrete-time process
