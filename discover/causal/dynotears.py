@@ -717,13 +717,20 @@ class DYNOTEARS(Method):
             raise ParameterError("The required contemporaneous edges form a cycle.")
         return penalty, zero, required
 
-    def _select(self, S, Z, d, names, n_eff, lambdas, lam_al, penalty, zero, required, taus):
-        """Order of the contemporaneous DAG, lasso path and the (λ, threshold) that minimise the criterion."""
+    def _select(self, S, Z, d, names, n_eff, lambdas, lam_al, penalty, zero, required, taus, al_fits=None):
+        """Order of the contemporaneous DAG, lasso path and the (λ, threshold) that minimise the criterion.
+
+        ``al_fits``: the augmented-Lagrangian solutions at ``lam_al``, which do not
+        depend on ``n_eff`` (computed here when not given); kept in ``self._al_fits``.
+        """
         # DYNOTEARS (augmented Lagrangian) fixes the order of the contemporaneous DAG
         self.al_path_ = []
         if self.contemporaneous and d > 1:
             best_al = None
-            for lam, (B, h) in zip(lam_al, _fit_path(S, d, lam_al, penalty, zero, self.max_iter, self.h_tol)):
+            if al_fits is None:
+                al_fits = _fit_path(S, d, lam_al, penalty, zero, self.max_iter, self.h_tol)
+            self._al_fits = al_fits
+            for lam, (B, h) in zip(lam_al, al_fits):
                 value, tau, sup, _ = _best_threshold(S, B, d, n_eff, self.criterion, required, taus)
                 self.al_path_.append({"lambda": float(lam), "threshold": float(tau), "criterion": value,
                                       "n_edges": int(sup.sum()), "h": h})
@@ -801,7 +808,7 @@ class DYNOTEARS(Method):
         if n_eff_resid < 0.9 * n_eff:
             n_eff = n_eff_resid
             allowed, coefs, best = self._select(S, Z, d, names, n_eff, lambdas, lam_al, penalty, zero, required,
-                                                taus)
+                                                taus, getattr(self, "_al_fits", None))
         self.n_eff_, self.residual_correlation_time_ = float(n_eff), float(corr_time)
         _, k_star, tau_star, sup_star, _ = best
         lam_star = lambdas[k_star]
