@@ -163,7 +163,7 @@ def _parse(fd: int, cuts: list[int], make, n_columns: int, rows_guess: int, n_wo
                     while state["next"] in pending:
                         place(pending.pop(state["next"]))
                         state["next"] += 1
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller, who reads serially
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, who reads serially
             failed.append(exc)
         finally:
             if reader is not None:
@@ -172,9 +172,14 @@ def _parse(fd: int, cuts: list[int], make, n_columns: int, rows_guess: int, n_wo
     threads = [threading.Thread(target=work, name=f"discover-csv-{i}", daemon=True) for i in range(n_workers - 1)]
     for th in threads:
         th.start()
-    work()  # the calling thread parses too
-    for th in threads:
-        th.join()
+    try:
+        work()  # the calling thread parses too
+    except BaseException as exc:  # Ctrl-C: stop the workers after their piece, and let it through
+        failed.append(exc)
+        raise
+    finally:
+        for th in threads:
+            th.join()
     if failed:
         raise Unavailable(repr(failed[0]))
     if state["next"] != len(cuts) - 1:  # pragma: no cover - a piece went missing
