@@ -94,8 +94,12 @@ def _boundaries(fd: int, start: int, size: int, n_pieces: int) -> list[int]:
 
 
 def read_block(path, *, data_start: int, n_columns: int, delimiter: str, rows_guess: int,
-               n_workers: int | None = None) -> np.ndarray:
-    """Parse the rows from byte ``data_start`` of ``path`` into an ``(n_rows, n_columns)`` F-ordered block.
+               n_workers: int | None = None) -> tuple[np.ndarray, int]:
+    """Parse the rows from byte ``data_start`` of ``path`` into an F-ordered block of ``n_columns`` columns.
+
+    Returns the block as allocated (at least ``rows_guess`` rows) and the
+    number of rows filled, so that the caller can tell how generous the
+    guess was.
 
     Raises :class:`Unavailable` whenever the caller should use its serial
     reader instead; nothing else.
@@ -118,7 +122,7 @@ def read_block(path, *, data_start: int, n_columns: int, delimiter: str, rows_gu
         os.close(fd)
 
 
-def _parse(fd: int, cuts: list[int], make, n_columns: int, rows_guess: int, n_workers: int) -> np.ndarray:
+def _parse(fd: int, cuts: list[int], make, n_columns: int, rows_guess: int, n_workers: int) -> tuple[np.ndarray, int]:
     todo: queue.SimpleQueue = queue.SimpleQueue()
     for k in range(len(cuts) - 1):
         todo.put(k)
@@ -184,4 +188,4 @@ def _parse(fd: int, cuts: list[int], make, n_columns: int, rows_guess: int, n_wo
         raise Unavailable(repr(failed[0]))
     if state["next"] != len(cuts) - 1:  # pragma: no cover - a piece went missing
         raise Unavailable("not every piece was placed")
-    return state["block"][: state["rows"]]
+    return state["block"], state["rows"]

@@ -608,12 +608,7 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
                     for k in textual:
                         texts[k].append(chunk.iloc[:, k].to_numpy(dtype=object))
                     n += c
-        if n < 0.75 * block.shape[0]:  # compact a generous guess
-            block = np.asfortranarray(block[:n])
-        else:
-            block = block[:n]
-        cols = _Columns({k: block[:, m] for m, k in enumerate(numeric)})
-        cols.block, cols.index = block, {k: m for m, k in enumerate(numeric)}
+        cols = _block_columns(block, n, numeric)
         for k in textual:
             cols[k] = np.concatenate(texts[k]) if texts[k] else np.empty(0, dtype=object)
         return cols
@@ -633,17 +628,11 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
                 for _ in range(header_line):  # the lines before the data (blank ones, the header)
                     fh.readline()
                 data_start = fh.tell()
-            block = _csv_parallel.read_block(path, data_start=data_start, n_columns=len(header),
-                                             delimiter=delim, rows_guess=rows_guess)
+            block, n = _csv_parallel.read_block(path, data_start=data_start, n_columns=len(header),
+                                                delimiter=delim, rows_guess=rows_guess)
         except (_csv_parallel.Unavailable, OSError):
             return None
-        if len(block) == 0:
-            return None
-        if len(block) < 0.75 * rows_guess:
-            block = np.asfortranarray(block)
-        cols = _Columns({k: block[:, k] for k in range(len(header))})
-        cols.block, cols.index = block, {k: k for k in range(len(header))}
-        return cols
+        return _block_columns(block, n, range(len(header))) if n else None
 
     try:
         try:
@@ -880,6 +869,14 @@ class _Columns(dict):
         super().__init__(*args)
         self.block = None
         self.index = {}
+
+
+def _block_columns(block: np.ndarray, n: int, keys) -> _Columns:
+    """Columns ``keys`` (one per column of ``block``) of its first ``n`` rows; a generous guess is compacted."""
+    block = np.asfortranarray(block[:n]) if n < 0.75 * block.shape[0] else block[:n]
+    cols = _Columns({k: block[:, m] for m, k in enumerate(keys)})
+    cols.block, cols.index = block, {k: m for m, k in enumerate(keys)}
+    return cols
 
 
 def _stack(columns: dict, names: list[str]) -> np.ndarray:
