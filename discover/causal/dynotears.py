@@ -736,19 +736,16 @@ class DYNOTEARS(Method):
             raise ParameterError("The required contemporaneous edges form a cycle.")
         return penalty, zero, required
 
-    def _select(self, S, Z, d, names, n_eff, lambdas, lam_al, penalty, zero, required, taus, al_fits=None):
+    def _select(self, S, Z, d, names, n_eff, lambdas, lam_al, al_fits, penalty, zero, required, taus):
         """Order of the contemporaneous DAG, lasso path and the (λ, threshold) that minimise the criterion.
 
-        ``al_fits``: the augmented-Lagrangian solutions at ``lam_al``, which do not
-        depend on ``n_eff`` (computed here when not given); kept in ``self._al_fits``.
+        ``al_fits``: the augmented-Lagrangian solutions at ``lam_al`` (None
+        without contemporaneous edges); they do not depend on ``n_eff``.
         """
         # DYNOTEARS (augmented Lagrangian) fixes the order of the contemporaneous DAG
         self.al_path_ = []
-        if self.contemporaneous and d > 1:
+        if al_fits is not None:
             best_al = None
-            if al_fits is None:
-                al_fits = _fit_path(S, d, lam_al, penalty, zero, self.max_iter, self.h_tol)
-            self._al_fits = al_fits
             for lam, (B, h) in zip(lam_al, al_fits):
                 value, tau, sup, _ = _best_threshold(S, B, d, n_eff, self.criterion, required, taus)
                 self.al_path_.append({"lambda": float(lam), "threshold": float(tau), "criterion": value,
@@ -824,13 +821,16 @@ class DYNOTEARS(Method):
         # 1-2. order of the contemporaneous DAG, λ path and (λ, threshold), with n_eff = windows / step;
         # then once more with n_eff from the autocorrelation of the chosen model's residuals
         n_eff = max(n / step, 2.0)
-        allowed, coefs, best = self._select(S, Z, d, names, n_eff, lambdas, lam_al, penalty, zero, required, taus)
+        al_fits = (_fit_path(S, d, lam_al, penalty, zero, self.max_iter, self.h_tol)
+                   if self.contemporaneous and d > 1 else None)
+        allowed, coefs, best = self._select(S, Z, d, names, n_eff, lambdas, lam_al, al_fits, penalty, zero,
+                                            required, taus)
         corr_time = _residual_correlation_time(Z, bounds, best[4], d)
         n_eff_resid = max(n / max(step, corr_time), 2.0)
         if n_eff_resid < 0.9 * n_eff:
             n_eff = n_eff_resid
-            allowed, coefs, best = self._select(S, Z, d, names, n_eff, lambdas, lam_al, penalty, zero, required,
-                                                taus, getattr(self, "_al_fits", None))
+            allowed, coefs, best = self._select(S, Z, d, names, n_eff, lambdas, lam_al, al_fits, penalty, zero,
+                                                required, taus)
         self.n_eff_, self.residual_correlation_time_ = float(n_eff), float(corr_time)
         _, k_star, tau_star, sup_star, _ = best
         lam_star = lambdas[k_star]
