@@ -25,6 +25,7 @@ from . import registry
 from .data import Series, load
 from .errors import MethodError, ParameterError
 from .findings import _jsonable
+from .progress import attach
 from .report import MethodResult, Report
 
 __all__ = ["fit", "resolve_methods"]
@@ -214,6 +215,8 @@ class _progress:
                                     TimeElapsedColumn(), transient=True, console=Console(stderr=True))
                 self.bar.start()
                 self.task = self.bar.add_task("fitting", total=self.total)
+                self._attached = attach(self.bar)
+                self._attached.__enter__()
             except ImportError:  # pragma: no cover - rich is a dependency
                 self.bar = None
         return self.advance
@@ -228,6 +231,7 @@ class _progress:
 
     def __exit__(self, *exc):
         if self.bar is not None:
+            self._attached.__exit__(None, None, None)
             self.bar.stop()
         return False
 
