@@ -23,7 +23,7 @@ import sympy as sp
 
 from .data import Series, Trajectory
 
-__all__ = ["System", "SYSTEMS", "simulate", "integrate", "add_noise"]
+__all__ = ["System", "SYSTEMS", "CHAOTIC", "CUBIC", "simulate", "integrate", "add_noise"]
 
 
 @dataclass(frozen=True)
@@ -217,6 +217,39 @@ for _system in [
 ]:
     SYSTEMS.setdefault(_system.name, _system)
 del _system
+
+# Systems whose right-hand side is cubic (or, for Thomas, trigonometric): a default SINDy must find them
+# without being told the degree. Parameters are the published ones: Rabinovich–Fabrikant with those of
+# the dysts collection (a=1.1, γ=0.87); the Duffing oscillator with dysts' (α=1, β=-1, δ=0.1, γ=0.35,
+# ω=1.4), its forcing cos(ωt) carried by a harmonic pair u = cos(ωt), v = sin(ωt) so the flow is
+# autonomous and polynomial; Van der Pol with μ=1; FitzHugh–Nagumo with FitzHugh's a=0.7, b=0.8,
+# τ=12.5 and current I=0.5; Thomas' cyclically symmetric attractor with b=0.208186.
+for _system in [
+    System("rabinovich_fabrikant_dysts", ("x", "y", "z"),
+           {"x": "y*(z - 1 + x**2) + 0.87*x", "y": "x*(3*z + 1 - x**2) + 0.87*y", "z": "-2*z*(1.1 + x*y)"},
+           (-1.0, 0.0, 0.5), description="Rabinovich–Fabrikant with dysts' parameters (a=1.1, γ=0.87), cubic",
+           x0_spread=0.05, extra={"dt": 0.01, "burn_in": 2000}),
+    System("duffing", ("x", "y", "u", "v"),
+           {"x": "y", "y": "-0.1*y + x - x**3 + 0.35*u", "u": "-1.4*v", "v": "1.4*u"},
+           (1.0, 0.0, 1.0, 0.0), description="Forced Duffing (δ=0.1, α=1, β=-1, γ=0.35, ω=1.4), forcing "
+                                             "u = cos(ωt), v = sin(ωt) as states; cubic",
+           x0_spread=0.1, extra={"dt": 0.02, "burn_in": 2000}),
+    System("van_der_pol", ("x", "y"), {"x": "y", "y": "(1 - x**2)*y - x"},
+           (0.5, 0.0), description="Van der Pol (μ=1), from near the origin onto the limit cycle; cubic",
+           x0_spread=0.2, extra={"dt": 0.02, "burn_in": 0}),
+    System("fitzhugh_nagumo", ("v", "w"), {"v": "v - v**3/3 - w + 0.5", "w": "(v + 0.7 - 0.8*w)/12.5"},
+           (-2.0, 1.5), description="FitzHugh–Nagumo (a=0.7, b=0.8, τ=12.5, I=0.5), from off the cycle; cubic",
+           x0_spread=0.2, extra={"dt": 0.05, "burn_in": 0}),
+    System("thomas", ("x", "y", "z"),
+           {"x": "sin(y) - 0.208186*x", "y": "sin(z) - 0.208186*y", "z": "sin(x) - 0.208186*z"},
+           (0.1, 0.0, 0.0), description="Thomas' cyclically symmetric attractor (b=0.208186); needs Fourier terms",
+           x0_spread=0.1, extra={"dt": 0.1, "burn_in": 2000}),
+]:
+    SYSTEMS.setdefault(_system.name, _system)
+del _system
+
+#: Systems with cubic (or trigonometric) right-hand sides, of the SINDy benchmark and its tests.
+CUBIC = ("rabinovich_fabrikant_dysts", "duffing", "van_der_pol", "fitzhugh_nagumo", "thomas")
 
 #: The polynomial chaotic flows of the SINDy benchmark suite.
 CHAOTIC = ("lorenz", "rossler", "chen", "lu", "sprott_a", "sprott_b", "sprott_c", "sprott_d", "sprott_e",

@@ -169,7 +169,8 @@ def test_clone_and_get_params():
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"degree": -1}, "The 'degree' parameter of SINDy must be an int in the range [0, 10]. Got -1 instead."),
+    ({"degree": -1}, "The 'degree' parameter of SINDy must be an int in the range [0, 10] or one of 'auto'. "
+                    "Got -1 instead."),
     ({"threshold": -0.1}, "The 'threshold' parameter of SINDy must be None or a float in the range [0, inf). "
                           "Got -0.1 instead."),
     ({"criterion": "aic"}, "The 'criterion' parameter of SINDy must be one of 'bic', 'aicc'. Got 'aic' instead."),

@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
-from ..errors import DataError, ParameterError
+from ..errors import DataError, DataWarning, ParameterError
 from ..findings import Equation, Graph, Simulation, expr_to_str, symbols_for
 from . import preprocess
 from .library import Library
@@ -22,6 +22,11 @@ from .regression import DEFAULT_THRESHOLDS, Problem, block_bootstrap_weights, fi
 __all__ = ["SINDy"]
 
 _OPTIMIZERS = ("stlsq", "sr3", "greedy", "swap")
+
+#: Held-out relative error (root mean square of the residual over that of the target, on the held-out
+#: rows) above which an equation is flagged ``reliable: False``: it then explains less than three
+#: quarters of the held-out variance of the rate of change (or of the next state, for maps).
+UNRELIABLE_ERROR = 0.5
 
 
 class SINDy(Method):
@@ -38,11 +43,34 @@ class SINDy(Method):
 
     Parameters
     ----------
-    degree : int, default=2
-        Highest total degree of the polynomial terms.
-    fourier : int, default=0
+    degree : int or "auto", default="auto"
+        Highest total degree of the polynomial terms. ``"auto"`` chooses it
+        by the held-out criterion that chooses the sparsity: degrees 1, 2, …
+        ``max_degree`` are tried in turn; a degree is kept when it lowers the
+        criterion (summed over the equations) by at least the price of one
+        term, and the search stops after two degrees in a row that do not
+        (odd-symmetric systems gain nothing from even degrees), or once every
+        equation's held-out error is at ``error_floor``. The degrees tried and their scores are in
+        ``library_search_`` and in each equation's metrics (``library``,
+        ``library_runners_up``).
+    fourier : int or "auto", default="auto"
         Number of Fourier frequencies: ``sin(k v)``, ``cos(k v)`` for
-        ``k = 1..fourier`` and every state variable ``v``.
+        ``k = 1..fourier`` and every state variable ``v``. ``"auto"`` adds
+        frequencies 1, 2, … ``max_fourier`` to the chosen polynomial library
+        while they lower the criterion by the same margin (never when the
+        polynomials already reach the error floor).
+    max_degree : int, default=5
+        Highest degree ``degree="auto"`` tries.
+    max_fourier : int, default=2
+        Most Fourier frequencies ``fourier="auto"`` tries.
+    max_library : int, default=300
+        Largest library (number of candidate terms). The automatic search
+        stops below it with a :class:`~discover.errors.DataWarning`; a fixed
+        ``degree`` that exceeds it is an error. A polynomial library of degree
+        ``p`` over ``d`` columns has ``C(d + p, p)`` terms, and the greedy
+        search costs about the cube of the library size per equation, so the
+        fit time grows as ``d · C(d + p, p)³`` (times the number of degrees
+        tried).
     terms : list of str, optional
         Extra library terms as sympy strings over the column names, e.g.
         ``["sin(x)", "x/(1+y)", "exp(-z)"]``.
@@ -134,8 +162,11 @@ class SINDy(Method):
     _weak_neff = 2.0
 
     _parameter_constraints = {
-        "degree": [Interval(int, 0, 10)],
-        "fourier": [Interval(int, 0, 20)],
+        "degree": [Interval(int, 0, 10), Options("auto")],
+        "fourier": [Interval(int, 0, 20), Options("auto")],
+        "max_degree": [Interval(int, 1, 10)],
+        "max_fourier": [Interval(int, 0, 20)],
+        "max_library": [Interval(int, 1, None)],
         "terms": [None, list, tuple],
         "include_bias": [bool],
         "threshold": [None, Interval(float, 0, None, closed="left")],
@@ -154,13 +185,16 @@ class SINDy(Method):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, degree=2, fourier=0, terms=None, include_bias=True, threshold=None,
+    def __init__(self, degree="auto", fourier="auto", terms=None, include_bias=True, threshold=None,
                  optimizers=("stlsq", "greedy", "swap"), criterion="bic", error_floor=1e-3, differentiation="auto",
                  formulation="auto", weak_noise=0.005, discrete_time=False, ensemble=20,
                  library_bagging=False, validation_fraction=0.2, rationalize=True, simulation=True,
-                 random_state=None):
+                 random_state=None, max_degree=5, max_fourier=2, max_library=300):
         self.degree = degree
         self.fourier = fourier
+        self.max_degree = max_degree
+        self.max_fourier = max_fourier
+        self.max_library = max_library
         self.terms = terms
         self.include_bias = include_bias
         self.threshold = threshold
@@ -203,10 +237,7 @@ class SINDy(Method):
         rng = np.random.default_rng(self.random_state)
         self.variables_ = series.variables
         self.inputs_ = series.inputs
-        names = series.variables + series.inputs
-        self.library_ = Library.build(names, degree=self.degree, include_bias=self.include_bias,
-                                      fourier=self.fourier, fourier_names=series.variables, terms=self.terms)
-        d, m = series.n_variables, len(self.library_)
+        d = series.n_variables
         lengths = [len(tr) for tr in series.trajectories]
         if min(lengths) < 3:
             raise DataError("SINDy needs at least 3 samples per trajectory.")
@@ -227,51 +258,20 @@ class SINDy(Method):
         diag = {"noise": dict(zip(series.variables, map(float, rel_noise))), "formulation": form}
 
         masks, held_traj = preprocess.validation_mask(lengths, self.validation_fraction)
-        A_tr, B_tr, A_va, B_va, A_all, B_all = [], [], [], [], [], []
-        deriv_info = []
-        for k, tr in enumerate(series.trajectories):
-            z = tr.x if tr.u is None else np.hstack([tr.x, tr.u])
-            theta = self.library_.evaluate(z)
-            mask = masks[k]
-            if form == "map":
-                A, B, rows_val = theta[:-1], tr.x[1:], mask[1:]
-            elif form == "weak":
-                w = min(preprocess.savgol_window(tr.x[:, j], sigma[k][j]) for j in range(d))
-                width = int(min(len(tr) // 4, max(self._weak_scale * w, 15)))
-                stride = max(1, width // 8)
-                A, B, centers = preprocess.weak_rows(tr.t, tr.x, theta, width, stride)
-                deriv_info.append({"weak_width": width, "weak_stride": stride})
-                rows_val = mask[centers]
-            else:
-                dx, info = self._derivative(series, k, sigma[k])
-                deriv_info.append(info)
-                A, B, rows_val = theta, dx, mask
-            ok = np.all(np.isfinite(A), axis=1) & np.all(np.isfinite(B), axis=1)
-            A, B, rows_val = A[ok], B[ok], rows_val[ok]
-            A_tr.append(A[~rows_val])
-            B_tr.append(B[~rows_val])
-            A_va.append(A[rows_val])
-            B_va.append(B[rows_val])
-            A_all.append(A)
-            B_all.append(B)
-        diag["derivatives"] = deriv_info
         self._deriv_cache = None
         self._terms_func = None
-        problem = Problem(np.vstack(A_tr), np.vstack(B_tr), np.vstack(A_va), np.vstack(B_va))
-        if problem.n < 2 or len(problem.Bv) < 2:
-            raise DataError(f"SINDy needs more samples: {problem.n} training and {len(problem.Bv)} "
-                            "held-out rows after preparing the data.")
-        A_full, B_full = np.vstack(A_all), np.vstack(B_all)
-        n_eff = self._n_eff(problem, form, deriv_info)
+        targets = self._targets(series, form, sigma)
+        diag["derivatives"] = [info for _, _, info in targets if info]
 
-        # selection per equation
-        G, g = problem.gram()
-        opts = tuple(self.optimizers)
-        sel_kw = dict(optimizers=opts, thresholds=DEFAULT_THRESHOLDS, criterion=self.criterion,
-                      floor=self.error_floor, n_eff=n_eff,
-                      fixed_threshold=None if self.threshold is None else float(self.threshold))
-        selections = [select(problem, j, G=G, g=g[:, j], **sel_kw) for j in range(d)]
+        # the library: the same held-out criterion as the sparsity picks the degree and the Fourier terms
+        trial = self._library_search(series, targets, masks, form, diag)
+        self.library_ = lib = trial["library"]
+        problem, selections, n_eff = trial["problem"], trial["selections"], trial["n_eff"]
+        A_full, B_full = trial["A_full"], trial["B_full"]
+        G, g = trial["G"], trial["g"]
+        m = len(lib)
         supports = np.array([s.best.support for s in selections])
+        sel_kw = trial["sel_kw"]
 
         # ensembles: inclusion probabilities
         probs = None
@@ -281,7 +281,6 @@ class SINDy(Method):
             # bags: block bootstrap of the training rows; each bag refits every candidate support of
             # the full-data search on its rows and applies the same criterion
             pools = [[(c.support, c.optimizer) for c in sel.candidates] for sel in selections]
-            bag_kw = dict(sel_kw)
             allowed = None
             for _ in range(self.ensemble):
                 w = block_bootstrap_weights(problem.n, rng)
@@ -291,31 +290,34 @@ class SINDy(Method):
                 Gb, gb = problem.gram(w)
                 for j in range(d):
                     sb = select(problem, j, G=Gb, g=gb[:, j], allowed=allowed, supports=pools[j],
-                                **bag_kw).best.support
+                                **sel_kw).best.support
                     counts[j] += sb
                     offered[j] += True if allowed is None else allowed
             probs = counts / np.maximum(offered, 1)
             supports = probs >= 0.5
         self.inclusion_probabilities_ = probs
 
-        # final refit on all rows, in scaled units then back to original units
-        As_full, Bs_full = A_full / problem.s, B_full / problem.sb
-        Gf, gf = As_full.T @ As_full / len(As_full), As_full.T @ Bs_full / len(As_full)
-        coef_s = np.array([fit_support(Gf, gf[:, j], supports[j]) for j in range(d)])
-        coef = coef_s * problem.sb[:, None] / problem.s[None, :]
-
         # short-horizon simulation on held-out data: the chosen model against, for each equation,
-        # its runner-up; a chosen model that blows up or tracks far worse gives way
+        # its runner-up; a chosen model that blows up or tracks far worse gives way. The models
+        # simulated here are fitted on the training rows only, so the held-out rows stay held out.
         diag["simulation_check"] = None
         if self.simulation and form != "map" and self.threshold is None:
-            alt = self._simulation_check(series, masks, held_traj, selections, supports, Gf, gf, problem)
+            alt = self._simulation_check(series, masks, held_traj, selections, supports, G, g, problem)
             diag["simulation_check"] = alt["summary"]
             if alt["switch"] is not None:
                 j, sup = alt["switch"]
                 supports = supports.copy()
                 supports[j] = sup
-                coef_s[j] = fit_support(Gf, gf[:, j], sup)
-                coef = coef_s * problem.sb[:, None] / problem.s[None, :]
+
+        # final refit on all rows (the reported equations), in scaled units then back to original units;
+        # the same supports refit on the training rows only give the model the validation simulation runs
+        As_full, Bs_full = A_full / problem.s, B_full / problem.sb
+        Gf, gf = As_full.T @ As_full / len(As_full), As_full.T @ Bs_full / len(As_full)
+        coef_s = np.array([fit_support(Gf, gf[:, j], supports[j]) for j in range(d)])
+        unscale = problem.sb[:, None] / problem.s[None, :]
+        coef = coef_s * unscale
+        coef_train_s = np.array([fit_support(G, g[:, j], supports[j]) for j in range(d)])
+        self.held_out_error_ = np.array([_held_out_error(problem, j, coef_train_s[j]) for j in range(d)])
 
         # intervals: bootstrap of the refit on the chosen supports (or least-squares errors)
         lower, upper = self._intervals(As_full, Bs_full, supports, coef_s, problem, rng)
@@ -325,7 +327,6 @@ class SINDy(Method):
         self.selections_ = selections
         self._problem_scale = (problem.s, problem.sb)
         self._train_gram = (G, g)
-        self.equations_ = [self._expression(j) for j in range(d)]
 
         # metrics per equation
         pred_full = As_full @ coef_s.T
@@ -337,9 +338,156 @@ class SINDy(Method):
         self.diagnostics_ = diag
         self._rhs_func = self._terms_func = None  # lambdified functions do not pickle
         self.data_max_ = float(np.max(np.abs(series.x)))
-        self.simulation_ = self._validation_simulation(series, masks, held_traj) if self.simulation else None
+        self.simulation_ = (self._validation_simulation(series, masks, held_traj, coef_train_s * unscale)
+                            if self.simulation else None)
+        self.unreliable_ = self._reliability(rel_noise)
+        self.equations_ = [self._expression(j) for j in range(d)]
         diag["seconds_total"] = time.perf_counter() - start
         return self
+
+    def _targets(self, series: Series, form: str, sigma: list) -> list:
+        """Per trajectory ``(B, weak, info)``: the regression targets, which no library changes.
+
+        ``B`` is the derivative (strong form) or the next state (maps); for the weak form it is
+        ``None`` and ``weak`` holds the window ``(width, stride)`` (its targets come with the rows).
+        """
+        d = series.n_variables
+        out = []
+        for k, tr in enumerate(series.trajectories):
+            if form == "map":
+                out.append((tr.x[1:], None, None))
+            elif form == "weak":
+                w = min(preprocess.savgol_window(tr.x[:, j], sigma[k][j]) for j in range(d))
+                width = int(min(len(tr) // 4, max(self._weak_scale * w, 15)))
+                stride = max(1, width // 8)
+                out.append((None, (width, stride), {"weak_width": width, "weak_stride": stride}))
+            else:
+                dx, info = self._derivative(series, k, sigma[k])
+                out.append((dx, None, info))
+        return out
+
+    def _rows(self, series: Series, lib: Library, targets: list, masks: list, form: str) -> dict:
+        """The regression problem of one library: training/held-out blocks and all rows."""
+        A_tr, B_tr, A_va, B_va, A_all, B_all = [], [], [], [], [], []
+        for k, tr in enumerate(series.trajectories):
+            z = tr.x if tr.u is None else np.hstack([tr.x, tr.u])
+            theta = lib.evaluate(z)
+            mask = masks[k]
+            B, weak, _ = targets[k]
+            if form == "map":
+                A, rows_val = theta[:-1], mask[1:]
+            elif form == "weak":
+                A, B, centers = preprocess.weak_rows(tr.t, tr.x, theta, weak[0], weak[1])
+                rows_val = mask[centers]
+            else:
+                A, rows_val = theta, mask
+            ok = np.all(np.isfinite(A), axis=1) & np.all(np.isfinite(B), axis=1)
+            A, B, rows_val = A[ok], B[ok], rows_val[ok]
+            A_tr.append(A[~rows_val])
+            B_tr.append(B[~rows_val])
+            A_va.append(A[rows_val])
+            B_va.append(B[rows_val])
+            A_all.append(A)
+            B_all.append(B)
+        problem = Problem(np.vstack(A_tr), np.vstack(B_tr), np.vstack(A_va), np.vstack(B_va))
+        if problem.n < 2 or len(problem.Bv) < 2:
+            raise DataError(f"SINDy needs more samples: {problem.n} training and {len(problem.Bv)} "
+                            "held-out rows after preparing the data.")
+        return {"problem": problem, "A_full": np.vstack(A_all), "B_full": np.vstack(B_all)}
+
+    def _evaluate_library(self, series, lib, targets, masks, form, diag) -> dict:
+        """Rows, candidate supports and the criterion of one library (all equations)."""
+        d = series.n_variables
+        trial = self._rows(series, lib, targets, masks, form)
+        problem = trial["problem"]
+        n_eff = self._n_eff(problem, form, diag["derivatives"])
+        G, g = problem.gram()
+        sel_kw = dict(optimizers=tuple(self.optimizers), thresholds=DEFAULT_THRESHOLDS, criterion=self.criterion,
+                      floor=self.error_floor, n_eff=n_eff,
+                      fixed_threshold=None if self.threshold is None else float(self.threshold))
+        selections = [select(problem, j, G=G, g=g[:, j], **sel_kw) for j in range(d)]
+        crit = [s.best.criterion for s in selections]
+        trial.update(library=lib, n_eff=n_eff, G=G, g=g, sel_kw=sel_kw, selections=selections,
+                     criterion=float(np.sum(crit)) if np.all(np.isfinite(crit)) else float("inf"),
+                     errors=[math.sqrt(s.best.val_error) for s in selections],
+                     at_floor=all(s.best.val_error <= self.error_floor ** 2 for s in selections))
+        return trial
+
+    def _library_search(self, series, targets, masks, form, diag) -> dict:
+        """The library the held-out criterion picks (fixed ``degree``/``fourier`` are taken as given).
+
+        ``degree="auto"`` tries degrees 1, 2, … ``max_degree`` and keeps a degree when it lowers the
+        summed criterion of the equations by at least the price of one term (``log n_eff`` for BIC, 2 for
+        AICc); it stops after two degrees in a row that do not (a system symmetric under ``x -> -x``,
+        as Van der Pol or Duffing, gains nothing from even degrees) or once every equation's held-out
+        error is at the error floor; ``fourier="auto"`` then
+        adds ``sin(k v)``, ``cos(k v)`` for k = 1, 2 … while that helps by the same margin. Libraries
+        larger than ``max_library`` terms are not tried.
+        """
+        names = series.variables + series.inputs
+        n_train = sum(int((~mk).sum()) for mk in masks)
+        auto_deg, auto_four = self.degree == "auto", self.fourier == "auto"
+        degrees = list(range(1, self.max_degree + 1)) if auto_deg else [int(self.degree)]
+        four0 = 0 if auto_four else int(self.fourier)
+        cap = int(self.max_library)
+        tried, best, stop = [], None, None
+
+        def build(deg, four):
+            return Library.build(names, degree=deg, include_bias=self.include_bias, fourier=four,
+                                 fourier_names=series.variables, terms=self.terms)
+
+        def margin(trial):
+            return math.log(max(trial["n_eff"], 2.0)) if self.criterion == "bic" else 2.0
+
+        def record(trial, deg, four):
+            tried.append({"degree": deg, "fourier": four, "n_terms": len(trial["library"]),
+                          "criterion": trial["criterion"] if math.isfinite(trial["criterion"]) else None,
+                          "validation_error": dict(zip(series.variables, trial["errors"]))})
+
+        def too_big(lib, what):
+            if len(lib) <= cap:
+                return None
+            return (f"{what} gives {len(lib)} library terms for {len(names)} columns, more than "
+                    f"max_library={cap}")
+
+        for deg in degrees:
+            lib = build(deg, four0)
+            msg = too_big(lib, f"degree {deg}")
+            if msg:
+                if not auto_deg or best is None:
+                    raise ParameterError(f"SINDy: {msg}; lower 'degree' (or 'fourier', 'terms') or raise "
+                                         "'max_library' (fit time grows about as the cube of the library size).")
+                stop = f"{msg}: degree search stopped at {best['degree']}"
+                warnings.warn(f"SINDy: {stop}.", DataWarning, stacklevel=4)
+                break
+            trial = self._evaluate_library(series, lib, targets, masks, form, diag)
+            trial["degree"], trial["fourier"] = deg, four0
+            record(trial, deg, four0)
+            if best is None or trial["criterion"] < best["criterion"] - margin(trial):
+                best = trial
+            elif deg >= best["degree"] + 2:
+                break
+            if best["at_floor"] or len(lib) >= n_train // 2:
+                break
+        if auto_four and not best["at_floor"]:
+            for k in range(1, self.max_fourier + 1):
+                lib = build(best["degree"], k)
+                if too_big(lib, f"degree {best['degree']} with {k} Fourier frequencies"):
+                    break
+                trial = self._evaluate_library(series, lib, targets, masks, form, diag)
+                trial["degree"], trial["fourier"] = best["degree"], k
+                record(trial, best["degree"], k)
+                if trial["criterion"] < best["criterion"] - margin(trial):
+                    best = trial
+                else:
+                    break
+                if best["at_floor"]:
+                    break
+        for row in tried:
+            row["chosen"] = row["degree"] == best["degree"] and row["fourier"] == best["fourier"]
+        self.library_search_ = tried
+        diag["library_search"] = {"tried": tried, "stopped": stop}
+        return best
 
     def _short_horizon(self, coef, series, masks, held_traj, n_starts=3) -> float:
         """Mean relative error of short simulations from held-out starts (inf when one fails)."""
@@ -463,12 +611,45 @@ class SINDy(Method):
         return np.minimum(lower, upper), np.maximum(lower, upper)
 
     def _expression(self, j: int) -> sp.Expr:
+        """The equation shown: coefficients as small rationals where ``rationalize`` allows (never when
+        the model is unreliable); the raw estimates are :meth:`raw_equations`."""
         coef = self.coefficients_[j]
+        if not self.rationalize or self.variables_[j] in self.unreliable_:
+            return self.library_.expression(coef)
         lo, hi = self.coefficient_intervals_[0][j], self.coefficient_intervals_[1][j]
-        shown = []
-        for c, a, b in zip(coef, lo, hi):
-            shown.append(_snap(c, a, b) if (self.rationalize and c != 0) else c)
-        return self.library_.expression(shown)
+        return self.library_.expression([_snap(c, a, b) if c != 0 else c for c, a, b in zip(coef, lo, hi)])
+
+    def _reliability(self, rel_noise) -> dict:
+        """``{variable: reason}`` for each equation that does not reproduce held-out data.
+
+        An equation is unreliable when its held-out relative error (root mean square, relative to the
+        target's) exceeds :data:`UNRELIABLE_ERROR`, when the validation simulation fails (blows up, or
+        the solver stops: then every equation is), or when it says the variable does not change
+        (``d(x)/dt = 0``, or ``x[k+1] = 0`` for maps) while the variable plainly varies (its spread is
+        more than twice its estimated noise).
+        """
+        out = {}
+        sim = self.simulation_
+        for j, var in enumerate(self.variables_):
+            reasons = []
+            if not self.supports_[j].any() and rel_noise[j] < 0.5:
+                lhs = f"{var}[k+1]" if self.formulation_ == "map" else f"d({var})/dt"
+                reasons.append(f"{lhs} = 0 was the best candidate, but {var} varies (its spread is "
+                               f"{1 / max(rel_noise[j], 1e-12):.3g} times its estimated noise)")
+            elif not self.held_out_error_[j] <= UNRELIABLE_ERROR:
+                reasons.append(f"held-out relative error {self.held_out_error_[j]:.3g} is above "
+                               f"{UNRELIABLE_ERROR:g}: no candidate reproduces the held-out data")
+            if sim is not None and sim.failed_at is not None:
+                reasons.append(f"the simulation from held-out data failed at t = {sim.failed_at:.4g} "
+                               f"({sim.message})")
+            if reasons:
+                out[var] = "; ".join(reasons)
+        return out
+
+    def raw_equations(self) -> list[sp.Expr]:
+        """Right-hand sides with the raw least-squares coefficients (what every score compares)."""
+        check_is_fitted(self, "coefficients_")
+        return [self.library_.expression(c) for c in self.coefficients_]
 
     # ------------------------------------------------------------ use the model
     def equations(self) -> list[sp.Expr]:
@@ -498,10 +679,12 @@ class SINDy(Method):
             z = x
         return self.library_.evaluate(z) @ self.coefficients_.T
 
-    def _rhs(self):
+    def _rhs(self, coef=None):
+        syms = symbols_for(self.variables_ + self.inputs_)
+        args = [syms[n] for n in self.variables_ + self.inputs_]
+        if coef is not None:
+            return sp.lambdify(args, [self.library_.expression(c) for c in coef], modules="numpy")
         if self._rhs_func is None:
-            syms = symbols_for(self.variables_ + self.inputs_)
-            args = [syms[n] for n in self.variables_ + self.inputs_]
             exprs = [self.library_.expression(c) for c in self.coefficients_]
             self._rhs_func = sp.lambdify(args, exprs, modules="numpy")
         return self._rhs_func
@@ -517,6 +700,10 @@ class SINDy(Method):
         For maps, ``t`` gives the steps.
         """
         check_is_fitted(self, "coefficients_")
+        return self._simulate(None, x0, t, u, max_seconds=max_seconds, bound=bound, trajectory=trajectory)
+
+    def _simulate(self, coef, x0, t, u=None, *, max_seconds=20.0, bound=None, trajectory=0) -> Simulation:
+        """:meth:`simulate` with coefficients ``coef`` (None: the fitted ones)."""
         t = np.asarray(t, float)
         x0 = np.asarray(x0, float).reshape(-1)
         d = len(self.variables_)
@@ -524,7 +711,7 @@ class SINDy(Method):
             raise DataError(f"x0 has {len(x0)} values but the model has {d} variables.")
         if bound is None:
             bound = 1e3 * (self.data_max_ + 1.0)
-        f = self._rhs()
+        f = self._rhs(coef)
         uf = _input_function(t, u, len(self.inputs_))
         out = np.full((len(t), d), np.nan)
         failed_at, message = None, ""
@@ -581,8 +768,12 @@ class SINDy(Method):
         return Simulation(t, out, self.variables_, method=self.name, trajectory=trajectory,
                           failed_at=failed_at, message=message)
 
-    def _validation_simulation(self, series, masks, held_traj) -> Simulation:
-        """Simulate from the first held-out sample of the last trajectory (or a held-out one)."""
+    def _validation_simulation(self, series, masks, held_traj, coef) -> Simulation:
+        """Simulate ``coef`` (fitted on the training rows) from the first held-out sample.
+
+        The start is the first held-out sample of the last trajectory (or of the trajectory held out
+        whole), so neither the start nor the data compared were fitted.
+        """
         k = held_traj if held_traj is not None else series.n_trajectories - 1
         tr = series.trajectories[k]
         start = int(np.argmax(masks[k]))
@@ -590,7 +781,7 @@ class SINDy(Method):
         u = None if tr.u is None else tr.u[start:]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sim = self.simulate(tr.x[start], t, u, trajectory=k)
+            sim = self._simulate(coef, tr.x[start], t, u, trajectory=k)
         data = tr.x[start:]
         scale = series.x.std(axis=0)
         scale[scale == 0] = 1.0
@@ -601,7 +792,9 @@ class SINDy(Method):
         n_short = max(2, len(t) // 10)
         short = float(np.sqrt(np.mean(err[:n_short] ** 2))) if np.isfinite(err[:n_short]).all() else float("inf")
         metrics = {"rmse": float(rms), "short_horizon_rmse": short, "valid_time": valid,
-                   "start_time": float(t[0]), "held_out": True}
+                   "start_time": float(t[0]), "held_out": True,
+                   "model": "the chosen terms refit on the training rows only (the equations shown are "
+                            "refit on all rows)"}
         return Simulation(sim.t, sim.values, sim.variables, method=self.name, trajectory=k,
                           failed_at=sim.failed_at, message=sim.message, metrics=metrics)
 
@@ -614,6 +807,8 @@ class SINDy(Method):
         lo, hi = self.coefficient_intervals_
         kind = "map" if self.formulation_ == "map" else "ode"
         s, sb = self._problem_scale
+        chosen = [r for r in self.library_search_ if r["chosen"]]
+        runners = [dict(r) for r in self.library_search_ if not r["chosen"]]
         for j, var in enumerate(self.variables_):
             sel = self.selections_[j]
             unc = {}
@@ -629,9 +824,16 @@ class SINDy(Method):
                        "chosen": c is sel.best} for c in sel.pareto()]
             metrics = {"r2": float(self.r2_[j]), "complexity": int(self.supports_[j].sum()),
                        "validation_error": math.sqrt(sel.best.val_error),
+                       "held_out_error": float(self.held_out_error_[j]),
                        "train_error": math.sqrt(sel.best.train_error),
                        "criterion": self.criterion, "formulation": self.formulation_,
-                       "n_candidates": len(sel.candidates), "pareto": pareto}
+                       "n_candidates": len(sel.candidates), "pareto": pareto,
+                       "raw_rhs": expr_to_str(self.library_.expression(self.coefficients_[j])),
+                       "library": dict(chosen[0]) if chosen else None,
+                       "library_runners_up": runners,
+                       "reliable": var not in self.unreliable_}
+            if var in self.unreliable_:
+                metrics["unreliable_reason"] = self.unreliable_[var]
             out.append(Equation(var, self.equations_[j], kind=kind, method=self.name, metrics=metrics,
                                 uncertainty=unc or None))
         out.append(self.interaction_graph())
@@ -668,6 +870,16 @@ class SINDy(Method):
                     else:
                         g.add_edge(src, target, weight=size, lag=0, score=p, selected=True)
         return Graph(g, kind="interaction", method=self.name)
+
+
+def _held_out_error(problem: Problem, j: int, coef_s: np.ndarray) -> float:
+    """Relative root-mean-square error of scaled coefficients ``coef_s`` on the held-out rows of target ``j``."""
+    if not len(problem.Bvs):
+        return float("nan")
+    b = problem.Bvs[:, j]
+    r = b - problem.Avs @ coef_s
+    ref = float(np.var(b)) if np.var(b) > 1e-6 * problem.bvv[j] else float(problem.bvv[j])
+    return float(math.sqrt(np.mean(r ** 2) / max(ref, 1e-300)))
 
 
 def _snap(c: float, lo: float, hi: float):
