@@ -188,7 +188,9 @@ def _as_exprs(equations, names) -> dict[str, sp.Expr]:
     if isinstance(equations, dict):
         items = equations.items()
     else:
-        items = [(e.variable, e.rhs) for e in equations if isinstance(e, Equation)]
+        # the raw estimates where a method shows a rounded (rationalized) form: scores compare what was fitted
+        items = [(e.variable, (e.metrics or {}).get("raw_rhs", e.rhs)) for e in equations
+                 if isinstance(e, Equation)]
     out = {}
     for var, rhs in items:
         out[str(var)] = rhs if isinstance(rhs, sp.Basic) else parse_expr(str(rhs), names)
