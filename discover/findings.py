@@ -637,6 +637,15 @@ class Spectrum(Finding):
         Names of the rows of ``modes``.
     eigenfunctions : list of sympy.Expr or None
         Koopman eigenfunctions where the dictionary is symbolic.
+    intervals : array of complex, shape (r, 2), optional
+        An interval for each continuous-time eigenvalue ``ω = log(λ)/dt``:
+        ``intervals[j, 0]`` holds the lower bounds of ``Re ω`` and ``Im ω``
+        (as its real and imaginary parts), ``intervals[j, 1]`` the upper
+        ones. :attr:`period_intervals` and :attr:`growth_rate_intervals`
+        are read from it.
+    time_unit : str
+        What the time axis is measured in (the time column's name, e.g.
+        ``"year"``); periods and growth times are in this unit.
     """
 
     type: ClassVar[str] = "spectrum"
@@ -650,9 +659,14 @@ class Spectrum(Finding):
     eigenfunctions: list | None = None
     method: str = ""
     metrics: dict = field(default_factory=dict)
+    intervals: np.ndarray | None = None
+    time_unit: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "eigenvalues", np.asarray(self.eigenvalues, dtype=complex))
+        object.__setattr__(self, "time_unit", str(self.time_unit or ""))
+        if self.intervals is not None:
+            object.__setattr__(self, "intervals", np.asarray(self.intervals, dtype=complex).reshape(-1, 2))
         for name in ("modes", "amplitudes"):
             v = getattr(self, name)
             if v is not None:
@@ -688,6 +702,34 @@ class Spectrum(Finding):
         """Growth (positive) or decay (negative) rates, ``Re(ω)``."""
         return self.continuous_eigenvalues.real
 
+    @property
+    def periods(self) -> np.ndarray:
+        """Oscillation periods ``2π/|Im ω|`` in the data's time unit; ``inf`` for a real eigenvalue."""
+        with np.errstate(divide="ignore"):
+            return 2 * np.pi / np.abs(self.continuous_eigenvalues.imag)
+
+    @property
+    def growth_times(self) -> np.ndarray:
+        """``1/Re(ω)`` in the data's time unit: the time a mode takes to grow (positive)
+        or decay (negative) by a factor e; ``inf`` for a neutral one."""
+        with np.errstate(divide="ignore"):
+            return 1 / self.continuous_eigenvalues.real
+
+    @property
+    def period_intervals(self) -> np.ndarray | None:
+        """``(r, 2)`` lower and upper period of each eigenvalue, from :attr:`intervals`."""
+        if self.intervals is None:
+            return None
+        im = np.abs(self.intervals.imag)
+        lo_im = np.where(self.intervals[:, 0].imag * self.intervals[:, 1].imag <= 0, 0.0, im.min(axis=1))
+        with np.errstate(divide="ignore"):
+            return np.column_stack([2 * np.pi / im.max(axis=1), 2 * np.pi / lo_im])
+
+    @property
+    def growth_rate_intervals(self) -> np.ndarray | None:
+        """``(r, 2)`` lower and upper growth rate ``Re ω`` of each eigenvalue, from :attr:`intervals`."""
+        return None if self.intervals is None else self.intervals.real
+
     def __str__(self) -> str:
         w = self.continuous_eigenvalues
         head = ", ".join(f"{z.real:.4g}{z.imag:+.4g}j" for z in w[:6])
@@ -703,6 +745,11 @@ class Spectrum(Finding):
             "continuous_eigenvalues": _array_to_json(self.continuous_eigenvalues),
             "frequencies": _array_to_json(self.frequencies),
             "growth_rates": _array_to_json(self.growth_rates),
+            "periods": _array_to_json(self.periods),
+            "growth_times": _array_to_json(self.growth_times),
+            "intervals": _array_to_json(self.intervals),
+            "period_intervals": _array_to_json(self.period_intervals),
+            "time_unit": self.time_unit,
             "modes": _array_to_json(self.modes),
             "amplitudes": _array_to_json(self.amplitudes),
             "residuals": _array_to_json(self.residuals),
@@ -733,6 +780,8 @@ class Spectrum(Finding):
             eigenfunctions=efs,
             method=d.get("method", ""),
             metrics=_unjson_metrics(d.get("metrics")),
+            intervals=_array_from_json(d.get("intervals"), complex),
+            time_unit=d.get("time_unit", ""),
         )
 
     def __eq__(self, other):  # arrays compare numerically

@@ -19,6 +19,7 @@ class Data:
     us: list | None  #: inputs per trajectory or None
     variables: tuple
     inputs: tuple
+    time: str = ""  #: the time column's name (the unit of periods), "" when unknown
 
     @property
     def dt(self) -> float:
@@ -55,7 +56,9 @@ def as_data(series, t=None, u=None, *, owner: str = "method", min_samples: int =
         xs = [tr.x for tr in series.trajectories]
         us = [tr.u for tr in series.trajectories] if series.inputs else None
         variables, inputs = series.variables, series.inputs
+        time = str(getattr(series, "time", "") or "")
     else:
+        time = ""
         X = series if isinstance(series, np.memmap) else np.asarray(series)
         if X.ndim == 1:
             X = X[:, None]
@@ -78,7 +81,7 @@ def as_data(series, t=None, u=None, *, owner: str = "method", min_samples: int =
             raise DataError(f"trajectory {k} contains NaN or inf", row=int(np.argwhere(~np.isfinite(xk))[0, 0]) + 1)
         if np.any(np.diff(tk) <= 0):
             raise DataError(f"trajectory {k}: time stamps must increase strictly")
-    return Data(ts, xs, us, tuple(variables), tuple(inputs))
+    return Data(ts, xs, us, tuple(variables), tuple(inputs), time)
 
 
 def relative_error(X, Xhat) -> float:
