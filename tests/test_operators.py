@@ -594,3 +594,82 @@ def test_docstring_examples_run():
     for mod in (m_dict, m_dmd, m_edmd, m_hankel, m_pdmd, m_res):
         result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, mod.__name__
+
+
+# ------------------------------------------------ real series (bundled cases)
+
+def _real_spectrum(name, file):
+    import warnings
+
+    from discover.cases import load_case
+
+    case = load_case(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec = DMD(random_state=0).fit(case.load()).findings()[0]
+    return spec, case.truth["spectrum"]
+
+
+def _trusted_periods(spec):
+    keep = ~spec.spurious & np.isfinite(spec.periods) & (spec.continuous_eigenvalues.imag > 0)
+    return spec.periods[keep], spec.period_intervals[keep]
+
+
+@pytest.mark.parametrize("name", ["sunspots", "elnino_sst", "co2_mauna_loa"])
+def test_real_cycles_are_modes_not_spurious(name):
+    spec, truth = _real_spectrum(name, None)
+    assert spec.time_unit == truth["time_unit"] == "year"
+    periods, intervals = _trusted_periods(spec)
+    for known in truth["periods"]:
+        lo, hi = known["range"]
+        inside = (periods >= lo) & (periods <= hi)
+        assert inside.any(), (known["name"], periods)
+        # the interval of the mode found holds its estimate and is narrower than the known range
+        j = np.flatnonzero(inside)[0]
+        assert intervals[j, 0] <= periods[j] <= intervals[j, 1]
+        assert intervals[j, 1] - intervals[j, 0] < hi - lo
+    # nothing of a known cycle is left among the spurious ones
+    bad = spec.spurious & np.isfinite(spec.periods)
+    for known in truth["periods"]:
+        lo, hi = known["range"]
+        assert not np.any(bad & (spec.periods >= lo) & (spec.periods <= hi))
+
+
+def test_real_co2_trend_is_a_growing_real_mode():
+    spec, _ = _real_spectrum("co2_mauna_loa", None)
+    real = ~spec.spurious & (np.abs(spec.continuous_eigenvalues.imag) < 1e-9)
+    assert real.any()
+    g = spec.growth_times[real]
+    assert np.any((g > 20) & (g < 2000))  # rising CO2: e-folding of the order of centuries, positive
+
+
+def test_spectrum_reports_periods_growth_times_and_intervals(channels):
+    t, X, _ = channels.make(0.01, seed=3)
+    spec = DMD(random_state=0).fit(X, t=t).findings()[0]
+    true_periods = 2 * np.pi / np.abs(channels.EIGENVALUES.imag)
+    true_growth = 1 / channels.EIGENVALUES.real
+    w = spec.continuous_eigenvalues
+    for z, p, g in zip(channels.EIGENVALUES, true_periods, true_growth):
+        j = int(np.argmin(np.abs(w - z)))
+        assert abs(spec.periods[j] - p) < 0.01 * p
+        assert abs(spec.growth_times[j] - g) < 0.1 * abs(g)
+        lo, hi = spec.intervals[j]
+        assert lo.real <= z.real + 0.02 and hi.real >= z.real - 0.02  # holds the truth (with its bias margin)
+        assert lo.imag - 0.01 <= z.imag <= hi.imag + 0.01
+        assert hi.imag - lo.imag < 0.1  # and is narrow
+    assert not spec.spurious.any()
+    back = type(spec).from_dict(spec.to_dict())
+    assert back == spec and np.allclose(back.periods, spec.periods)
+
+
+def test_noise_modes_stay_spurious_under_the_window_test(channels):
+    # rank 10 on 6 true eigenvalues at 1 % and 5 % noise: the extra 4 fail both tests
+    for noise in (0.01, 0.05):
+        t, X, _ = channels.make(noise, seed=2)
+        m = DMD(rank=10, random_state=0).fit(X, t=t)
+        err = np.abs(m.continuous_eigenvalues_[:, None] - channels.EIGENVALUES[None]).min(axis=1)
+        true_ones = err < 0.05
+        assert true_ones.sum() == 6
+        assert not m.spurious_[true_ones].any()
+        assert m.spurious_[~true_ones].all() and not m.stable_[~true_ones].any()
+    assert DMD(rank=10, stability_windows=0).fit(X, t=t).stable_ is None

@@ -149,7 +149,8 @@ class HankelDMD(Method):
         names = [f"{v}[+{j * self.stride}]" if j else v for j in range(d) for v in data.variables]
         # (built directly: the embedded rows need no second validation, and
         # may well have more columns than rows)
-        es = Series(tuple(Trajectory(tk, e) for tk, e in zip(ts, emb)), tuple(names), source="hankel")
+        es = Series(tuple(Trajectory(tk, e) for tk, e in zip(ts, emb)), tuple(names), source="hankel",
+                    time=data.time or "t")
         est = DMD(delays=1) if self.estimator is None else _clone(self.estimator)
         if est.delays == "auto":  # the embedding is done here
             est.set_params(delays=1)
@@ -187,7 +188,8 @@ class HankelDMD(Method):
         return [Spectrum(eigenvalues=self.eigenvalues_[o], dt=self.dt_, modes=self.modes_[:, o],
                          amplitudes=self.estimator_.amplitudes_[o], residuals=self.estimator_.residuals_[o],
                          spurious=self.estimator_.spurious_[o], variables=self.variables_, method=self.name,
-                         metrics=metrics)]
+                         metrics=metrics, time_unit=inner.time_unit,
+                         intervals=None if inner.intervals is None else self.estimator_.eigenvalue_intervals_[o])]
 
 
 def _clone(est):
