@@ -10,7 +10,7 @@ from sklearn.base import clone
 import discover
 from discover.cases import score_equations
 from discover.data import Series, Trajectory, from_arrays
-from discover.errors import ParameterError
+from discover.errors import DataWarning, ParameterError
 from discover.findings import Equation, Graph, Simulation
 from discover.sindy import SINDy
 from discover.systems import SYSTEMS, simulate
@@ -203,7 +203,7 @@ def test_ensemble_probabilities_intervals_and_edge_scores():
     model = SINDy(ensemble=20, random_state=0).fit(series)
     eqs = [f for f in model.findings() if isinstance(f, Equation)]
     score = score_equations(eqs, _truth("lorenz"))
-    assert score["exact"] == 3 and score["max_rel_coef_error"] < 0.1
+    assert score["exact"] == 3 and score["max_rel_coef_error"] < 0.03  # measured 0.010
     for eq in eqs:
         assert eq.uncertainty
         for u in eq.uncertainty.values():
@@ -211,7 +211,7 @@ def test_ensemble_probabilities_intervals_and_edge_scores():
             assert u["lower"] <= u["coefficient"] <= u["upper"]
     # the true coefficient of y in dx/dt (10) lies in its interval
     ux = eqs[0].uncertainty["y"]
-    assert ux["lower"] - 0.2 <= 10 <= ux["upper"] + 0.2
+    assert ux["lower"] <= 10 <= ux["upper"] and ux["upper"] - ux["lower"] < 0.1
     p = model.inclusion_probabilities_
     assert p.shape == model.coefficients_.shape and ((0 <= p) & (p <= 1)).all()
     graph = model.interaction_graph()
@@ -224,7 +224,7 @@ def test_one_percent_noise_recovers_the_terms():
         model = SINDy(degree=3, ensemble=5, random_state=0, simulation=False).fit(series)
         score = score_equations(model.findings(), _truth(name))
         assert score["exact"] == 3, (name, score["per_equation"])
-        assert score["max_rel_coef_error"] < 0.1
+        assert score["max_rel_coef_error"] < 0.03  # measured 0.005 (Lorenz), 0.008 (Rössler)
 
 
 def test_weak_form_is_chosen_for_noisy_data_and_recovers_lorenz():
@@ -232,7 +232,7 @@ def test_weak_form_is_chosen_for_noisy_data_and_recovers_lorenz():
     model = SINDy(simulation=False, ensemble=5, random_state=0).fit(series)
     assert model.formulation_ == "weak" and model.diagnostics_["noise"]["x"] == pytest.approx(0.05, rel=0.2)
     score = score_equations(model.findings(), _truth("lorenz"))
-    assert score["recall"] == 1.0 and score["precision"] >= 6 / 7
+    assert score["exact"] == 3 and score["max_rel_coef_error"] < 0.05  # measured 0.016
 
 
 def test_weak_form_on_clean_data_is_exact():
@@ -293,7 +293,7 @@ def test_swap_search_recovers_near_collinear_terms():
         assert score["exact"] == 3, seed
         # at 1 % noise the weak form is used: the Savitzky-Golay derivative's smoothing bias, through the
         # collinear terms, put y*z and y 15 % off in the strong form
-        assert model.formulation_ == "weak" and score["max_rel_coef_error"] < 0.05, seed
+        assert model.formulation_ == "weak" and score["max_rel_coef_error"] < 0.03, seed  # measured 0.010
         old = SINDy(degree=3, ensemble=5, random_state=0, simulation=False, optimizers=("stlsq", "greedy"),
                     formulation="strong")
         assert score_equations(old.fit(series).findings(), truth)["exact"] < 3
@@ -352,4 +352,133 @@ def test_named_derivative_method_from_the_data_layer():
     model = SINDy(differentiation="savgol", ensemble=0, simulation=False).fit(series)
     assert model.diagnostics_["derivatives"][0]["derivative"] == "savgol"
     score = score_equations(model.findings(), _truth("damped_oscillator"))
-    assert score["exact"] == 2 and score["max_rel_coef_error"] < 0.05
+    assert score["exact"] == 2 and score["max_rel_coef_error"] < 0.01  # measured 0.0019
+
+
+# ---------------------------------------------------------------- library choice, honesty, held-out data
+
+
+def _raw_score(model, name):
+    return score_equations(dict(zip(model.variables_, model.raw_equations())), _truth(name))
+
+
+@pytest.mark.parametrize("name, noise, tol", [
+    ("van_der_pol", 0.0, 1e-6),  # odd-symmetric: degree 2 gains nothing, the search must look past it
+    ("fitzhugh_nagumo", 0.01, 0.02),  # measured 0.0036
+    ("rabinovich_fabrikant_dysts", 0.01, 0.02),  # the issue's case: cubic, dysts' a=1.1, γ=0.87; measured 0.0035
+])
+def test_default_library_search_finds_cubic_systems(name, noise, tol):
+    system = SYSTEMS[name]
+    series = simulate(name, n=4000, dt=system.extra["dt"], burn_in=system.extra["burn_in"], noise=noise, seed=0)
+    model = SINDy(ensemble=5, random_state=0).fit(series)
+    score = _raw_score(model, name)
+    assert score["exact"] == len(system.variables), score["per_equation"]
+    assert score["max_rel_coef_error"] < tol
+    eq = next(f for f in model.findings() if isinstance(f, Equation))
+    lib = eq.metrics["library"]
+    assert (lib["degree"], lib["fourier"]) == (3, 0)
+    # the runners-up are there, with their scores: degrees 1 and 2 lost
+    degrees = {r["degree"] for r in eq.metrics["library_runners_up"]}
+    assert {1, 2} <= degrees and all(not r["chosen"] for r in eq.metrics["library_runners_up"])
+    assert all(e.metrics["reliable"] for e in model.findings() if isinstance(e, Equation))
+
+
+def test_default_library_adds_fourier_terms_for_thomas():
+    system = SYSTEMS["thomas"]
+    series = simulate("thomas", n=4000, dt=0.1, burn_in=2000, seed=0)
+    model = SINDy(ensemble=0, random_state=0).fit(series)
+    score = _raw_score(model, "thomas")
+    assert score["exact"] == 3 and score["max_rel_coef_error"] < 1e-6, score["per_equation"]
+    chosen = next(r for r in model.library_search_ if r["chosen"])
+    assert chosen["fourier"] >= 1
+    assert len(system.variables) == 3
+
+
+def test_lorenz_library_search_stays_small_and_quick(lorenz_series):
+    model = SINDy(ensemble=0, simulation=False).fit(lorenz_series)
+    # degree 1 then 2, where every held-out error is at the floor: nothing more is tried
+    assert [(r["degree"], r["fourier"]) for r in model.library_search_] == [(1, 0), (2, 0)]
+    assert _raw_score(model, "lorenz")["exact"] == 3
+
+
+def test_library_size_cap():
+    series = simulate("lorenz", n=500, dt=0.01, seed=0)
+    with pytest.raises(ParameterError, match="degree 4 gives 35 library terms for 3 columns, more than max_library=30"):
+        SINDy(degree=4, max_library=30, ensemble=0, simulation=False).fit(series)
+    # the automatic search stops below the cap and says so
+    van = simulate("van_der_pol", n=2000, dt=0.02, seed=0)
+    with pytest.warns(DataWarning, match=r"degree 3 gives 10 library terms .* the degree search stopped there "
+                                         r"\(degrees up to 2 tried, 1 chosen\)"):
+        model = SINDy(max_library=9, ensemble=0, simulation=False).fit(van)
+    assert max(r["degree"] for r in model.library_search_) == 2
+    assert "max_library=9" in model.diagnostics_["library_search"]["stopped"]
+
+
+def test_no_reliable_model_is_flagged_and_not_rationalized():
+    rng = np.random.default_rng(0)
+    t = np.arange(400.0)
+    walk = np.cumsum(rng.standard_normal(400))  # a series that plainly varies, with no law to find
+    noise = rng.standard_normal(400)  # a stationary, unpredictable series
+    series = from_arrays(np.c_[walk, noise], t=t, names=["count", "temp"])
+    model = SINDy(ensemble=5, random_state=0).fit(series)
+    eqs = {f.variable: f for f in model.findings() if isinstance(f, Equation)}
+    for var in ("count", "temp"):
+        assert eqs[var].metrics["reliable"] is False, eqs[var].metrics
+        assert eqs[var].metrics["unreliable_reason"]
+        # the equation shown keeps the raw estimates (no rounding to fractions)
+        assert not any(isinstance(a, sp.Rational) and not isinstance(a, sp.Integer)
+                       for a in sp.preorder_traversal(eqs[var].rhs))
+    if model.supports_[0].sum() == 0:
+        assert "d(count)/dt = 0" in eqs["count"].metrics["unreliable_reason"]
+
+
+def test_zero_equation_on_a_varying_series_is_flagged(lorenz_model):
+    # the check itself: an empty support on a variable well above its noise, and a failed simulation
+    model = clone(lorenz_model).set_params(ensemble=0)
+    model.fit(simulate("lorenz", n=2000, dt=0.005, seed=0))
+    assert model.unreliable_ == {}
+    model.supports_ = model.supports_.copy()
+    model.supports_[2] = False
+    reasons = model._reliability(np.array([1e-6, 1e-6, 1e-6]))
+    assert set(reasons) == {"z"} and "d(z)/dt = 0" in reasons["z"] and "varies" in reasons["z"]
+    model.simulation_ = Simulation(np.arange(3.0), np.zeros((3, 3)), ("x", "y", "z"), method="sindy",
+                                   failed_at=1.0, message="blow-up")
+    assert set(model._reliability(np.array([1e-6, 1e-6, 1e-6]))) == {"x", "y", "z"}
+
+
+def test_reliable_models_are_marked_reliable(lorenz_model):
+    eqs = [f for f in lorenz_model.findings() if isinstance(f, Equation)]
+    assert all(e.metrics["reliable"] is True and "unreliable_reason" not in e.metrics for e in eqs)
+    assert all(e.metrics["held_out_error"] < 1e-4 for e in eqs)
+
+
+def test_validation_simulation_runs_a_model_that_never_saw_the_held_out_rows(lorenz_series, lorenz_model):
+    # the same supports refit on the training rows alone (the first 80 % of the trajectory) give the
+    # simulated trajectory; the full-data refit (the equations shown) is not what is simulated
+    from discover.sindy import preprocess
+
+    sim = lorenz_model.simulation_
+    assert sim.metrics["held_out"] is True and "training rows only" in sim.metrics["model"]
+    tr = lorenz_series.trajectories[0]
+    masks, _ = preprocess.validation_mask([len(tr)], 0.2)
+    cut = int(np.argmax(masks[0]))
+    assert sim.t[0] == tr.t[cut]
+    train_only = Series((Trajectory(tr.t[:cut], tr.x[:cut]),), ("x", "y", "z"))
+    ref = SINDy(degree=2, ensemble=0, simulation=False, validation_fraction=0.01).fit(train_only)
+    assert (ref.supports_ == lorenz_model.supports_).all()
+    again = ref.simulate(tr.x[cut], sim.t[:200])
+    full = lorenz_model.simulate(tr.x[cut], sim.t[:200])
+    d_train = np.abs(again.values - sim.values[:200]).max()
+    d_full = np.abs(full.values - sim.values[:200]).max()
+    assert d_train < 1e-4 and d_train < d_full
+
+
+def test_scores_use_raw_coefficients_not_the_rounded_display():
+    series = simulate("lorenz", n=4000, dt=0.005, burn_in=1000, noise=0.01, seed=0)
+    model = SINDy(random_state=0).fit(series)
+    eqs = [f for f in model.findings() if isinstance(f, Equation)]
+    shown = score_equations({e.variable: e.rhs for e in eqs}, _truth("lorenz"))
+    raw = score_equations(eqs, _truth("lorenz"))
+    direct = _raw_score(model, "lorenz")
+    assert raw["max_rel_coef_error"] == pytest.approx(direct["max_rel_coef_error"], rel=1e-9)
+    assert raw["max_rel_coef_error"] > shown["max_rel_coef_error"]  # rounding flatters: shown is a display

@@ -457,7 +457,8 @@ class SINDy(Method):
                 if not auto_deg or best is None:
                     raise ParameterError(f"SINDy: {msg}; lower 'degree' (or 'fourier', 'terms') or raise "
                                          "'max_library' (fit time grows about as the cube of the library size).")
-                stop = f"{msg}: degree search stopped at {best['degree']}"
+                stop = (f"{msg}: the degree search stopped there (degrees up to {deg - 1} tried, "
+                        f"{best['degree']} chosen)")
                 warnings.warn(f"SINDy: {stop}.", DataWarning, stacklevel=4)
                 break
             trial = self._evaluate_library(series, lib, targets, masks, form, diag)
