@@ -114,6 +114,11 @@ STABILITY_MAX_SIZE = 5_000_000
 #: largest singular value: integrator error (~1e-10) in clean simulated
 #: data of a linear system must not look like extra dynamics.
 REVEAL_TOL = 1e-8
+#: Temporal directions beyond the rank kept for the whitened refit of ``weights="auto"``.
+REWEIGHT_EXTRA = 20
+#: Below this noise ratio (energy beyond the rank) the projected residual of ``_reweight`` would lose
+#: digits to rounding, and the residual is taken in a pass over the data.
+PROJECTED_MIN_NOISE = 1e-4
 
 
 class _Delays:
@@ -285,8 +290,9 @@ class DMD(Method):
             self.scale_ = None
             self._fit(data, self.rank, self.variant)
             if (self.weights == "auto" and self.variant_ in ("opt", "bop") and self.noise_level_ > 0
-                    and data.n_features > 1 and size <= 50_000_000):
+                    and data.n_features > 1):  # no size limit: the refit forms nothing of the data's size
                 self._reweight(data)
+            self._basis = None  # the first fit's wider basis, only needed by _reweight
             self._classify(data, size)
         return self
 
@@ -369,16 +375,46 @@ class DMD(Method):
         first fit; when the levels differ (by more than 20 %), the fit is
         repeated on the whitened channels at the same rank and variant — the
         maximum-likelihood fit for Gaussian noise of unequal levels.
+
+        Nothing of the data's size is formed and the data are read once more
+        (for the whitened reduced trajectories). The residual per channel is
+        the projected residual, from quantities of the first fit: the
+        channel's energy, its coordinates in the leading ``k = r + 20``
+        temporal directions and the model's reduced trajectory. The whitened
+        data's leading temporal subspace is found by Rayleigh–Ritz in the same
+        ``k`` directions. Both are exact when those directions hold all the
+        data (up to ``k`` channels); for wider data they leave out the
+        noise-only directions beyond ``k`` (second order in the noise), and
+        on data so clean that the projected residual would lose digits to
+        rounding, the residual is taken in one pass over the data instead.
         """
-        res = np.concatenate([x - self.reconstruct(k, t - t[0]) for k, (t, x) in enumerate(zip(data.ts, data.xs))])
-        sd = res.std(axis=0)
+        r = int(self.rank_)
+        Wk, sk, Vk, colsq1, colsum1 = self._basis
+        zhat = [self._reduced_model(k, t - t[0]) for k, t in enumerate(data.ts)]
+        exact = self.noise_ratio_ < PROJECTED_MIN_NOISE and Wk.shape[1] < min(sum(len(x) - 1 for x in data.xs),
+                                                                              data.n_features)
+        moments = (_residual_moments(data.xs, zhat, self.V_) if exact else
+                   _projected_moments(data.xs, zhat, self.V_, Wk, sk, Vk, colsq1, colsum1))
+        s1, s2, count = moments
+        sq = colsq1 + sum(np.asarray(x[-1], float) ** 2 for x in data.xs)
+        sd = np.sqrt(np.maximum(s2 / count - (s1 / count) ** 2, 1e-13 * sq / count))
         if not np.all(sd > 0) or sd.max() < 1.2 * sd.min():
             return
-        from ._common import Data
-
         w = sd / np.exp(np.mean(np.log(sd)))  # geometric mean 1: keeps the data's scale
-        scaled = Data(data.ts, [x / w for x in data.xs], data.us, data.variables, data.inputs)
-        self._fit(scaled, int(self.rank_), self.variant_)
+        # whitened data X D⁻¹: Rayleigh–Ritz in the span of W_k, where (X1 D⁻¹)ᵀ W_k = D⁻¹ V_k s_k is known
+        T = (Vk * sk) / w[:, None]
+        lam, Ub = np.linalg.eigh(T.T @ T)
+        lam, Ub = lam[::-1][:r], Ub[:, ::-1][:, :r]
+        if lam[-1] <= 0:
+            return
+        sw = np.sqrt(lam)
+        Vw = (T @ Ub) / sw  # spatial basis of the whitened data, n × r
+        Zs = [_xq(x, Vw / w[:, None]) for x in data.xs]
+        total = float(np.sum(sq / w**2))
+        tail = max(float(np.sum(colsq1 / w**2)) - float(np.sum(lam)), 0.0)
+        noise_ratio = float(np.sqrt(tail / max(total, 1e-300)))
+        sigma = float(np.exp(np.mean(np.log(sd / w))))  # whitened noise per entry
+        self._fit(data, r, self.variant_, basis=(Wk @ Ub, sw, Vw, Zs, noise_ratio, sigma, total))
         self.scale_ = w
         # quantities in the original units
         modes = (self.V_ @ self.Qr_) * w[:, None]
@@ -388,14 +424,61 @@ class DMD(Method):
         self.traj_amplitudes_ = [b * nrm for b in self.traj_amplitudes_]
         self.amplitudes_ = self.traj_amplitudes_[0]
         self._mode_norms = nrm
-        self.last_ = (self.last_[0], self.last_[1] * w, self.last_[2])
-        num = sum(float(np.sum((x - self.reconstruct(k, t - t[0])) ** 2))
-                  for k, (t, x) in enumerate(zip(data.ts, data.xs)))
-        den = sum(float(np.sum(np.square(x))) for x in data.xs)
-        self.reconstruction_error_ = float(np.sqrt(num / max(den, 1e-300)))
+        zhat = [self._reduced_model(k, t - t[0]) for k, t in enumerate(data.ts)]
+        U = self.V_ * w[:, None]
+        _, err2, _ = (_residual_moments(data.xs, zhat, U) if exact else
+                      _projected_moments(data.xs, zhat, U, Wk, sk, Vk, colsq1, colsum1))
+        self.reconstruction_error_ = float(np.sqrt(np.sum(err2) / max(float(np.sum(sq)), 1e-300)))
         self.noise_level_ = float(np.mean(sd))
 
-    def _fit(self, data, rank, variant):
+    def _reduced_model(self, trajectory, t) -> np.ndarray:
+        """The model's trajectory in the reduced coordinates ``z`` (``x ≈ z V_ᵀ``, whitened units), real."""
+        b = self.traj_amplitudes_[trajectory]
+        if self._mode_norms is not None:
+            b = b / self._mode_norms
+        return ((np.exp(np.outer(t, self.continuous_eigenvalues_)) * b) @ self.Qr_.T).real
+
+    def _decompose(self, data, X1, rank, use_u):
+        """Temporal SVD of the snapshots, spatial POD basis and reduced trajectories.
+
+        Returns ``(W_r, s_r, V, Zs, noise_ratio, sigma, Σ x²)``. With exact
+        singular vectors (``svd`` not ``"randomized"``), ``X1 V = W_r s_r``,
+        so on noisy data the reduced trajectories cost only one product of
+        each trajectory's last sample; the basis is one pass over the data.
+        """
+        W, s, r = temporal_svd(X1, method=self.svd, rank=rank, random_state=self.random_state)
+        if use_u:  # the inputs may need more state modes than the free dynamics
+            r = max(r, 1)
+        if r == 0:
+            raise DataError("the data are identically zero: nothing to decompose")
+        # Noise: energy beyond the rank, and the Gavish–Donoho noise level per entry.
+        m1, n = X1.shape
+        tail = float(np.sum(s[r:] ** 2)) if s.size > r else 0.0
+        noise_ratio = float(np.sqrt(tail / max(np.sum(s**2), 1e-300)))
+        sigma = gd_noise_sigma(s, (m1, n)) if s.size >= min(m1, n) and r < s.size else 0.0
+        sigma = sigma if noise_ratio > 1e-8 else 0.0
+        # a few more directions than the rank for the whitened refit (_reweight)
+        k = r
+        if self.weights == "auto" and sigma > 0 and n > 1 and not use_u:
+            k = max(r, min(r + REWEIGHT_EXTRA, W.shape[1], int(np.sum(s > 1e-7 * s[0]))))
+        # spatial POD basis (n × k), with each channel's sum (the row of ones) and energy in the same pass
+        P = _times_right(X1, np.column_stack([W[:, :k], np.ones(m1)]))
+        Vk, colsum1 = P[:, :k] / s[:k], P[:, k]
+        colsq1 = _column_energies(X1)
+        self._basis = (W[:, :k], s[:k], Vk, colsq1, colsum1)
+        energy = float(np.sum(colsq1)) + sum(float(np.sum(np.square(x[-1], dtype=float))) for x in data.xs)
+        Wr, sr, V = W[:, :r], s[:r], Vk[:, :r]
+        if self.svd == "randomized" or noise_ratio < PROJECTED_MIN_NOISE:
+            # inexact vectors, or clean data whose error (Σ x² - Σ z²) needs z = x V to the last digit
+            Zs = [_xq(x, V) for x in data.xs]
+        else:
+            Z1, Zs, i = Wr * sr, [], 0
+            for x in data.xs:
+                Zs.append(np.concatenate([Z1[i:i + len(x) - 1], _xq(x[-1:], V)]))
+                i += len(x) - 1
+        return Wr, sr, V, Zs, noise_ratio, sigma, energy
+
+    def _fit(self, data, rank, variant, basis=None):
         self.variables_ = data.variables
         self.inputs_ = data.inputs if self.use_inputs else ()
         self.dt_ = data.dt
@@ -404,21 +487,13 @@ class DMD(Method):
         use_u = bool(self.inputs_) and data.us is not None
 
         X1, X2, U1 = data.pairs()
-        W, s, r = temporal_svd(X1, method=self.svd, rank=rank, random_state=self.random_state)
-        if use_u:  # the inputs may need more state modes than the free dynamics
-            r = max(r, 1)
-        if r == 0:
-            raise DataError("the data are identically zero: nothing to decompose")
-        Wr, sr = W[:, :r], s[:r]
-        V = _times_right(X1, Wr) / sr  # spatial POD basis, n × r
-        Z1 = Wr * sr
-        Z2 = _xq(X2, V)
-        # Noise: energy beyond the rank, and the Gavish–Donoho noise level per entry.
-        m1, n = X1.shape
-        tail = float(np.sum(s[r:] ** 2)) if s.size > r else 0.0
-        noise_ratio = float(np.sqrt(tail / max(np.sum(s**2), 1e-300)))
-        sigma = gd_noise_sigma(s, (m1, n)) if s.size >= min(m1, n) and r < s.size else 0.0
-        sigma = sigma if noise_ratio > 1e-8 else 0.0
+        if basis is None:
+            Wr, sr, V, Zs, noise_ratio, sigma, energy = self._decompose(data, X1, rank, use_u)
+        else:  # the whitened refit of _reweight: basis and reduced trajectories computed there
+            Wr, sr, V, Zs, noise_ratio, sigma, energy = basis
+        r = sr.size
+        Z1 = np.concatenate([z[:-1] for z in Zs]) if basis is not None else Wr * sr
+        Z2 = np.concatenate([z[1:] for z in Zs])
         self.noise_ratio_ = noise_ratio
         self.noise_level_ = sigma
 
@@ -444,7 +519,7 @@ class DMD(Method):
         if variant in ("opt", "bop"):
             try:
                 with np.errstate(all="ignore"):
-                    alpha, Qr, Bs = self._optimized(data, V, Z1, Z2, Wr, sr, dt)
+                    alpha, Qr, Bs = self._optimized(data, Zs, Z1, Z2, dt)
                     lam = np.exp(alpha * dt)
                     K = (Qr @ np.diag(lam) @ np.linalg.inv(Qr)).T
                 if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(K))):
@@ -493,9 +568,8 @@ class DMD(Method):
 
         # amplitudes per trajectory (least squares over all snapshots, in reduced coordinates)
         self.traj_amplitudes_ = []
-        errs_num, errs_den = 0.0, 0.0
-        for k, (tk, xk) in enumerate(zip(data.ts, data.xs)):
-            zk = _xq(xk, V)
+        errs_num, inside = 0.0, 0.0
+        for k, (tk, zk) in enumerate(zip(data.ts, Zs)):
             if variant in ("opt", "bop"):
                 b = self._amps_from_B(Bs[k], Qr)
             else:
@@ -505,13 +579,12 @@ class DMD(Method):
                 zhat = self._step_reduced(zk[0], data.us[k][:-1], len(tk))
             else:
                 zhat = (np.exp(np.outer(tk - tk[0], alpha)) * b) @ Qr.T
-            # error in the full space = error in the subspace + what the subspace misses
+            # error in the full space = error in the subspace + what the subspace misses (below)
             zerr = np.linalg.norm(zk - zhat.real) ** 2
-            full = float(sum(np.einsum("ij,ij->", b, b) for b in
-                             (np.asarray(xk[:, j:j + CHUNK], float) for j in range(0, xk.shape[1], CHUNK))))
-            miss = max(full - float(np.sum(zk**2)), 0.0)
-            errs_num += zerr + miss
-            errs_den += full
+            errs_num += zerr
+            inside += float(np.sum(zk**2))
+        errs_num += max(energy - inside, 0.0)  # what the subspace misses
+        errs_den = energy
         self.reconstruction_error_ = float(np.sqrt(errs_num / max(errs_den, 1e-300)))
         self.amplitudes_ = self.traj_amplitudes_[0]
         self._mode_norms = None
@@ -632,10 +705,9 @@ class DMD(Method):
             K = K.real
         return K
 
-    def _optimized(self, data, V, Z1, Z2, Wr, sr, dt):
-        """Variable projection on the reduced coordinates of every snapshot."""
+    def _optimized(self, data, Zs, Z1, Z2, dt):
+        """Variable projection on the reduced coordinates ``Zs`` of every snapshot."""
         ts = [tk - tk[0] for tk in data.ts]
-        Zs = [_xq(xk, V) for xk in data.xs]
         # initial guess: forward-backward DMD on a regular resampling
         if data.regular:
             K0 = self._fb(Z1, Z2)
@@ -902,6 +974,61 @@ class DMD(Method):
                                 metrics={"rank": int(self.rank_), "variant": self.variant_,
                                          "reconstruction_error": self.reconstruction_error_}))
         return eqs
+
+
+def _blocks(shape, limit: int = 1 << 21):
+    """Row and column slices covering an array of ``shape`` in blocks of at most ``limit`` entries."""
+    m, n = shape
+    cols = min(n, CHUNK)
+    rows = max(1, min(m, limit // max(cols, 1)))
+    for i in range(0, m, rows):
+        for j in range(0, n, cols):
+            yield slice(i, i + rows), slice(j, j + cols)
+
+
+def _column_energies(X) -> np.ndarray:
+    """Per-channel ``Σ x²`` of snapshot rows, block by block for a memory map."""
+    if not isinstance(X, np.memmap):
+        Xf = np.asarray(X, float)
+        return np.einsum("ij,ij->j", Xf, Xf)
+    e = np.zeros(X.shape[1])
+    for rs, cs in _blocks(X.shape):
+        b = np.asarray(X[rs, cs], float)
+        e[cs] += np.einsum("ij,ij->j", b, b)
+    return e
+
+
+def _residual_moments(xs, zs, V):
+    """Per-channel ``(Σ res, Σ res², count)`` of the residual ``x - z Vᵀ`` over all
+    trajectories, in one pass block by block (nothing of the data's size is formed)."""
+    n = V.shape[0]
+    s1, s2, count = np.zeros(n), np.zeros(n), 0
+    for x, z in zip(xs, zs):
+        for rs, cs in _blocks(x.shape):
+            res = np.asarray(x[rs, cs], float) - z[rs] @ V[cs].T
+            s1[cs] += res.sum(axis=0)
+            s2[cs] += np.einsum("ij,ij->j", res, res)
+        count += x.shape[0]
+    return s1, s2, count
+
+
+def _projected_moments(xs, zs, V, Wk, sk, Vk, colsq1, colsum1):
+    """:func:`_residual_moments` from the first fit's projections, without reading the data.
+
+    With ``X1`` the snapshots but each trajectory's last, ``X1ᵀ W_k = V_k s_k``;
+    the model's trajectories ``Z1`` enter through their coordinates on ``W_k``
+    (``X1ᵀ Z1 ≈ V_k s_k W_kᵀ Z1``, exact when ``W_k`` spans the data's rows).
+    ``Σ (x - z Vᵀ)² = Σ x² - 2 Vᵀ(X1ᵀ Z1) + V Z1ᵀZ1 Vᵀ`` per channel, plus the last samples directly.
+    """
+    Z1 = np.concatenate([z[:-1] for z in zs])
+    XZ = (Vk * sk) @ (Wk.T @ Z1)  # n × r
+    s2 = colsq1 - np.sum(V * (2 * XZ - V @ (Z1.T @ Z1)), axis=1)
+    s1 = colsum1 - V @ Z1.sum(axis=0)
+    for x, z in zip(xs, zs):
+        last = np.asarray(x[-1], float) - V @ z[-1]
+        s1 = s1 + last
+        s2 = s2 + last**2
+    return s1, np.maximum(s2, 0.0), sum(len(x) for x in xs)
 
 
 def _auto_delays(n_features: int, n_samples: int) -> int:
