@@ -482,3 +482,49 @@ def test_scores_use_raw_coefficients_not_the_rounded_display():
     direct = _raw_score(model, "lorenz")
     assert raw["max_rel_coef_error"] == pytest.approx(direct["max_rel_coef_error"], rel=1e-9)
     assert raw["max_rel_coef_error"] > shown["max_rel_coef_error"]  # rounding flatters: shown is a display
+
+
+def _rational_truth_error(model, truth: dict) -> float:
+    """Largest gap between the found and the true right-hand sides over the data's range, relative."""
+    from discover.findings import symbols_for
+
+    table = symbols_for(model.variables_)
+    syms = [table[v] for v in model.variables_]
+    errs = []
+    for j, var in enumerate(model.variables_):
+        f = sp.lambdify(syms, model.raw_equations()[j])
+        g = sp.lambdify(syms, sp.sympify(truth[var], locals=table))
+        grid = np.random.default_rng(0).uniform(0.2, 3.0, size=(200, len(syms)))
+        a, b = f(*grid.T), g(*grid.T)
+        errs.append(float(np.max(np.abs(a - b)) / np.max(np.abs(b))))
+    return max(errs)
+
+
+def test_rational_implicit_form_recovers_michaelis_menten():
+    # SINDy-PI's example: dx/dt = 0.6 - 1.5 x / (0.3 + x) = (0.6 - 3 x) / (1 + 10/3 x)
+    from discover.systems import System, integrate
+
+    sys_ = System("mm", ("x",), {"x": "0.6 - 1.5*x/(0.3 + x)"}, (2.0,))
+    t = np.arange(400) * 0.01
+    series = Series(tuple(Trajectory(t, integrate(sys_, t, (x0,))) for x0 in (0.05, 0.5, 1.0, 2.0, 3.0)), ("x",))
+    model = SINDy(rational=True, ensemble=5, random_state=0).fit(series)
+    x = sp.Symbol("x", real=True)
+    num, den = sp.fraction(sp.together(model.raw_equations()[0]))
+    assert sp.Poly(den, x).degree() == 1 and sp.Poly(num, x).degree() == 1
+    assert _rational_truth_error(model, {"x": "0.6 - 1.5*x/(0.3 + x)"}) < 1e-5
+    eq = next(f for f in model.findings() if isinstance(f, Equation))
+    den_term = eq.uncertainty["denominator: x"]
+    assert den_term["coefficient"] == pytest.approx(10 / 3, rel=1e-5)
+    assert model.simulation_.failed_at is None and model.simulation_.metrics["rmse"] < 1e-5
+    assert model.predict(np.array([[1.0]]))[0, 0] == pytest.approx(0.6 - 1.5 / 1.3, rel=1e-5)
+    # without the implicit form the polynomial library cannot give it exactly
+    plain = SINDy(ensemble=0, random_state=0).fit(series)
+    assert _rational_truth_error(plain, {"x": "0.6 - 1.5*x/(0.3 + x)"}) > 1e-3
+
+
+def test_rational_needs_the_strong_form():
+    series = simulate("damped_oscillator", n=200, dt=0.01)
+    with pytest.raises(ParameterError, match="pointwise derivatives"):
+        SINDy(rational=True, formulation="weak").fit(series)
+    with pytest.raises(ParameterError, match="discrete_time"):
+        SINDy(rational=True, discrete_time=True).fit(series)

@@ -63,6 +63,15 @@ class SINDy(Method):
         Highest degree ``degree="auto"`` tries.
     max_fourier : int, default=2
         Most Fourier frequencies ``fourier="auto"`` tries.
+    rational : bool, default=False
+        Also fit each equation in the implicit form of SINDy-PI,
+        ``d(x)/dt · (1 + Σ_k η_k θ_k) = Σ_k ξ_k θ_k``: the products
+        ``-d(x)/dt · θ_k`` of the derivative with every non-constant library
+        term join the candidates, the same selection picks among all of them,
+        and an equation that keeps some is the rational function
+        ``Σ ξ θ / (1 + Σ η θ)`` (Michaelis–Menten kinetics, saturating
+        responses). Uses the strong form (pointwise derivatives) even on noisy
+        data; not for maps. The denominators are ``denominators_``.
     max_library : int, default=300
         Largest library (number of candidate terms). The automatic search
         stops below it with a :class:`~discover.errors.DataWarning`; a fixed
@@ -167,6 +176,7 @@ class SINDy(Method):
         "max_degree": [Interval(int, 1, 10)],
         "max_fourier": [Interval(int, 0, 20)],
         "max_library": [Interval(int, 1, None)],
+        "rational": [bool],
         "terms": [None, list, tuple],
         "include_bias": [bool],
         "threshold": [None, Interval(float, 0, None, closed="left")],
@@ -189,8 +199,9 @@ class SINDy(Method):
                  optimizers=("stlsq", "greedy", "swap"), criterion="bic", error_floor=1e-3, differentiation="auto",
                  formulation="auto", weak_noise=0.005, discrete_time=False, ensemble=20,
                  library_bagging=False, validation_fraction=0.2, rationalize=True, simulation=True,
-                 random_state=None, max_degree=5, max_fourier=2, max_library=300):
+                 random_state=None, max_degree=5, max_fourier=2, max_library=300, rational=False):
         self.degree = degree
+        self.rational = rational
         self.fourier = fourier
         self.max_degree = max_degree
         self.max_fourier = max_fourier
@@ -247,8 +258,16 @@ class SINDy(Method):
         spread = series.x.std(axis=0)
         spread[spread == 0] = 1.0
         rel_noise = np.median(np.vstack(sigma), axis=0) / spread
+        if self.rational and self.discrete_time:
+            raise ParameterError("The 'rational' parameter of SINDy needs an ODE: it cannot be used with "
+                                 "discrete_time=True.")
+        if self.rational and self.formulation == "weak":
+            raise ParameterError("The 'rational' parameter of SINDy needs pointwise derivatives: use "
+                                 "formulation='auto' or 'strong', not 'weak'.")
         if self.discrete_time:
             form = "map"
+        elif self.rational:
+            form = "strong"
         elif self.formulation == "auto":
             form = ("weak" if float(rel_noise.max()) > self.weak_noise and self.differentiation == "auto"
                     else "strong")
@@ -270,6 +289,10 @@ class SINDy(Method):
         A_full, B_full = trial["A_full"], trial["B_full"]
         G, g = trial["G"], trial["g"]
         m = len(lib)
+        self.denominators_ = np.zeros((d, m))
+        self.denominator_intervals_ = (np.zeros((d, m)), np.zeros((d, m)))
+        if self.rational:
+            return self._fit_rational(series, trial, masks, held_traj, rel_noise, rng, diag, start)
         supports = np.array([s.best.support for s in selections])
         sel_kw = trial["sel_kw"]
 
@@ -344,6 +367,101 @@ class SINDy(Method):
         self.equations_ = [self._expression(j) for j in range(d)]
         diag["seconds_total"] = time.perf_counter() - start
         return self
+
+    def _fit_rational(self, series, trial, masks, held_traj, rel_noise, rng, diag, start):
+        """SINDy-PI with ``d(x_j)/dt`` as the left-hand term: one augmented regression per equation.
+
+        For equation ``j`` the candidates are the library ``θ`` and the products ``-ẋ_j θ_k`` (``k``
+        non-constant); the selection, the bags and the intervals are those of the explicit fit, run on
+        that equation's own scaled problem. Coefficients ``[ξ, η]`` give ``ẋ_j = ξ·θ / (1 + η·θ)``.
+        """
+        lib, base = trial["library"], trial["problem"]
+        d, m = series.n_variables, len(trial["library"])
+        nb = np.array([t.free_symbols != set() for t in lib.terms])  # the constant never enters 1 + η·θ
+        sel_kw = dict(trial["sel_kw"])
+        num, den = np.zeros((d, m)), np.zeros((d, m))
+        num_tr, den_tr = np.zeros((d, m)), np.zeros((d, m))
+        lo_n, hi_n, lo_d, hi_d = (np.zeros((d, m)) for _ in range(4))
+        supports, selections, probs, r2, errs = np.zeros((d, m), bool), [], np.zeros((d, m)), np.zeros(d), []
+        aux = []
+        for j in range(d):
+            def aug(A, B, j=j):
+                return np.hstack([A, -B[:, [j]] * A[:, nb]]), B[:, [j]]
+
+            A, B = aug(base.A, base.B)
+            Av, Bv = aug(base.Av, base.Bv)
+            prob = Problem(A, B, Av, Bv)
+            G, g = prob.gram()
+            sel = select(prob, 0, G=G, g=g[:, 0], **sel_kw)
+            sup = sel.best.support
+            if self.ensemble:
+                pool = [(c.support, c.optimizer) for c in sel.candidates]
+                count = np.zeros(len(sup))
+                for _ in range(self.ensemble):
+                    Gb, gb = prob.gram(block_bootstrap_weights(prob.n, rng))
+                    count += select(prob, 0, G=Gb, g=gb[:, 0], supports=pool, **sel_kw).best.support
+                sup = count / self.ensemble >= 0.5
+                p_aug = count / self.ensemble
+            else:
+                p_aug = sup.astype(float)
+            Af, Bf = aug(trial["A_full"], trial["B_full"])
+            Afs, Bfs = Af / prob.s, Bf / prob.sb
+            Gf, gf = Afs.T @ Afs / len(Afs), Afs.T @ Bfs / len(Afs)
+            c_s = fit_support(Gf, gf[:, 0], sup)
+            c_tr = fit_support(G, g[:, 0], sup)
+            lo, hi = self._intervals(Afs, Bfs, sup[None, :], c_s[None, :], prob, rng)
+            scale = prob.sb[0] / prob.s
+            for target, source in ((num[j], c_s * scale), (num_tr[j], c_tr * scale)):
+                target[:] = source[:m]
+            den[j, nb], den_tr[j, nb] = (c_s * scale)[m:], (c_tr * scale)[m:]
+            lo_n[j], hi_n[j] = lo[0, :m], hi[0, :m]
+            lo_d[j, nb], hi_d[j, nb] = lo[0, m:], hi[0, m:]
+            supports[j] = sup[:m]
+            supports[j, nb] |= sup[m:]
+            probs[j] = p_aug[:m]
+            probs[j, nb] = np.maximum(probs[j, nb], p_aug[m:])
+            resid = Bfs[:, 0] - Afs @ c_s
+            ss = np.sum((Bfs[:, 0] - Bfs[:, 0].mean()) ** 2)
+            r2[j] = 1 - np.sum(resid ** 2) / (ss if ss > 0 else 1)
+            errs.append(_held_out_error(prob, 0, c_tr))
+            selections.append(sel)
+            aux.append((G, g[:, 0], prob.s, prob.sb[0], nb))
+        self.coefficients_, self.denominators_ = num, den
+        self._rational_aux = aux
+        self.coefficient_intervals_ = (lo_n, hi_n)
+        self.denominator_intervals_ = (lo_d, hi_d)
+        self.supports_, self.selections_ = supports, selections
+        self.inclusion_probabilities_ = probs if self.ensemble else None
+        self.held_out_error_ = np.array(errs)
+        self.r2_ = r2
+        self._problem_scale = (base.s, base.sb)
+        self._train_gram = (trial["G"], trial["g"])
+        diag["n_eff"] = trial["n_eff"]
+        diag["simulation_check"] = None
+        diag["seconds_fit"] = time.perf_counter() - start
+        self.diagnostics_ = diag
+        self._rhs_func = self._terms_func = None
+        self.data_max_ = float(np.max(np.abs(series.x)))
+        self.simulation_ = (self._validation_simulation(series, masks, held_traj, np.hstack([num_tr, den_tr]))
+                            if self.simulation else None)
+        self.unreliable_ = self._reliability(rel_noise)
+        self.equations_ = [self._expression(j) for j in range(d)]
+        diag["seconds_total"] = time.perf_counter() - start
+        return self
+
+    def _model_expr(self, coef) -> sp.Expr:
+        """``num·θ`` or, with ``2m`` coefficients (numerator then denominator), ``num·θ / (1 + den·θ)``."""
+        m = len(self.library_)
+        num = self.library_.expression(list(coef[:m]))
+        if len(coef) == m or not any(c != 0 for c in coef[m:]):
+            return num
+        return num / (1 + self.library_.expression(list(coef[m:])))
+
+    def _full_coef(self):
+        """Coefficients as ``(d, m)`` or, when a denominator is fitted, ``(d, 2m)``."""
+        if self.denominators_.any():
+            return np.hstack([self.coefficients_, self.denominators_])
+        return self.coefficients_
 
     def _targets(self, series: Series, form: str, sigma: list) -> list:
         """Per trajectory ``(B, weak, info)``: the regression targets, which no library changes.
@@ -614,11 +732,12 @@ class SINDy(Method):
     def _expression(self, j: int) -> sp.Expr:
         """The equation shown: coefficients as small rationals where ``rationalize`` allows (never when
         the model is unreliable); the raw estimates are :meth:`raw_equations`."""
-        coef = self.coefficients_[j]
+        coef = self._full_coef()[j]
         if not self.rationalize or self.variables_[j] in self.unreliable_:
-            return self.library_.expression(coef)
-        lo, hi = self.coefficient_intervals_[0][j], self.coefficient_intervals_[1][j]
-        return self.library_.expression([_snap(c, a, b) if c != 0 else c for c, a, b in zip(coef, lo, hi)])
+            return self._model_expr(coef)
+        lo = np.r_[self.coefficient_intervals_[0][j], self.denominator_intervals_[0][j]]
+        hi = np.r_[self.coefficient_intervals_[1][j], self.denominator_intervals_[1][j]]
+        return self._model_expr([_snap(c, a, b) if c != 0 else c for c, a, b in zip(coef, lo, hi)])
 
     def _reliability(self, rel_noise) -> dict:
         """``{variable: reason}`` for each equation that does not reproduce held-out data.
@@ -650,7 +769,7 @@ class SINDy(Method):
     def raw_equations(self) -> list[sp.Expr]:
         """Right-hand sides with the raw least-squares coefficients (what every score compares)."""
         check_is_fitted(self, "coefficients_")
-        return [self.library_.expression(c) for c in self.coefficients_]
+        return [self._model_expr(c) for c in self._full_coef()]
 
     # ------------------------------------------------------------ use the model
     def equations(self) -> list[sp.Expr]:
@@ -678,15 +797,17 @@ class SINDy(Method):
             z = np.hstack([x, np.atleast_2d(u).reshape(len(x), -1)])
         else:
             z = x
-        return self.library_.evaluate(z) @ self.coefficients_.T
+        theta = self.library_.evaluate(z)
+        num = theta @ self.coefficients_.T
+        return num / (1 + theta @ self.denominators_.T) if self.denominators_.any() else num
 
     def _rhs(self, coef=None):
         syms = symbols_for(self.variables_ + self.inputs_)
         args = [syms[n] for n in self.variables_ + self.inputs_]
         if coef is not None:
-            return sp.lambdify(args, [self.library_.expression(c) for c in coef], modules="numpy")
+            return sp.lambdify(args, [self._model_expr(c) for c in coef], modules="numpy")
         if self._rhs_func is None:
-            exprs = [self.library_.expression(c) for c in self.coefficients_]
+            exprs = [self._model_expr(c) for c in self._full_coef()]
             self._rhs_func = sp.lambdify(args, exprs, modules="numpy")
         return self._rhs_func
 
@@ -813,14 +934,19 @@ class SINDy(Method):
         for j, var in enumerate(self.variables_):
             sel = self.selections_[j]
             unc = {}
+            dlo, dhi = self.denominator_intervals_
             for i in np.flatnonzero(self.supports_[j]):
                 key = expr_to_str(self.library_.terms[i])
-                unc[key] = {"coefficient": float(self.coefficients_[j, i]), "lower": float(lo[j, i]),
-                            "upper": float(hi[j, i]),
-                            "probability": float(probs[j, i]) if probs is not None else 1.0}
+                p = float(probs[j, i]) if probs is not None else 1.0
+                if self.coefficients_[j, i] != 0 or not self.rational:
+                    unc[key] = {"coefficient": float(self.coefficients_[j, i]), "lower": float(lo[j, i]),
+                                "upper": float(hi[j, i]), "probability": p}
+                if self.denominators_[j, i] != 0:  # a term of the denominator 1 + Σ η θ
+                    unc[f"denominator: {key}"] = {"coefficient": float(self.denominators_[j, i]),
+                                                  "lower": float(dlo[j, i]), "upper": float(dhi[j, i]),
+                                                  "probability": p}
             pareto = [{"n_terms": c.n_terms, "validation_error": math.sqrt(c.val_error),
-                       "rhs": expr_to_str(self.library_.expression(
-                           fit_support(*self._gram_for(j), c.support) * sb[j] / s)),
+                       "rhs": expr_to_str(self._candidate_expr(j, c.support)),
                        "optimizer": c.optimizer, "criterion": c.criterion if np.isfinite(c.criterion) else None,
                        "chosen": c is sel.best} for c in sel.pareto()]
             metrics = {"r2": float(self.r2_[j]), "complexity": int(self.supports_[j].sum()),
@@ -829,7 +955,7 @@ class SINDy(Method):
                        "train_error": math.sqrt(sel.best.train_error),
                        "criterion": self.criterion, "formulation": self.formulation_,
                        "n_candidates": len(sel.candidates), "pareto": pareto,
-                       "raw_rhs": expr_to_str(self.library_.expression(self.coefficients_[j])),
+                       "raw_rhs": expr_to_str(self._model_expr(self._full_coef()[j])),
                        "library": dict(chosen[0]) if chosen else None,
                        "library_runners_up": runners,
                        "reliable": var not in self.unreliable_}
@@ -841,6 +967,19 @@ class SINDy(Method):
         if self.simulation_ is not None:
             out.append(self.simulation_)
         return out
+
+    def _candidate_expr(self, j, support):
+        """A candidate support of equation ``j`` refitted on the training rows, as sympy."""
+        if self.rational:
+            G, g, s, sb, nb = self._rational_aux[j]
+            c = fit_support(G, g, support) * sb / s
+            m = len(self.library_)
+            full = np.zeros(2 * m)
+            full[:m] = c[:m]
+            full[m:][nb] = c[m:]
+            return self._model_expr(full)
+        s, sb = self._problem_scale
+        return self.library_.expression(fit_support(*self._gram_for(j), support) * sb[j] / s)
 
     def _gram_for(self, j):
         G, g = self._train_gram
