@@ -47,8 +47,9 @@ class SINDy(Method):
         Highest total degree of the polynomial terms. ``"auto"`` chooses it
         by the held-out criterion that chooses the sparsity: degrees 1, 2, …
         ``max_degree`` are tried in turn; a degree is kept when it lowers the
-        criterion (summed over the equations) by at least the price of one
-        term, and the search stops after two degrees in a row that do not
+        criterion (summed over the equations, plus ``2 log m`` per term chosen
+        from ``m``: the extended BIC, which charges for searching a larger
+        library) by at least the price of one term, and the search stops after two degrees in a row that do not
         (odd-symmetric systems gain nothing from even degrees), or once every
         equation's held-out error is at ``error_floor``. The degrees tried and their scores are in
         ``library_search_`` and in each equation's metrics (``library``,
@@ -525,8 +526,12 @@ class SINDy(Method):
                       fixed_threshold=None if self.threshold is None else float(self.threshold))
         selections = [select(problem, j, G=G, g=g[:, j], **sel_kw) for j in range(d)]
         crit = [s.best.criterion for s in selections]
+        # across libraries the criterion also charges for the size of the pool searched (the extended BIC
+        # of Chen & Chen, 2008, γ = 1: 2 log m per term), or a larger library wins by chance fits
+        k = sum(s.best.n_terms for s in selections)
+        total = float(np.sum(crit)) + 2.0 * k * math.log(max(len(lib), 2)) if np.all(np.isfinite(crit)) else float("inf")
         trial.update(library=lib, n_eff=n_eff, G=G, g=g, sel_kw=sel_kw, selections=selections,
-                     criterion=float(np.sum(crit)) if np.all(np.isfinite(crit)) else float("inf"),
+                     criterion=total,
                      errors=[math.sqrt(s.best.val_error) for s in selections],
                      at_floor=all(s.best.val_error <= self.error_floor ** 2 for s in selections))
         return trial
@@ -535,7 +540,8 @@ class SINDy(Method):
         """The library the held-out criterion picks (fixed ``degree``/``fourier`` are taken as given).
 
         ``degree="auto"`` tries degrees 1, 2, … ``max_degree`` and keeps a degree when it lowers the
-        summed criterion of the equations by at least the price of one term (``log n_eff`` for BIC, 2 for
+        summed criterion of the equations (plus ``2 k log m`` for ``k`` terms chosen from ``m``: the
+        extended BIC, which charges for the size of the pool searched) by at least the price of one term (``log n_eff`` for BIC, 2 for
         AICc); it stops after two degrees in a row that do not (a system symmetric under ``x -> -x``,
         as Van der Pol or Duffing, gains nothing from even degrees) or once every equation's held-out
         error is at the error floor; ``fourier="auto"`` then
