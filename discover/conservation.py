@@ -242,6 +242,41 @@ def build_library(variables, *, degree: int = 3, trig: bool = True, log: bool | 
     return lib
 
 
+def _library_size(d: int, degree: int, trig: bool, n_other: int) -> int:
+    """Terms of :func:`build_library`: monomials of degree 1..``degree`` in ``d`` variables, trig, others."""
+    return math.comb(d + degree, degree) - 1 + (2 * d if trig else 0) + n_other
+
+
+def _fit_library_size(d: int, n_samples: int, degree: int, trig: bool, log, x, n_user: int):
+    """The largest library (degree, then trig terms) with ``2 p + 2`` samples at most.
+
+    Returns ``(degree, trig, note)``: ``note`` says what was lowered ("" when
+    nothing was); ``degree`` 0 means not even the linear terms fit.
+    """
+    n_log = d if log is True else (int(np.sum(np.all(x > 0, axis=0))) if log == "auto" else 0)
+    n_other = n_log + n_user
+    k = degree
+    while k > 1 and 2 * _library_size(d, k, trig, n_other) + 2 > n_samples:
+        k -= 1
+    t = trig
+    if t and 2 * _library_size(d, k, t, n_other) + 2 > n_samples:
+        t = False
+    p = _library_size(d, k, t, n_other)
+    if 2 * p + 2 > n_samples:
+        return 0, t, (f"{n_samples} samples are too few to test even the {p} linear terms of {d} variables "
+                      f"(needs {2 * p + 2}): no conservation law can be checked")
+    notes = []
+    if k < degree:
+        notes.append(f"degree lowered from {degree} to {k}")
+    if trig and not t:
+        notes.append("sin/cos terms left out")
+    if not notes:
+        return k, t, ""
+    full = _library_size(d, degree, trig, n_other)
+    return k, t, (f"{' and '.join(notes)}: the full library has {full} terms and needs {2 * full + 2} samples, "
+                  f"the data have {n_samples} (library now {p} terms)")
+
+
 # ---------------------------------------------------------------------------
 # Noise
 
@@ -534,7 +569,12 @@ class ConservationLaws(Method):
     Parameters
     ----------
     degree : int, default 3
-        Monomials of total degree 1..``degree`` in the library.
+        Monomials of total degree 1..``degree`` in the library. The library
+        must have fewer than half as many terms as there are samples; when
+        it would not, the degree is lowered (down to 1), then the ``sin``/
+        ``cos`` terms are left out, with a :class:`~discover.errors.DataWarning`
+        and ``degree_``/``library_note_`` (and the laws' metrics) saying so.
+        Data too few even for the linear terms give no laws (and the warning).
     trig : bool, default True
         Add ``sin`` and ``cos`` of each variable.
     log : bool or "auto", default "auto"
@@ -575,7 +615,12 @@ class ConservationLaws(Method):
 
     Attributes
     ----------
-    library_ : Library
+    library_ : Library or None
+        None when the data were too few for any library.
+    degree_, trig_ : int, bool
+        The degree and trig setting used (lower than asked on few samples).
+    library_note_ : str
+        What was lowered and why ("" when nothing was).
     invariants_ : list of Invariant
         The independent laws, sparse and simplified.
     n_invariants_ : int
@@ -670,17 +715,18 @@ class ConservationLaws(Method):
         d = X.shape[1]
         if not np.all(np.isfinite(X)):
             raise DataError("ConservationLaws needs finite data (NaN or inf found)")
-        lib = build_library(names, degree=self.degree, trig=self.trig, log=self.log,
-                            terms=list(self.terms or ()), x=X)
+        min_len = 3 if self.formulation == "pairs" else 2
+        n_usable = sum(len(x) for x in xs if len(x) >= min_len)
+        degree, trig, note = _fit_library_size(d, n_usable, self.degree, self.trig, self.log, X,
+                                               len(self.terms or ()))
+        self.degree_, self.trig_, self.library_note_ = degree, trig, note
+        if note:
+            warnings.warn(f"ConservationLaws: {note}", DataWarning, stacklevel=3)
+        if degree == 0:  # not even the linear terms can be tested on so few samples
+            return self._nothing_testable()
+        lib = build_library(names, degree=degree, trig=trig, log=self.log, terms=list(self.terms or ()), x=X)
         self.library_ = lib
         p = lib.n_terms
-        min_len = 3 if self.formulation == "pairs" else 2
-        usable = [x for x in xs if len(x) >= min_len]
-        if sum(len(x) for x in usable) < 2 * p + 2:
-            raise DataError(
-                f"ConservationLaws needs more samples than twice its {p} library terms; "
-                f"got {sum(len(x) for x in xs)}. Lower 'degree' or give more data."
-            )
 
         # -- noise per variable (absolute) ------------------------------
         std = X.std(axis=0)
@@ -830,7 +876,8 @@ class ConservationLaws(Method):
             conf = s_hold * s_sig
             invariants.append(Invariant(
                 expr, residual=resid, confidence=conf, method=self.name,
-                metrics={"terms": int(np.count_nonzero(c_final)), "noise_ratio": lam_all,
+                metrics={"terms": int(np.count_nonzero(c_final)), "noise_ratio": lam_all, "degree": degree,
+                         **({"library_note": note} if note else {}),
                          "noise_ratio_holdout": lam_hold, "signal_to_noise": math.sqrt(max(lam_box, 0.0)),
                          "null_dimension": self.null_dimension_, "n_independent": len(kept),
                          "in_library": True},
@@ -843,6 +890,16 @@ class ConservationLaws(Method):
             self.neural_ = neural_detector(series, laws=[inv.expression for inv in invariants],
                                            epochs=self.neural_epochs, random_state=rng.integers(2**31),
                                            validation_fraction=max(vf, 0.2))
+        return self
+
+    def _nothing_testable(self) -> ConservationLaws:
+        """The fitted state when the data are too few for any library: no laws, said why."""
+        self.library_ = None
+        self.noise_ = None
+        self._cols = np.arange(0)
+        self.eigenvalues_ = np.empty(0)
+        self.null_dimension_ = 0
+        self.invariants_, self.n_invariants_, self.rejected_, self.neural_ = [], 0, [], None
         return self
 
     # -- pieces --------------------------------------------------------------
