@@ -191,7 +191,7 @@ def build_library(variables, *, degree: int = 3, trig: bool = True, log: bool | 
     --------
     >>> lib = build_library(["x", "v"], degree=2, trig=False, log=False)
     >>> [str(t) for t in lib.terms]
-    ['x', 'v', 'x**2', 'v**2', 'v*x']
+    ['x', 'v', 'x**2', 'v*x', 'v**2']
     """
     variables = tuple(str(v) for v in variables)
     syms = symbols_for(variables)
