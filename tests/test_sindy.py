@@ -319,25 +319,28 @@ def test_each_optimizer_finds_lorenz(lorenz_series, optimizers):
 @pytest.mark.slow
 @pytest.mark.parametrize("noise", [0.0, 0.01, 0.05])
 def test_chaotic_suite(noise):
-    from discover.systems import CHAOTIC
+    # default options (the library is chosen, not given): the quadratic flows and the cubic systems
+    from discover.systems import CHAOTIC, CUBIC
 
-    exact = total = 0
-    for name in CHAOTIC:
+    exact = {"quadratic": [0, 0], "cubic": [0, 0]}
+    for name in CHAOTIC + CUBIC:
         system = SYSTEMS[name]
-        series = simulate(name, n=4000, dt=system.extra.get("dt", 0.005 if name == "lorenz" else 0.02),
-                          burn_in=system.extra.get("burn_in", 1000), noise=noise, seed=0)
-        model = SINDy(degree=3, random_state=0, simulation=False).fit(series)
+        series = simulate(name, n=4000, dt=system.extra.get("dt", 0.01), burn_in=system.extra.get("burn_in", 1000),
+                          noise=noise, seed=0)
+        model = SINDy(random_state=0, simulation=False).fit(series)
+        found = dict(zip(series.variables, model.raw_equations()))
+        group = exact["cubic" if name in CUBIC else "quadratic"]
         for var in system.variables:
-            s = score_equations({var: dict(zip(series.variables, model.equations()))[var]},
-                                {"equations": {var: system.equations[var]}})
+            s = score_equations({var: found[var]}, {"equations": {var: system.equations[var]}})
             tol = 0.01 if noise == 0 else 0.10
-            exact += s["exact"] == 1 and (noise == 0.05 or s["max_rel_coef_error"] <= tol)
-            total += 1
-    # issue 3 asks 100 %, 97 % and 85 % (measured: 45/45, 45/45 and 42/45 since the swap search and the
-    # weak form from 0.5 % noise; Rabinovich-Fabrikant, where x**2*y and x*y are nearly collinear, was 43/45
-    # at 1 % before)
+            group[0] += s["exact"] == 1 and s["max_rel_coef_error"] <= tol
+            group[1] += 1
+    # issue 3 asked 100 %, 97 % and 85 % (terms and coefficients within 1 % clean, 10 % noisy); issue 13 asks
+    # the cubic systems to reach the quadratic ones' level. Measured (benchmarks/bench_sindy.py, seed 0):
+    # quadratic 45/45, 45/45, 42/45; cubic 14/14, 14/14, 14/14
     need = {0.0: 1.0, 0.01: 0.97, 0.05: 0.85}[noise]
-    assert exact / total >= need
+    for got, total in exact.values():
+        assert got / total >= need, exact
 
 
 def test_named_derivative_method_keeps_the_strong_form_on_noisy_data():
