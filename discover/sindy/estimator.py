@@ -77,10 +77,10 @@ class SINDy(Method):
         Largest library (number of candidate terms). The automatic search
         stops below it with a :class:`~discover.errors.DataWarning`; a fixed
         ``degree`` that exceeds it is an error. A polynomial library of degree
-        ``p`` over ``d`` columns has ``C(d + p, p)`` terms, and the greedy
-        search costs about the cube of the library size per equation, so the
-        fit time grows as ``d · C(d + p, p)³`` (times the number of degrees
-        tried).
+        ``p`` over ``d`` columns has ``C(d + p, p)`` terms; the fit time grows
+        as ``d`` times a power 2 to 3 of that size (measured, one fit without
+        bags: 84 and 210 terms 0.18 and 1.5 s, 66 and 286 terms 0.15 and
+        4.7 s), for each degree tried.
     terms : list of str, optional
         Extra library terms as sympy strings over the column names, e.g.
         ``["sin(x)", "x/(1+y)", "exp(-z)"]``.
@@ -580,7 +580,7 @@ class SINDy(Method):
             if msg:
                 if not auto_deg or best is None:
                     raise ParameterError(f"SINDy: {msg}; lower 'degree' (or 'fourier', 'terms') or raise "
-                                         "'max_library' (fit time grows about as the cube of the library size).")
+                                         "'max_library' (fit time grows faster than the square of the library size).")
                 stop = (f"{msg}: the degree search stopped there (degrees up to {deg - 1} tried, "
                         f"{best['degree']} chosen)")
                 warnings.warn(f"SINDy: {stop}.", DataWarning, stacklevel=4)
