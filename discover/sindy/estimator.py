@@ -136,9 +136,13 @@ class SINDy(Method):
     rationalize : bool, default=True
         Show a coefficient as a small rational number (denominator 1–6, 8 or 10) when
         that number lies inside its interval and within 1 % of the estimate.
+        A display only: the raw estimates stay in ``coefficients_``,
+        :meth:`raw_equations` and each equation's ``metrics["raw_rhs"]``, which
+        is what every score compares; unreliable equations are never rounded.
     simulation : bool, default=True
-        Simulate the learned model from a held-out initial condition and
-        report it as a :class:`~discover.findings.Simulation`.
+        Simulate the learned terms, refitted on the training rows only, from
+        the first held-out sample over the held-out span, and report it as a
+        :class:`~discover.findings.Simulation` (``metrics["held_out"]``).
     random_state : int, numpy Generator or None
         Seed of the ensembles.
 

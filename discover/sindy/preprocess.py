@@ -148,9 +148,11 @@ def validation_mask(lengths: list[int], fraction: float) -> tuple[list[np.ndarra
     """Held-out samples per trajectory and the trajectory held out whole (or None).
 
     With three or more trajectories, the last ``round(fraction * n)`` (at
-    least one) trajectories are held out whole, so held-out data start from
-    initial conditions the fit never saw; otherwise the last ``fraction`` of
-    each trajectory is held out.
+    least one) trajectories are held out whole; otherwise the last
+    ``fraction`` of each trajectory is held out. The held-out rows choose
+    among candidate models; only the training rows fit the coefficients that
+    are then checked (simulated) on them — the equations finally reported are
+    refitted on all rows, so a check of those would be in-sample.
     """
     k = len(lengths)
     masks = [np.zeros(n, bool) for n in lengths]
