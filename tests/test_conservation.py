@@ -62,8 +62,9 @@ def test_true_laws_found_and_no_other(name, noise):
     check_laws(model, series, truth_of(name))
     for inv in model.invariants_:
         assert inv.method == "conservation"
-        assert 0 <= inv.confidence <= 1 and inv.confidence > 0.3
-        assert inv.residual < (1e-5 if noise == 0 else 0.1)
+        # measured: clean residual <= 2.5e-7, confidence 1; at 1 %: residual 0.034-0.039, confidence >= 0.58
+        assert 0 <= inv.confidence <= 1 and inv.confidence > (0.9 if noise == 0 else 0.5)
+        assert inv.residual < (1e-5 if noise == 0 else 0.06)
 
 
 def test_single_trajectory_from_case_file():

@@ -159,7 +159,8 @@ def test_bop_dmd_gives_uncertainty_that_covers_the_truth(channels):
     m = DMD(variant="bop", n_bags=12, random_state=0).fit(X, t=t)
     assert m.eigenvalue_std_.shape == (6,) and np.all(m.eigenvalue_std_ > 0)
     err = np.abs(m.continuous_eigenvalues_[:, None] - channels.EIGENVALUES[None]).min(axis=1)
-    assert np.all(err < 5 * m.eigenvalue_std_ + 1e-4)
+    assert np.all(err < 3 * m.eigenvalue_std_)  # measured err/std up to 1.3 (seeds 1-3)
+    assert np.all(m.eigenvalue_std_ < 2e-3)  # and informative (measured 1.6e-4 to 4.3e-4)
     assert "eigenvalue_std" in m.findings()[0].metrics
 
 
@@ -654,9 +655,12 @@ def test_spectrum_reports_periods_growth_times_and_intervals(channels):
         assert abs(spec.periods[j] - p) < 0.01 * p
         assert abs(spec.growth_times[j] - g) < 0.1 * abs(g)
         lo, hi = spec.intervals[j]
-        assert lo.real <= z.real + 0.02 and hi.real >= z.real - 0.02  # holds the truth (with its bias margin)
-        assert lo.imag - 0.01 <= z.imag <= hi.imag + 0.01
-        assert hi.imag - lo.imag < 0.1  # and is narrow
+        assert lo.real <= spec.growth_rates[j] <= hi.real and lo.imag <= w[j].imag <= hi.imag
+        # the 10-90 % window range is not a calibrated confidence interval: the truth lies within
+        # half its width of it (it is inside on seeds 3 and 4, 3e-5 out of a 6e-4 range on seed 5) ...
+        wr, wi = hi.real - lo.real, hi.imag - lo.imag
+        assert lo.real - wr / 2 <= z.real <= hi.real + wr / 2 and lo.imag - wi / 2 <= z.imag <= hi.imag + wi / 2
+        assert 0 < wr < 2e-3 and 0 < wi < 2e-3  # ... and it is narrow (measured up to 6e-4 at 1 % noise)
     assert not spec.spurious.any()
     back = type(spec).from_dict(spec.to_dict())
     assert back == spec and np.allclose(back.periods, spec.periods)
