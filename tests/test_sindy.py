@@ -531,3 +531,15 @@ def test_rational_needs_the_strong_form():
         SINDy(rational=True, formulation="weak").fit(series)
     with pytest.raises(ParameterError, match="discrete_time"):
         SINDy(rational=True, discrete_time=True).fit(series)
+
+
+def test_wide_short_data_bound_the_library_and_are_flagged():
+    # 8 columns x 203 rows (the shape of a quarterly macro table), random walks: the degree search stops
+    # before a library larger than half the training rows, and no equation is called reliable
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.standard_normal((203, 8)), axis=0) + 50
+    series = from_arrays(x, t=np.arange(203.0), names=[f"c{i}" for i in range(8)])
+    model = SINDy(ensemble=5, random_state=0).fit(series)
+    assert "more than half the 162 training rows" in model.diagnostics_["library_search"]["stopped"]
+    assert max(r["n_terms"] for r in model.library_search_) <= 81
+    assert set(model.unreliable_) == set(series.variables)

@@ -589,6 +589,10 @@ class SINDy(Method):
                         f"{best['degree']} chosen)")
                 warnings.warn(f"SINDy: {stop}.", DataWarning, stacklevel=4)
                 break
+            if auto_deg and best is not None and len(lib) > n_train // 2:
+                stop = (f"degree {deg} gives {len(lib)} library terms, more than half the {n_train} training "
+                        f"rows: the degree search stopped there ({best['degree']} chosen)")
+                break
             trial = self._evaluate_library(series, lib, targets, masks, form, diag)
             trial["degree"], trial["fourier"] = deg, four0
             record(trial, deg, four0)
@@ -596,7 +600,7 @@ class SINDy(Method):
                 best = trial
             elif deg >= best["degree"] + 2:
                 break
-            if best["at_floor"] or len(lib) >= n_train // 2:
+            if best["at_floor"]:
                 break
         if auto_four and not best["at_floor"]:
             for k in range(1, self.max_fourier + 1):
