@@ -237,7 +237,7 @@ def methods(name, as_json):
         click.echo(json.dumps(info, indent=2, default=repr))
         return
     click.echo(f"{spec.name}: {info['summary']}")
-    click.echo(f"class: {spec.target.replace(':', '.')}" + (f"   (needs: pip install 'discover[{spec.extra}]')"
+    click.echo(f"class: {spec.target.replace(':', '.')}" + (f"   (needs: {spec.install_hint()})"
                                                              if spec.extra else ""))
     click.echo(f"runs by default: {'yes' if spec.quick else 'no'}\n")
     if info["options"]:

@@ -16,12 +16,44 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING
+
 from . import registry
-from .data import Series, Trajectory, from_arrays, from_dataframe, load, load_csv
 from .errors import DataError, DataWarning, DiscoverError, MethodError, NumericalError, ParameterError
-from .findings import Equation, Graph, Invariant, Simulation, Spectrum, SymbolicCode
-from .pipeline import fit
-from .report import Report, load_report
+
+# The public names below are imported on first use (PEP 562), so that ``import discover`` (and the
+# command line's ``--help``, ``--version`` and ``methods``) does not pay for numpy, pandas, sklearn or
+# sympy before anything runs.
+_LAZY = {
+    "Series": "data", "Trajectory": "data", "from_arrays": "data", "from_dataframe": "data",
+    "load": "data", "load_csv": "data",
+    "Equation": "findings", "Graph": "findings", "Invariant": "findings", "Simulation": "findings",
+    "Spectrum": "findings", "SymbolicCode": "findings",
+    "fit": "pipeline",
+    "Report": "report", "load_report": "report",
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .data import Series, Trajectory, from_arrays, from_dataframe, load, load_csv
+    from .findings import Equation, Graph, Invariant, Simulation, Spectrum, SymbolicCode
+    from .pipeline import fit
+    from .report import Report, load_report
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'discover' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",

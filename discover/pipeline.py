@@ -42,7 +42,7 @@ def resolve_methods(methods: Any = None, config: Mapping | None = None) -> list[
     if methods is None:
         items: list = registry.quick_methods()
     elif isinstance(methods, str):
-        items = [s.name for s in registry.available()] if methods.strip() == "all" else [
+        items = _all_installed() if methods.strip() == "all" else [
             m.strip() for m in methods.split(",") if m.strip()
         ]
     elif isinstance(methods, BaseEstimator):
@@ -85,6 +85,23 @@ def resolve_methods(methods: Any = None, config: Mapping | None = None) -> list[
         seen.add(name)
         out.append((name, est))
     return out
+
+
+def _all_installed() -> list[str]:
+    """Every available method whose optional packages are installed (``methods="all"``).
+
+    Each method left out gets one warning naming what it needs and the command
+    (README.md's) that installs it; the others still run.
+    """
+    names = []
+    for spec in registry.available():
+        missing = spec.missing()
+        if missing:
+            warnings.warn(f"method {spec.name!r} skipped: it needs {', '.join(missing)}, which is not "
+                          f"installed; install it with: {spec.install_hint()}", UserWarning, stacklevel=3)
+        else:
+            names.append(spec.name)
+    return names
 
 
 def _seeded(est: BaseEstimator, seed: int | None) -> BaseEstimator:

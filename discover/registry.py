@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import MethodError
 
-__all__ = ["MethodSpec", "register", "get", "available", "quick_methods", "REGISTRY"]
+__all__ = ["MethodSpec", "register", "get", "available", "quick_methods", "REGISTRY", "EXTRA_MODULES",
+           "EXTRA_INSTALL"]
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,28 @@ class MethodSpec:
         return self.target.split(":")[0]
 
     def present(self) -> bool:
-        """True when the method's module is part of this installation."""
+        """True when the method's module is part of this installation.
+
+        A module of discover itself is looked up as a file, without importing
+        its parent packages (``discover.operators`` imports numpy and sklearn),
+        so that listing methods stays instant.
+        """
+        parts = self.module.split(".")
+        if parts[0] == __name__.split(".")[0] and len(parts) > 1:
+            base = Path(__file__).resolve().parent.joinpath(*parts[1:])
+            return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
         try:
             return importlib.util.find_spec(self.module) is not None
         except ModuleNotFoundError:
             return False
+
+    def missing(self) -> list[str]:
+        """The optional packages this method needs that are not installed (empty when it can run)."""
+        return [m for m in EXTRA_MODULES.get(self.extra or "", ()) if not _importable(m)]
+
+    def install_hint(self) -> str:
+        """The command that installs what the method needs (as README.md gives it), or ``""``."""
+        return EXTRA_INSTALL.get(self.extra or "", f"pip install '.[{self.extra}]'" if self.extra else "")
 
     def load(self) -> type:
         """Import and return the estimator class."""
@@ -44,12 +63,30 @@ class MethodSpec:
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:
-            hint = f" Install it with: pip install 'discover[{self.extra}]'" if self.extra else ""
+            hint = f" Install it with: {self.install_hint()}" if self.extra else ""
             raise MethodError(f"Method {self.name!r} cannot be imported: {exc}.{hint}") from exc
         return getattr(mod, cls)
 
 
 REGISTRY: dict[str, MethodSpec] = {}
+
+#: The importable packages each pip extra brings (what a method with that ``extra`` needs to run).
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {"neural": ("torch",)}
+
+#: How to install an extra, word for word as README.md says (torch pinned: unpinned, it pulls a CUDA build).
+EXTRA_INSTALL: dict[str, str] = {"neural": 'pip install ".[neural]" torch==2.13.0'}
+
+
+def _importable(name: str) -> bool:
+    """True when package ``name`` can be imported (looked up, not imported)."""
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def register(name: str, target: str, *, quick: bool, summary: str, extra: str | None = None) -> MethodSpec:
