@@ -52,6 +52,7 @@ def main():
     Examples:
       discover fit cases/lorenz/lorenz.csv --out report
       discover fit run1.csv run2.csv --methods sindy,dmd --config options.toml
+      discover fit sst.csv --time date --variables sst,nino --drop flag
       discover report report/report.json --format html --out report.html
       discover methods sindy
     """
@@ -95,8 +96,8 @@ def _check_methods(methods, config) -> None:
 @click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
               show_default=True, help="Report files to write: json, md, html (comma-separated) or all.")
 @quiet_option
-def fit(data, out, methods, config, time, dt, group, inputs, wide, seed, jobs, backend, scheduler, formats,
-        quiet):
+def fit(data, out, methods, config, time, time_unit, dt, variables, drop, group, inputs, wide, seed, jobs, backend,
+        scheduler, formats, quiet):
     """Fit methods to DATA (CSV files) and write a report to --out.
 
     Several files are several trajectories of one system (same columns).
@@ -118,7 +119,8 @@ def fit(data, out, methods, config, time, dt, group, inputs, wide, seed, jobs, b
     with user_errors(), one_line_warnings(), _dask_client(backend, scheduler, jobs):
         _check_methods(methods, config)
         source = str(data[0]) if len(data) == 1 else [str(p) for p in data]
-        series = discover.load(source, time=time, group=group, inputs=inputs, dt=dt, wide=wide)
+        series = discover.load(source, time=time, group=group, inputs=inputs, dt=dt, wide=wide,
+                               variables=variables, drop=drop, time_unit=time_unit)
         progress = not quiet and stderr_is_terminal()
         report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs, backend=backend,
                               progress=progress)

@@ -19,6 +19,7 @@ __all__ = [
     "ConfigFile",
     "FormatList",
     "REPORT_FORMATS",
+    "TIME_UNIT_CHOICES",
     "data_options",
     "seed_option",
     "quiet_option",
@@ -144,11 +145,25 @@ def _stack(*decorators):
     return apply
 
 
+#: Units ``--time-unit`` offers (those of :data:`discover.data.TIME_UNITS`; listed here so that
+#: ``--help`` does not import numpy).
+TIME_UNIT_CHOICES = ("seconds", "minutes", "hours", "days", "weeks", "months", "years")
+
 data_options = _stack(
     click.option("--time", "time", metavar="COLUMN", default=None,
-                 help="Time column. Default: a column named t or time, else the row index times --dt."),
+                 help="Time column (numbers, or dates such as 2001-03-01 or 2001-03-01T12:00+02:00). "
+                      "Default: the column named t, time, year, date, datetime or timestamp (any case), "
+                      "else the row index times --dt."),
+    click.option("--time-unit", type=click.Choice(TIME_UNIT_CHOICES, case_sensitive=False), default=None,
+                 help="Unit of time: dates are converted to it, numbers are taken to be in it. Default for "
+                      "dates: years for monthly/quarterly/yearly stamps, else seconds to days by the step."),
     click.option("--dt", type=click.FloatRange(min=0, min_open=True), default=None,
                  help="Time step when there is no time column (default 1)."),
+    click.option("--variables", type=CommaList(), default=None,
+                 help="State columns, comma-separated. Default: every numeric column that is not the "
+                      "time, group, an input or dropped."),
+    click.option("--drop", type=CommaList(), default=None,
+                 help="Columns to leave out, comma-separated."),
     click.option("--group", metavar="COLUMN", default=None,
                  help="Column that labels trajectories (several trajectories in one file). "
                       "Several files are several trajectories of one system."),

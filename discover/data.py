@@ -60,8 +60,28 @@ __all__ = [
     "TIME_NAMES",
 ]
 
-#: Column names taken as the time column when none is named.
-TIME_NAMES = ("t", "time", "Time", "T")
+#: Column names taken as the time column when none is named (compared case-insensitively).
+TIME_NAMES = ("t", "time", "year", "date", "datetime", "timestamp")
+
+#: Units a time axis can be stated in (``time_unit=``, ``--time-unit``), with their length in seconds.
+TIME_UNITS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0, "weeks": 604800.0,
+              "months": 365.2425 * 86400.0 / 12, "years": 365.2425 * 86400.0}
+
+
+def _is_time_name(name) -> bool:
+    return str(name).strip().lower() in TIME_NAMES
+
+
+def _as_unit(unit) -> str | None:
+    if unit is None:
+        return None
+    u = str(unit).strip().lower()
+    u = {"s": "seconds", "sec": "seconds", "second": "seconds", "min": "minutes", "minute": "minutes",
+         "h": "hours", "hour": "hours", "d": "days", "day": "days", "week": "weeks", "month": "months",
+         "y": "years", "yr": "years", "year": "years"}.get(u, u)
+    if u not in TIME_UNITS:
+        raise DataError(f"time_unit must be one of {', '.join(TIME_UNITS)}; got {unit!r}")
+    return u
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -208,6 +228,11 @@ class Series:
                    for tr in self.trajectories)
 
     @property
+    def time_unit(self) -> str:
+        """The unit of ``t`` (``"years"``, ``"days"``, ...): from dates, the user's choice, else ``""``."""
+        return str(self.meta.get("time_unit") or "")
+
+    @property
     def x(self) -> np.ndarray:
         """All states stacked, shape ``(n_samples, n_variables)``."""
         return np.concatenate([tr.x for tr in self.trajectories])
@@ -293,6 +318,9 @@ class Series:
             "variables": list(self.variables),
             "inputs": list(self.inputs),
             "time": self.time,
+            "time_unit": self.time_unit,
+            "time_from": self.meta.get("time_from", "column"),
+            **({"time_start": self.meta["time_start"]} if self.meta.get("time_start") else {}),
             "n_trajectories": self.n_trajectories,
             "n_samples": self.n_samples,
             "dt": self.dt,
@@ -517,7 +545,7 @@ def _sniff(lines: list[str]) -> str:
 
 
 def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], group: str | None,
-                   time_names: set, delimiter: str | None):
+                   time_names: set, delimiter: str | None, skip: frozenset = frozenset()):
     """Read one CSV file into ``(columns: dict name -> ndarray|Series, where, n_rows)``.
 
     Numeric columns come back as float64 arrays parsed by pandas' C parser.
@@ -564,7 +592,7 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
             decimal = ","
     # Every column is parsed (pandas skips the field-count check on the columns ``usecols`` drops, and
     # ragged rows must not pass); the ones not wanted are dropped after.
-    usecols = [h for h in header if h != "" and (wanted is None or h in wanted)]
+    usecols = [h for h in header if h != "" and h not in skip and (wanted is None or h in wanted or h.lower() in wanted)]
     first = _split(data_lines[0], delim) if data_lines else []
     dtype = {}
     for j, h in enumerate(header):
@@ -685,8 +713,8 @@ def _read_csv_file(path: Path, *, wanted: set[str] | None, text_ok: set[str], gr
         if not bad.any():
             columns[name] = num
             continue
-        if bad.all() and name in time_names:
-            stamps = _datetime_seconds(col)
+        if bad.all() and (name in time_names or name.lower() in time_names):
+            stamps = _parse_dates(col)
             if stamps is not None:
                 columns[name] = stamps
                 continue
@@ -718,19 +746,81 @@ def _guess_rows(path: Path, head: str) -> int:
     return int(size / per_line * 1.2) + 16
 
 
-def _datetime_seconds(values) -> np.ndarray | None:
-    """Seconds since the first stamp, or None when ``values`` are not all dates."""
+class _Dates:
+    """A time column of dates, turned into numbers by :func:`_date_numbers` once every table is read.
+
+    ``seconds``: seconds since 1970 (UTC when the stamps carry a zone); ``months``: the
+    wall-clock month count ``12 * year + month - 1``; ``in_month``: True when every stamp
+    falls on the same day of the month at the same time of day (calendar sampling: each
+    step is a whole number of months); ``first``: the first stamp in ISO form.
+    """
+
+    def __init__(self, seconds: np.ndarray, months: np.ndarray, in_month: bool, first: str):
+        self.seconds, self.months, self.in_month, self.first = seconds, months, in_month, first
+
+    def __len__(self) -> int:
+        return len(self.seconds)
+
+
+def _parse_dates(values) -> _Dates | None:
+    """The stamps as :class:`_Dates`, or None when ``values`` are not all dates or date-times.
+
+    ISO 8601 dates and date-times, with or without a zone (``2001-03-01``,
+    ``2001-03-01T12:00:00+02:00``, ``...Z``); mixed zones are compared in UTC.
+    Other formats pandas recognises are accepted as well.
+    """
     import pandas as pd
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            stamps = pd.to_datetime(pd.Series(values, copy=False), errors="raise")
-    except (ValueError, TypeError, OverflowError):
+    values = values if isinstance(values, (pd.Series, pd.Index)) else pd.Series(values, copy=False)
+    stamps = None
+    if values.dtype.kind == "M":
+        stamps = pd.Series(values, copy=False)
+    else:
+        for kwargs in ({"format": "ISO8601"}, {"format": "ISO8601", "utc": True}, {}, {"utc": True}):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    stamps = pd.Series(pd.to_datetime(values, errors="raise", **kwargs), copy=False)
+                break
+            except (ValueError, TypeError, OverflowError):
+                continue
+    if stamps is None or len(stamps) == 0 or stamps.isna().any():
         return None
-    if stamps.isna().any() or len(stamps) == 0:
-        return None
-    return (stamps - stamps.iloc[0]).dt.total_seconds().to_numpy(dtype=np.float64)
+    wall = stamps.dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+    utc = stamps.dt.tz_convert("UTC").dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+    seconds = (utc - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(dtype=np.float64)
+    months = (wall.dt.year * 12 + wall.dt.month - 1).to_numpy(dtype=np.int64)
+    offset = (wall - wall.dt.to_period("M").dt.start_time).to_numpy()  # day-in-month and time of day
+    in_month = bool(len(offset) > 1 and (offset == offset[0]).all())
+    return _Dates(seconds, months, in_month, stamps.iloc[0].isoformat())
+
+
+def _date_numbers(dates: list[_Dates], unit: str | None) -> tuple[list[np.ndarray], str]:
+    """Numbers for the date columns of all tables, in ``unit`` (chosen from the step when None).
+
+    Calendar sampling (every stamp on the same day of its month at the same
+    time: monthly, quarterly, yearly data) is counted in calendar months, so
+    it is regular: in years, ``2001-03-01`` is ``2001 + 2/12``. Other dates are
+    counted in ``unit`` from the first stamp (years: decimal years from 1970).
+    Without a unit: years for calendar sampling, else the largest of seconds,
+    minutes, hours and days not longer than the median step.
+    """
+    calendar = all(d.in_month for d in dates)
+    if unit is None:
+        if calendar:
+            unit = "years"
+        else:
+            steps = np.concatenate([np.diff(d.seconds) for d in dates])
+            step = float(np.median(steps)) if len(steps) else 1.0
+            unit = next((u for u in ("days", "hours", "minutes") if step >= TIME_UNITS[u]), "seconds")
+    if calendar and unit in ("years", "months"):
+        scale = 12.0 if unit == "years" else 1.0
+        origin = 0 if unit == "years" else min(int(d.months[0]) for d in dates)
+        return [(d.months - origin) / scale for d in dates], unit
+    if unit == "years":
+        return [1970.0 + d.seconds / TIME_UNITS["years"] for d in dates], unit
+    origin = min(float(d.seconds[0]) for d in dates)
+    return [(d.seconds - origin) / TIME_UNITS[unit] for d in dates], unit
 
 
 def _locate_parse_error(path: Path, where: _CsvWhere, exc: Exception) -> DataError:
@@ -752,20 +842,55 @@ def _locate_parse_error(path: Path, where: _CsvWhere, exc: Exception) -> DataErr
     return DataError(f"cannot parse the file: {msg}", file=path, row=int(m.group(1)) if m else None)
 
 
+def _evenly_increasing(col) -> bool:
+    """True when a column's values increase strictly by one constant step (calendar months for dates)."""
+    if isinstance(col, _Dates):
+        if col.in_month:
+            d = np.diff(col.months)
+            return bool(len(d) and d[0] > 0 and (d == d[0]).all())
+        col = col.seconds
+    try:
+        d = np.diff(np.asarray(col, dtype=np.float64))
+    except (TypeError, ValueError):
+        return False
+    return bool(len(d) and np.isfinite(d).all() and d[0] > 0 and np.all(np.abs(d - d[0]) <= 1e-6 * d[0]))
+
+
+def _find_time_column(tables, names0, taken: set, where) -> str | None:
+    """The column named like time (:data:`TIME_NAMES`, any case); among several, the one that increases evenly."""
+    candidates = [n for n in names0 if _is_time_name(n) and n not in taken]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    even = [c for c in candidates if all(_evenly_increasing(cols[c]) for cols, *_ in tables)]
+    if len(even) == 1:
+        return even[0]
+    raise where.error(f"several columns could be the time column: {', '.join(map(repr, even or candidates))}; "
+                      f"name one with time= (--time on the command line)")
+
+
 def _build(tables, *, time, group, inputs, variables, dt, source: str, time_label: str | None = None,
-           wide: bool = False) -> Series:
+           wide: bool = False, drop=None, time_unit: str | None = None) -> Series:
     """Validate columns and assemble the Series.
 
     ``tables``: list of ``(columns, where, n_rows, name)`` with ``columns`` a dict
-    name -> float array (the group column may be any 1-D labels).
+    name -> float array (the group column may be any 1-D labels; the time column
+    may be :class:`_Dates`).
     """
     dt = _as_dt(dt)
     inputs = _as_names(inputs, "inputs") or []
     variables = _as_names(variables, "variables")
+    drop = _as_names(drop, "drop") or []
+    time_unit = _as_unit(time_unit)
     names0 = list(tables[0][0])
+    for columns, where, _, _ in tables:
+        avail = [c for c in getattr(where, "columns", columns) if c and not c.startswith("\x00")]
+        for c in drop:
+            if c not in columns and c not in avail:
+                raise where.error(f"the column {c!r} to drop is not in the data; columns are {avail}")
     # -- resolve the time column --------------------------------------------
     if time is None:
-        time_col = next((n for n in TIME_NAMES if n in names0), None)
+        taken0 = {group} | set(inputs) | set(variables or []) | set(drop)
+        time_col = _find_time_column(tables, names0, taken0, tables[0][1])
     elif time is False:
         time_col = None
     else:
@@ -777,11 +902,24 @@ def _build(tables, *, time, group, inputs, variables, dt, source: str, time_labe
             for c in cols:
                 if c not in columns:
                     raise where.error(f"the {role} column {c!r} is not in the data; columns are {avail}")
+    # -- the time axis's unit; dates become numbers in it ---------------------------
+    time_start = None
+    if time_col is not None and any(isinstance(cols[time_col], _Dates) for cols, *_ in tables):
+        for cols, where, _, _ in tables:
+            if not isinstance(cols[time_col], _Dates):
+                raise where.error(f"the time column {time_col!r} holds dates in one file and numbers in another")
+        dates = [cols[time_col] for cols, *_ in tables]
+        numbers, time_unit = _date_numbers(dates, time_unit)
+        time_start = min(dates, key=lambda d: d.seconds[0]).first
+        for (cols, *_), num in zip(tables, numbers):
+            cols[time_col] = num
+    elif time_unit is None and time_col is not None and str(time_label or time_col).lower() in ("year", "years"):
+        time_unit = "years"
     if group is not None and group in inputs + (variables or []):
         raise DataError(f"column {group!r} cannot be both the group column and a variable or input")
     taken = {c for c in (time_col, group) if c is not None} | set(inputs)
     if variables is None:
-        variables = [c for c in names0 if c not in taken]
+        variables = [c for c in names0 if c not in taken and c not in drop]
     else:
         clash = [c for c in variables if c in taken]
         if clash:
@@ -859,7 +997,8 @@ def _build(tables, *, time, group, inputs, variables, dt, source: str, time_labe
                       DataWarning, stacklevel=3)
     return Series(tuple(trajs), tuple(variables), tuple(inputs),
                   time_label if time_label is not None else (time_col or "t"), source,
-                  {"time_from": "column" if time_col is not None else "index", "group": group})
+                  {"time_from": "column" if time_col is not None else "index", "group": group,
+                   "time_unit": time_unit or "", "time_start": time_start})
 
 
 class _Columns(dict):
@@ -920,7 +1059,8 @@ def _paths(paths) -> list[Path]:
 
 def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs: Sequence[str] | None = None,
              variables: Sequence[str] | None = None, dt: float | None = None,
-             delimiter: str | None = None, wide: bool = False) -> Series:
+             delimiter: str | None = None, wide: bool = False, drop: Sequence[str] | None = None,
+             time_unit: str | None = None) -> Series:
     """Load one or several CSV files into a validated :class:`Series`.
 
     Parameters
@@ -930,9 +1070,21 @@ def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs
         system (they must have the same columns). ``.csv.gz`` files are
         decompressed on the fly.
     time : str, optional
-        The time column. Default: a column named one of :data:`TIME_NAMES`,
-        else the row index times ``dt``. ``False`` forces the row index.
-        A time column of dates becomes seconds since the first stamp.
+        The time column. Default: the column named one of :data:`TIME_NAMES`
+        (any case; among several, the one that increases by a constant step,
+        else an error lists them), else the row index times ``dt``. ``False``
+        forces the row index. Dates and date-times (ISO 8601, with or without
+        a zone) become numbers in ``time_unit``; calendar sampling (monthly,
+        quarterly, yearly stamps on the same day of the month) is regular in
+        years: ``2001-03-01`` is ``2001 + 2/12``.
+    time_unit : str, optional
+        The unit of time: one of ``seconds, minutes, hours, days, weeks,
+        months, years``. Dates are converted to it; numbers are taken to be in
+        it. Default for dates: years for calendar sampling, else the largest of
+        seconds, minutes, hours, days not longer than the median step; for a
+        column named ``year``: years; otherwise unknown (``""``).
+    drop : list of str, optional
+        Columns to leave out of the default variables.
     group : str, optional
         A column whose values split the rows into several trajectories.
     inputs : list of str, optional
@@ -976,10 +1128,12 @@ def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs
     group = None if group is None else str(group)
     inputs_l = _as_names(inputs, "inputs") or []
     vars_l = _as_names(variables, "variables")
+    drop_l = _as_names(drop, "drop") or []
     wanted = None
     if vars_l is not None:
         wanted = set(vars_l) | set(inputs_l) | ({group} if group else set()) | \
             ({str(time)} if time not in (None, False) else set(TIME_NAMES) if time is None else set())
+    skip = frozenset(drop_l) - set(vars_l or []) - set(inputs_l) - {group, time}
     if time is None:
         time_names = set(TIME_NAMES)
     elif time is False:
@@ -990,7 +1144,7 @@ def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs
     tables = []
     for path in files:
         columns, where, n = _read_csv_file(path, wanted=wanted, text_ok=text_ok, group=group,
-                                           time_names=time_names, delimiter=delimiter)
+                                           time_names=time_names, delimiter=delimiter, skip=skip)
         tables.append((columns, where, n, _stem(path)))
     if len(tables) > 1:
         ref = set(tables[0][1].columns) - {""}
@@ -1003,7 +1157,7 @@ def load_csv(paths, *, time: str | None = None, group: str | None = None, inputs
                     f"lacks {missing} and has {extra} extra" if missing or extra else "columns differ")
     source = ", ".join(str(p) for p in files)
     return _build(tables, time=time, group=group, inputs=inputs_l, variables=vars_l, dt=dt, source=source,
-                  wide=wide)
+                  wide=wide, drop=drop_l, time_unit=time_unit)
 
 
 def _stem(path: Path) -> str:
@@ -1016,14 +1170,15 @@ def _stem(path: Path) -> str:
 
 def from_dataframe(df, *, time: str | None = None, group: str | None = None, inputs: Sequence[str] | None = None,
                    variables: Sequence[str] | None = None, dt: float | None = None,
-                   source: str = "DataFrame", wide: bool = False) -> Series:
+                   source: str = "DataFrame", wide: bool = False, drop: Sequence[str] | None = None,
+                   time_unit: str | None = None) -> Series:
     """A validated :class:`Series` from a :class:`pandas.DataFrame` (which is left unchanged).
 
     Takes the same options as :func:`load_csv`. Time comes from the ``time``
     column, else a column named one of :data:`TIME_NAMES`, else a
     :class:`~pandas.DatetimeIndex` (or an index named like a time column),
-    else the row position times ``dt``. Dates become seconds since the first
-    stamp. Errors name the column and the row's index label.
+    else the row position times ``dt``. Dates become numbers in ``time_unit``
+    as in :func:`load_csv`. Errors name the column and the row's index label.
 
     Examples
     --------
@@ -1053,19 +1208,24 @@ def from_dataframe(df, *, time: str | None = None, group: str | None = None, inp
     columns: dict = {}
     time_label = None
     index_time_key = "\x00index-time"
-    if time is None and not any(n in names for n in TIME_NAMES):
+    if time is None and not any(_is_time_name(n) for n in names):
         idx = df.index
         if isinstance(idx, (pd.DatetimeIndex, pd.TimedeltaIndex)) or (
-                idx.name is not None and str(idx.name) in TIME_NAMES and idx.dtype.kind in "fiu"):
-            stamps = _datetime_seconds(idx) if idx.dtype.kind in "mM" else None
+                idx.name is not None and _is_time_name(idx.name) and idx.dtype.kind in "fiu"):
+            stamps = _parse_dates(idx) if idx.dtype.kind == "M" else None
             if idx.dtype.kind == "m":
                 stamps = (idx - idx[0]).total_seconds().to_numpy(dtype=np.float64)
+                time_unit = time_unit or "seconds"
             columns[index_time_key] = stamps if stamps is not None else idx.to_numpy(dtype=np.float64)
             time, time_label = index_time_key, str(idx.name) if idx.name is not None else "time"
     requested = set(inputs_l) | set(vars_l or []) | ({str(time)} if time not in (None, False) else set())
-    time_names = {str(time)} if time not in (None, False) else (set(TIME_NAMES) if time is None else set())
+    time_names = {str(time)} if time not in (None, False) else (
+        {n for n in names if _is_time_name(n)} if time is None else set())
+    drop_l = _as_names(drop, "drop") or []
     for name, col in zip(names, df.columns):
         if vars_l is not None and name not in requested and name != group and name not in time_names:
+            continue
+        if name in drop_l and name not in requested and name != group and name not in time_names:
             continue
         s = df[col]
         if name == group:
@@ -1076,7 +1236,7 @@ def from_dataframe(df, *, time: str | None = None, group: str | None = None, inp
             if s.dtype.kind == "m":
                 columns[name] = s.dt.total_seconds().to_numpy(dtype=np.float64)
             else:
-                stamps = _datetime_seconds(s)
+                stamps = _parse_dates(s)
                 if stamps is None:
                     pos = int(np.argmax(s.isna().to_numpy()))
                     raise where.error("missing time stamp", pos, name)
@@ -1089,7 +1249,7 @@ def from_dataframe(df, *, time: str | None = None, group: str | None = None, inp
                 columns[name] = num
                 continue
             if bad.all() and name in time_names:
-                stamps = _datetime_seconds(s)
+                stamps = _parse_dates(s)
                 if stamps is not None:
                     columns[name] = stamps
                     continue
@@ -1098,8 +1258,14 @@ def from_dataframe(df, *, time: str | None = None, group: str | None = None, inp
                 continue
             pos = int(np.argmax(bad))
             raise where.error(f"value {values[pos]!r} is not a number", pos, name)
+    if drop_l:  # named but absent: the same error as load_csv's
+        missing = [c for c in drop_l if c not in names]
+        if missing:
+            raise DataError(f"the column {missing[0]!r} to drop is not in the data; columns are {names}",
+                            file=source)
     return _build([(columns, where, len(df), source)], time=time, group=group, inputs=inputs_l, variables=vars_l,
-                  dt=dt, source=source, time_label=time_label, wide=wide)
+                  dt=dt, source=source, time_label=time_label, wide=wide,
+                  drop=[c for c in drop_l if c in columns], time_unit=time_unit)
 
 
 def from_arrays(x, t=None, *, dt: float | None = None, names: Sequence[str] | None = None, u=None,
@@ -1217,7 +1383,8 @@ def _numeric_array(a, what: str, source: str) -> np.ndarray:
 
 def load(data, *, time: str | None = None, group: str | None = None, inputs: Sequence[str] | None = None,
          variables: Sequence[str] | None = None, dt: float | None = None,
-         delimiter: str | None = None, wide: bool = False) -> Series:
+         delimiter: str | None = None, wide: bool = False, drop: Sequence[str] | None = None,
+         time_unit: str | None = None) -> Series:
     """Load anything the toolkit takes into a validated :class:`Series`.
 
     Parameters
@@ -1226,7 +1393,7 @@ def load(data, *, time: str | None = None, group: str | None = None, inputs: Seq
         Paths go to :func:`load_csv`, DataFrames to :func:`from_dataframe`,
         arrays to :func:`from_arrays` (``variables`` names their columns,
         ``dt`` their step); a :class:`Series` is returned as is.
-    time, group, inputs, variables, dt, delimiter
+    time, group, inputs, variables, dt, delimiter, wide, drop, time_unit
         As in :func:`load_csv`.
 
     Examples
@@ -1240,20 +1407,23 @@ def load(data, *, time: str | None = None, group: str | None = None, inputs: Seq
         return data
     if isinstance(data, (str, os.PathLike)):
         return load_csv(data, time=time, group=group, inputs=inputs, variables=variables, dt=dt,
-                        delimiter=delimiter, wide=wide)
+                        delimiter=delimiter, wide=wide, drop=drop, time_unit=time_unit)
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is a dependency
         pd = None
     if pd is not None and isinstance(data, pd.DataFrame):
-        return from_dataframe(data, time=time, group=group, inputs=inputs, variables=variables, dt=dt, wide=wide)
+        return from_dataframe(data, time=time, group=group, inputs=inputs, variables=variables, dt=dt, wide=wide,
+                              drop=drop, time_unit=time_unit)
     if isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, os.PathLike)) for p in data):
         return load_csv(list(data), time=time, group=group, inputs=inputs, variables=variables, dt=dt,
-                        delimiter=delimiter, wide=wide)
+                        delimiter=delimiter, wide=wide, drop=drop, time_unit=time_unit)
     if isinstance(data, (np.ndarray, list, tuple)):
         if time not in (None, False) or group is not None or inputs:
             raise DataError("time=, group= and inputs= name columns; with arrays use "
                             "from_arrays(x, t, u=...) instead")
-        return from_arrays(data, dt=dt, names=variables, wide=wide)
+        series = from_arrays(data, dt=dt, names=variables, wide=wide)
+        series.meta["time_unit"] = _as_unit(time_unit) or ""
+        return series
     raise DataError(f"cannot load data of type {type(data).__name__}: give a CSV path, a list of paths, "
                     f"a DataFrame, an array or a Series")

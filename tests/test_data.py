@@ -278,8 +278,9 @@ def test_dataframe_datetime_index():
 def test_dataframe_datetime_column_and_int_columns():
     df = pd.DataFrame({"when": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-04"]), "x": [1, 2, 4]})
     s = from_dataframe(df, time="when")
-    np.testing.assert_allclose(s.t, [0, 86400, 259200])
-    assert s.x.dtype == np.float64
+    np.testing.assert_allclose(s.t, [0, 1, 3])  # daily stamps: in days from the first
+    assert s.time_unit == "days" and s.x.dtype == np.float64
+    np.testing.assert_allclose(from_dataframe(df, time="when", time_unit="seconds").t, [0, 86400, 259200])
 
 
 def test_dataframe_time_index_named_t():
