@@ -1,0 +1,395 @@
+"""The ``alrnn`` method: an almost-linear RNN, its model selection over P and its symbolic code."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..base import Interval, Method, Options, check_is_fitted
+from ..data import Series
+from ..errors import DataError, MethodError
+from ..findings import Equation, Graph, Simulation, SymbolicCode
+from ..measures import lyapunov_from_data, lyapunov_from_jacobians
+from . import codes
+from .model import ALRNNParams
+
+__all__ = ["ALRNN", "delay_embed"]
+
+
+def _auto_lag(x: np.ndarray) -> int:
+    """First lag where the mean autocorrelation of the columns falls below 1/e."""
+    x = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
+    n = len(x)
+    for lag in range(1, max(2, n // 20)):
+        if np.mean(np.sum(x[lag:] * x[:-lag], axis=0) / (n - lag)) < math.exp(-1):
+            return lag
+    return max(1, n // 20)
+
+
+def delay_embed(x: np.ndarray, n_delays: int, lag: int) -> np.ndarray:
+    """Columns ``x(t), x(t - lag), ..., x(t - n_delays*lag)`` (per variable), rows from ``n_delays*lag`` on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> delay_embed(np.arange(5.0)[:, None], 2, 1)
+    array([[2., 1., 0.],
+           [3., 2., 1.],
+           [4., 3., 2.]])
+    """
+    x = np.asarray(x, float)
+    start = n_delays * lag
+    if len(x) <= start + 1:
+        raise DataError(f"a trajectory of {len(x)} samples is too short for {n_delays} delays of {lag} samples")
+    blocks = [x[start - k * lag:len(x) - k * lag] for k in range(n_delays + 1)]
+    d = x.shape[1]
+    return np.stack(blocks, axis=2).reshape(len(x) - start, d * (n_delays + 1)) if d else x[start:]
+
+
+class ALRNN(Method):
+    """Almost-linear RNN (Brenner et al., NeurIPS 2024): a piecewise-linear model and its symbolic code.
+
+    The model :math:`z_t = A z_{t-1} + W \\Phi^*(z_{t-1}) + h` (see
+    :mod:`discover.alrnn.model`) is trained by teacher forcing on the
+    standardised (optionally delay-embedded) observations (see
+    :mod:`discover.alrnn.training`). Without ``n_pwl`` a ladder of P = 0, 1,
+    2, ... is trained until the state-space divergence stops improving, and the
+    fewest ReLU units whose divergence is within ``ladder_tolerance`` of the
+    best is chosen. A long free run of the chosen model is then coded by its
+    linear regions (see :mod:`discover.alrnn.codes`).
+
+    Parameters
+    ----------
+    n_latent : int
+        M, the number of latent units (at least the number of observed units).
+    n_pwl : int or None
+        P, the number of ReLU units; ``None`` chooses it by the ladder.
+    max_pwl : int
+        Highest P the ladder tries.
+    forcing : {"sparse", "generalized"}
+        Sparse teacher forcing every ``tau`` steps, or generalized teacher forcing.
+    tau : int or None
+        Forcing interval; ``None``: from the data's predictability time,
+        ``round(0.15 / (λ dt))`` samples with λ the largest Lyapunov exponent
+        of the data (``seq_len // 4`` for data that are not chaotic).
+    seq_len, batch_size, batches_per_epoch, epochs : int
+        Subsequence length, subsequences per batch, batches per epoch, epochs per P.
+    lr, lr_end : float
+        RAdam learning rate, decayed exponentially to ``lr_end`` over the epochs.
+    noise : float
+        Standard deviation of Gaussian noise on the forcing signal (standardised units).
+    eval_every : int
+        Epochs between two checkpoint evaluations (free run, D_stsp).
+    max_seconds : float or None
+        Wall-time budget of each P's training.
+    n_delays : int or "auto"
+        Delays per observed column; ``"auto"``: enough for 3 observed units in
+        all (2 for a scalar series, 1 for two columns, 0 otherwise).
+    delay_lag : int or "auto"
+        Samples between delays; ``"auto"``: where the autocorrelation first falls below 1/e.
+    ladder_tolerance : float
+        A P is good enough when its divergence is below ``best * (1 + tol) + 0.05``.
+    free_run : int
+        Steps of the free run that is coded (and whose Lyapunov exponent is computed).
+    code_length : int
+        Symbols of the coded sequence kept in the finding.
+    max_period : int
+        Longest period of the cycles searched for.
+    n_threads : int
+        Torch threads during training.
+    random_state : int, Generator or None
+
+    Attributes
+    ----------
+    params_ : ALRNNParams
+        The chosen model (standardised units).
+    n_pwl_ : int
+    tau_ : int
+    ladder_ : dict
+        ``{P: {"D_stsp", "seconds", "epochs", "seconds_per_million_steps"}}``.
+    sequence_ : list of str
+        The coded free run.
+    occupation_ : dict
+    transition_graph_ : networkx.DiGraph
+    fixed_points_, cycles_ : list of dict
+    lyapunov_ : float
+        Largest Lyapunov exponent of the model (per unit time, from its Jacobians).
+
+    Examples
+    --------
+    >>> from discover.systems import simulate
+    >>> from discover.alrnn import ALRNN
+    >>> series = simulate("lorenz", n=3000, dt=0.01, burn_in=500)
+    >>> model = ALRNN(n_latent=10, n_pwl=2, epochs=2, batches_per_epoch=5, random_state=0).fit(series)
+    >>> model.n_pwl_, len(model.findings()) > 3
+    (2, True)
+    """
+
+    name = "alrnn"
+    _parameter_constraints = {
+        "n_latent": [Interval(int, 1, None)],
+        "n_pwl": [Interval(int, 0, None), None],
+        "max_pwl": [Interval(int, 0, 12)],
+        "forcing": [Options("sparse", "generalized")],
+        "tau": [Interval(int, 1, None), None],
+        "seq_len": [Interval(int, 2, None)],
+        "batch_size": [Interval(int, 1, None)],
+        "batches_per_epoch": [Interval(int, 1, None)],
+        "epochs": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0, None, closed="neither")],
+        "lr_end": [Interval(float, 0, None, closed="neither")],
+        "noise": [Interval(float, 0, None)],
+        "eval_every": [Interval(int, 1, None)],
+        "max_seconds": [Interval(float, 0, None, closed="neither"), None],
+        "n_delays": [Interval(int, 0, None), Options("auto")],
+        "delay_lag": [Interval(int, 1, None), Options("auto")],
+        "ladder_tolerance": [Interval(float, 0, None)],
+        "free_run": [Interval(int, 10, None)],
+        "code_length": [Interval(int, 1, None)],
+        "max_period": [Interval(int, 1, 12)],
+        "n_threads": [Interval(int, 1, None)],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=4, forcing="sparse", tau=None, seq_len=200,
+                 batch_size=64, batches_per_epoch=50, epochs=150, lr=3e-3, lr_end=1e-4, noise=0.0,
+                 eval_every=5, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
+                 free_run=10000, code_length=2000, max_period=8, n_threads=1, random_state=None):
+        self.n_latent = n_latent
+        self.n_pwl = n_pwl
+        self.max_pwl = max_pwl
+        self.forcing = forcing
+        self.tau = tau
+        self.seq_len = seq_len
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.epochs = epochs
+        self.lr = lr
+        self.lr_end = lr_end
+        self.noise = noise
+        self.eval_every = eval_every
+        self.max_seconds = max_seconds
+        self.n_delays = n_delays
+        self.delay_lag = delay_lag
+        self.ladder_tolerance = ladder_tolerance
+        self.free_run = free_run
+        self.code_length = code_length
+        self.max_period = max_period
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    # -- fit -------------------------------------------------------------
+    def fit(self, series: Series, y=None) -> ALRNN:
+        """Train the AL-RNN (choosing P unless given) and code its free run."""
+        self._validate_params()
+        try:
+            import torch
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise MethodError("The 'alrnn' method needs PyTorch: pip install 'discover[neural]'") from exc
+        if not isinstance(series, Series):
+            from ..data import load
+
+            series = load(series)
+        old = torch.get_num_threads()
+        torch.set_num_threads(self.n_threads)
+        try:
+            self._fit(series, torch)
+        finally:
+            torch.set_num_threads(old)
+        return self
+
+    def _fit(self, series: Series, torch) -> None:
+        rng = self.random_state if isinstance(self.random_state, np.random.Generator) else \
+            np.random.default_rng(None if self.random_state is None else int(
+                self.random_state.randint(2**31) if isinstance(self.random_state, np.random.RandomState)
+                else self.random_state))
+        self.variables_ = tuple(series.variables)
+        self.inputs_ = tuple(series.inputs)
+        self.dt_ = float(series.dt) if np.isfinite(series.dt) else 1.0
+        self._series_ref = series
+        trajectories = self._prepare(series)
+        N = trajectories[0][0].shape[1]
+        if self.n_latent < N:
+            raise DataError(f"n_latent={self.n_latent} is smaller than the {N} observed units "
+                            f"({', '.join(self.observed_)}); raise n_latent")
+        self.tau_ = self._choose_tau(trajectories)
+        candidates = [self.n_pwl] if self.n_pwl is not None else list(range(0, self.max_pwl + 1))
+        self.ladder_, fitted = {}, {}
+        best = math.inf
+        for P in candidates:
+            if P > self.n_latent:
+                break
+            res = self._train_one(P, trajectories, torch, rng)
+            self.ladder_[P] = {"D_stsp": res.best_divergence, "seconds": res.seconds, "epochs": res.epochs_run,
+                               "best_epoch": res.best_epoch,
+                               "seconds_per_million_steps": res.seconds_per_million_steps}
+            fitted[P] = res.params
+            if res.interrupted:
+                break
+            if len(candidates) > 1 and P > 0 and res.best_divergence >= best * 0.95:
+                break  # stopped improving
+            best = min(best, res.best_divergence)
+        best = min(v["D_stsp"] for v in self.ladder_.values())
+        good = [P for P, v in self.ladder_.items() if v["D_stsp"] <= best * (1 + self.ladder_tolerance) + 0.05]
+        self.n_pwl_ = min(good) if good else min(self.ladder_, key=lambda p: self.ladder_[p]["D_stsp"])
+        self.params_ = fitted[self.n_pwl_]
+        self.divergence_ = self.ladder_[self.n_pwl_]["D_stsp"]
+        self._analyse(trajectories)
+
+    def _prepare(self, series: Series) -> list:
+        X = series.x
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        if np.any(std == 0):
+            bad = [v for v, s in zip(series.variables, std) if s == 0]
+            raise DataError(f"column(s) {', '.join(bad)} are constant; the AL-RNN needs varying observations")
+        self.scale_ = std
+        if series.inputs:
+            U = series.u
+            self.input_mean_ = U.mean(axis=0)
+            us = U.std(axis=0)
+            self.input_scale_ = np.where(us > 0, us, 1.0)
+        d = series.n_variables
+        n_delays = max(0, 3 - d) if self.n_delays == "auto" else int(self.n_delays)
+        lag = 1
+        if n_delays:
+            lag = _auto_lag(series.trajectories[0].x) if self.delay_lag == "auto" else int(self.delay_lag)
+        self.n_delays_, self.delay_lag_ = n_delays, lag
+        self.observed_ = tuple(v if k == 0 else f"{v}_lag{k * lag}" for v in series.variables
+                               for k in range(n_delays + 1))
+        out = []
+        for tr in series.trajectories:
+            x = (tr.x - self.mean_) / self.scale_
+            u = None if tr.u is None else (tr.u - self.input_mean_) / self.input_scale_
+            if n_delays:
+                x = delay_embed(x, n_delays, lag)
+                u = None if u is None else u[n_delays * lag:]
+            if len(x) < 3:
+                continue
+            out.append((np.ascontiguousarray(x), u))
+        if not out:
+            raise DataError("every trajectory is too short for the AL-RNN (needs at least 3 samples)")
+        return out
+
+    def _choose_tau(self, trajectories) -> int:
+        if self.tau is not None:
+            self.lyapunov_data_ = float("nan")
+            return int(self.tau)
+        x = max(trajectories, key=lambda t: len(t[0]))[0]
+        try:
+            lam = lyapunov_from_data(x[:20000], self.dt_)
+        except DataError:
+            lam = float("nan")
+        self.lyapunov_data_ = lam
+        if not np.isfinite(lam) or lam <= 0:
+            return max(1, self.seq_len // 4)
+        return int(np.clip(round(0.15 / (lam * self.dt_)), 1, self.seq_len))
+
+    def _train_one(self, P: int, trajectories, torch, rng):
+        from .model import ALRNNModule
+        from .training import train
+
+        gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+        torch.manual_seed(int(rng.integers(2**31)))
+        N = trajectories[0][0].shape[1]
+        n_inputs = 0 if trajectories[0][1] is None else trajectories[0][1].shape[1]
+        module = ALRNNModule(self.n_latent, N, P, n_inputs, gen=gen)
+        return train(module, trajectories, epochs=self.epochs, seq_len=self.seq_len, batch_size=self.batch_size,
+                     batches_per_epoch=self.batches_per_epoch, tau=self.tau_, forcing=self.forcing,
+                     noise=self.noise, lr=self.lr, lr_end=self.lr_end, eval_every=self.eval_every,
+                     max_seconds=self.max_seconds, rng=rng, description=f"alrnn P={P} training")
+
+    def _analyse(self, trajectories) -> None:
+        p = self.params_
+        x0 = trajectories[0][0][0]
+        burn = max(100, self.free_run // 10)
+        Z = p.run(p.initial_state(x0), self.free_run + burn)[burn:]
+        finite = np.all(np.isfinite(Z), axis=1)
+        Z = Z[finite] if finite.all() else Z[:np.argmin(finite)]
+        self.free_run_ = Z
+        if len(Z) < 2:
+            raise MethodError("the trained AL-RNN diverges in free running; no symbolic code can be read")
+        self.sequence_ = codes.symbols(p, Z)
+        self.occupation_ = codes.occupation(self.sequence_)
+        self.regions_ = sorted(self.occupation_)
+        self.transition_graph_ = codes.transition_graph(self.sequence_)
+        self.fixed_points_ = codes.fixed_points(p, self.regions_)
+        self.cycles_ = codes.cycles(p, self.regions_, self.max_period) if len(self.regions_) > 1 else []
+        self.lyapunov_ = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:min(len(Z), 20000)]),
+                                                       self.dt_, n_exponents=1)[0])
+
+    # -- use -------------------------------------------------------------
+    def simulate(self, n_steps: int, *, trajectory: int = 0, series: Series | None = None) -> np.ndarray:
+        """A free run of ``n_steps`` in the data's units (the original columns), from a trajectory's start."""
+        check_is_fitted(self, "params_")
+        p = self.params_
+        d = len(self.variables_)
+        if series is None:
+            raise DataError("simulate needs the series whose trajectory gives the start")
+        tr = series.trajectories[trajectory]
+        x = (tr.x - self.mean_) / self.scale_
+        u = None if tr.u is None else (tr.u - self.input_mean_) / self.input_scale_
+        if self.n_delays_:
+            x = delay_embed(x, self.n_delays_, self.delay_lag_)
+            u = None if u is None else u[self.n_delays_ * self.delay_lag_:]
+        if u is not None and len(u) < n_steps:
+            n_steps = len(u)
+        Z = p.run(p.initial_state(x[0]), n_steps, u)
+        obs = Z[:, [k * (self.n_delays_ + 1) for k in range(d)]]
+        return obs * self.scale_ + self.mean_
+
+    def region_equations(self, region: str) -> dict:
+        """``{column: sympy.Expr}``: the region's affine map of the observed units in the data's units."""
+        check_is_fitted(self, "params_")
+        mean = np.repeat(self.mean_, self.n_delays_ + 1)
+        scale = np.repeat(self.scale_, self.n_delays_ + 1)
+        eqs = codes.region_equations(self.params_, region, list(self.observed_), mean=mean, scale=scale)
+        if self.inputs_ and self.params_.C is not None:
+            import sympy as sp
+
+            for i, name in enumerate(self.observed_):
+                extra = sum(float(self.params_.C[i, j]) * (sp.Symbol(u) - float(self.input_mean_[j]))
+                            / float(self.input_scale_[j]) for j, u in enumerate(self.inputs_))
+                eqs[name] = sp.expand(eqs[name] + float(scale[i]) * extra)
+        return eqs
+
+    def findings(self) -> list:
+        """SymbolicCode, transition Graph, per-region affine Equations and a Simulation."""
+        check_is_fitted(self, "params_")
+        p: ALRNNParams = self.params_
+        fps = {f["region"]: f for f in self.fixed_points_}
+        code_metrics = {
+            "n_regions": len(self.regions_),
+            "n_pwl": self.n_pwl_,
+            "n_latent": p.n_latent,
+            "tau": self.tau_,
+            "D_stsp": self.divergence_,
+            "ladder": {str(k): v["D_stsp"] for k, v in self.ladder_.items()},
+            "occupation": self.occupation_,
+            "lyapunov_model": self.lyapunov_,
+            "lyapunov_data": self.lyapunov_data_,
+            "fixed_points": {r: ("real" if f["real"] else "virtual") + (", stable" if f["stable"] else ", unstable")
+                             for r, f in fps.items()},
+            "cycles": [{"regions": "".join(f"[{r}]" for r in c["regions"]), "period": len(c["regions"]),
+                        "stable": c["stable"]} for c in self.cycles_],
+            "latent": [f"z{i + 1}" for i in range(p.n_latent - p.n_obs)],
+        }
+        maps = {r: {"A": codes.region_matrix(p, r), "b": p.h} for r in self.regions_}
+        observed = list(self.observed_) + [f"z{i + 1}" for i in range(p.n_latent - p.n_obs)]
+        out: list = [SymbolicCode(alphabet=tuple(self.regions_), sequence=tuple(self.sequence_[:self.code_length]),
+                                  maps=maps, variables=tuple(observed), method=self.name, metrics=code_metrics),
+                     Graph(self.transition_graph_, kind="transition", method=self.name,
+                           metrics={"n_regions": len(self.regions_)})]
+        for r in self.regions_:
+            f = fps[r]
+            for var, rhs in self.region_equations(r).items():
+                out.append(Equation(var, rhs, kind="affine-region", method=self.name, metrics={
+                    "region": r, "occupation": self.occupation_[r],
+                    "fixed_point": "real" if f["real"] else "virtual",
+                    "spectral_radius": float(np.max(np.abs(f["eigenvalues"])))}))
+        tr = self._series_ref.trajectories[0]
+        sim = self.simulate(len(tr.t) - self.n_delays_ * self.delay_lag_, series=self._series_ref)
+        out.append(Simulation(tr.t[self.n_delays_ * self.delay_lag_:][:len(sim)], sim, self.variables_,
+                              method=self.name, metrics={"D_stsp": self.divergence_}))
+        return out

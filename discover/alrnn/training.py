@@ -1,0 +1,180 @@
+"""Training an AL-RNN: sparse or generalized teacher forcing on random subsequences.
+
+Each batch holds ``batch_size`` random subsequences of ``seq_len`` samples
+(from any trajectory, in proportion to its length). The model starts from the
+first sample of each subsequence and runs freely, except that its observed
+units are forced by the data:
+
+* sparse teacher forcing (``forcing="sparse"``): every ``tau`` steps the
+  first N units are overwritten by the data (plus optional Gaussian noise of
+  standard deviation ``noise``); the gradient does not flow through the
+  overwritten values, only through the latent units that carry on;
+* generalized teacher forcing (``forcing="generalized"``): at every step the
+  observed units become ``α·data + (1-α)·model``, with ``α`` re-estimated
+  every epoch from the Jacobians along the forced trajectories as
+  ``α = max(0, 1 - 1/G)``, ``G`` the geometric mean of their spectral norms
+  (Hess et al., ICML 2023), so forcing is strong exactly when the model's
+  dynamics would blow gradients up.
+
+The loss is the mean squared error on the observations at every step. RAdam
+with an exponential decay of the learning rate from ``lr`` to ``lr_end`` over
+the epochs. Every ``eval_every`` epochs the model runs freely from the start
+of each training trajectory and the state-space divergence of the run against
+the data is computed (:func:`discover.measures.state_space_divergence`); the
+parameters with the lowest divergence are kept. A ``KeyboardInterrupt``
+stops training and keeps the best model so far.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..measures import state_space_divergence
+from ..progress import task
+from .model import ALRNNModule, ALRNNParams
+
+__all__ = ["TrainResult", "free_run_divergence", "train"]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` gives back."""
+
+    params: ALRNNParams
+    best_divergence: float
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+    model_steps: int
+    interrupted: bool = False
+    history: list = field(default_factory=list)
+
+    @property
+    def seconds_per_million_steps(self) -> float:
+        return self.seconds / max(self.model_steps, 1) * 1e6
+
+
+def free_run_divergence(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
+                        max_length: int = 20000) -> tuple[float, list[np.ndarray]]:
+    """D_stsp of free runs from each trajectory's first sample against the trajectory (observed units)."""
+    runs, data = [], []
+    for x, u in trajectories:
+        n = min(len(x), max_length)
+        z = params.run(params.initial_state(x[0]), n, None if u is None else u[:n])
+        runs.append(z[:, :params.n_obs])
+        data.append(x[:n])
+    gen = np.concatenate(runs)
+    if not np.all(np.isfinite(gen)):
+        return float("inf"), runs
+    return state_space_divergence(np.concatenate(data), gen), runs
+
+
+def _sample(trajectories, seq_len, batch_size, rng):
+    lengths = np.array([len(x) - seq_len + 1 for x, _ in trajectories])
+    probs = lengths / lengths.sum()
+    which = rng.choice(len(trajectories), size=batch_size, p=probs)
+    xs, us = [], []
+    for k in which:
+        x, u = trajectories[k]
+        s = int(rng.integers(lengths[k]))
+        xs.append(x[s:s + seq_len])
+        if u is not None:
+            us.append(u[s:s + seq_len])
+    X = torch.as_tensor(np.stack(xs), dtype=torch.float32)
+    U = torch.as_tensor(np.stack(us), dtype=torch.float32) if us else None
+    return X, U
+
+
+def _gtf_alpha(module: ALRNNModule, Z: torch.Tensor) -> float:
+    """``1 - 1/G`` with G the geometric mean of the Jacobians' spectral norms at the states ``Z``."""
+    with torch.no_grad():
+        d = torch.ones_like(Z)
+        if module.P:
+            d[:, -module.P:] = (Z[:, -module.P:] > 0).float()
+        J = torch.diag_embed(module.A.expand_as(Z)) + module.W[None] * d[:, None, :]
+        norms = torch.linalg.matrix_norm(J, ord=2)
+        G = float(torch.exp(torch.log(norms.clamp_min(1e-12)).mean()))
+    return max(0.0, 1.0 - 1.0 / G) if G > 1 else 0.0
+
+
+def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray | None]], *, epochs: int,
+          seq_len: int, batch_size: int, batches_per_epoch: int, tau: int, forcing: str = "sparse",
+          noise: float = 0.0, lr: float = 1e-3, lr_end: float = 1e-5, eval_every: int = 5,
+          eval_length: int = 20000, max_seconds: float | None = None, rng: np.random.Generator,
+          description: str = "alrnn training") -> TrainResult:
+    """Train ``module`` on standardised ``trajectories`` (list of ``(x, u)``); keep the best by D_stsp.
+
+    See the module docstring for the scheme. ``max_seconds`` stops training
+    (after the running epoch) once that much wall time has passed.
+    """
+    N = module.N
+    seq_len = int(min(seq_len, min(len(x) for x, _ in trajectories)))
+    opt = torch.optim.RAdam(module.parameters(), lr=lr)
+    gamma = (lr_end / lr) ** (1.0 / max(epochs, 1)) if lr_end and lr_end < lr else 1.0
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
+    noise_gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    best = (math.inf, module.to_params(), 0)
+    history = []
+    alpha = 0.5 if forcing == "generalized" else 0.0
+    start = time.perf_counter()
+    steps = 0
+    interrupted = False
+    epoch = 0
+    with task(description, total=epochs) as update:
+        try:
+            for epoch in range(1, epochs + 1):
+                total = 0.0
+                forced_states = []
+                for _ in range(batches_per_epoch):
+                    X, U = _sample(trajectories, seq_len, batch_size, rng)
+                    if noise:
+                        Xf = X + noise * torch.randn(X.shape, generator=noise_gen)
+                    else:
+                        Xf = X
+                    z = module.initial_state(X[:, 0])
+                    preds = []
+                    for s in range(seq_len - 1):
+                        if forcing == "sparse":
+                            if s > 0 and s % tau == 0:
+                                z = torch.cat([Xf[:, s], z[:, N:]], dim=1)
+                        elif s > 0:
+                            z = torch.cat([alpha * Xf[:, s] + (1 - alpha) * z[:, :N], z[:, N:]], dim=1)
+                            if s % 16 == 0:
+                                forced_states.append(z.detach())
+                        z = module.step(z, None if U is None else U[:, s + 1])
+                        preds.append(z[:, :N])
+                    loss = torch.mean((torch.stack(preds, 1) - X[:, 1:]) ** 2)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(module.parameters(), 10.0)
+                    opt.step()
+                    total += float(loss.detach())
+                    steps += X.shape[0] * (seq_len - 1)
+                sched.step()
+                if forcing == "generalized" and forced_states:
+                    alpha = _gtf_alpha(module, torch.cat(forced_states))
+                row = {"epoch": epoch, "loss": total / batches_per_epoch}
+                if epoch % eval_every == 0 or epoch == epochs:
+                    params = module.to_params()
+                    d, _ = free_run_divergence(params, trajectories, eval_length)
+                    row["D_stsp"] = d
+                    if d < best[0]:
+                        best = (d, params, epoch)
+                history.append(row)
+                update(loss=row["loss"], D_stsp=best[0])
+                if max_seconds is not None and time.perf_counter() - start > max_seconds:
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+    if best[2] == 0:  # never evaluated (interrupted early): evaluate what we have
+        params = module.to_params()
+        d, _ = free_run_divergence(params, trajectories, eval_length)
+        best = (d, params, epoch)
+    return TrainResult(params=best[1], best_divergence=best[0], best_epoch=best[2], epochs_run=epoch,
+                       seconds=time.perf_counter() - start, model_steps=steps, interrupted=interrupted,
+                       history=history)
