@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from discover.cli import main
 
 import discover
 from discover import registry
-from discover.cli import main
 from discover.errors import DataError
 
 
