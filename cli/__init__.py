@@ -399,5 +399,7 @@ def _table(headers, rows, *, max_width: int = 60) -> str:
     return "\n".join(lines)
 
 
+main.add_command(__import__(f"{__package__}.batch", fromlist=["batch"]).batch)  # discover batch: cli/batch.py
+
 if __name__ == "__main__":  # pragma: no cover
     main()

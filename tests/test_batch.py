@@ -194,3 +194,19 @@ def test_bad_backend_is_refused(folder, tmp_path):
     with pytest.raises(ValueError, match="needs backend='dask'"):
         run_batch(folder, tmp_path / "o", backend="serial", scheduler="tcp://127.0.0.1:1")
 
+
+
+def test_cli_batch_writes_the_index_skips_finished_and_fails_clearly(folder, tmp_path):
+    from click.testing import CliRunner
+    from discover.cli import main
+
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["batch", str(folder), "--out", str(out), "--methods", "dmd", "--backend", "serial"])
+    assert r.exit_code == 0, r.output
+    assert (out / "index.html").is_file() and "4 datasets (4 ok, 0 already done" in r.stderr
+    r = CliRunner().invoke(main, ["batch", str(folder), "--out", str(out), "--methods", "dmd", "--backend", "serial"])
+    assert r.exit_code == 0 and "4 already done" in r.stderr
+    r = CliRunner().invoke(main, ["batch", str(tmp_path / "none*.csv"), "--out", str(out)])
+    assert r.exit_code == 1 and "no datasets found" in r.stderr and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["batch", str(folder), "--scheduler", "tcp://127.0.0.1:1"])
+    assert r.exit_code == 2 and "--backend dask" in r.stderr
