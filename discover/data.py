@@ -58,6 +58,7 @@ __all__ = [
     "from_dataframe",
     "from_arrays",
     "TIME_NAMES",
+    "TIME_UNITS",
 ]
 
 #: Column names taken as the time column when none is named (compared case-insensitively).

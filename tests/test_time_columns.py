@@ -225,3 +225,23 @@ def test_lazy_names_still_resolve():
     assert {"fit", "load", "Report"} <= set(dir(discover))
     with pytest.raises(AttributeError):
         discover.not_a_name  # noqa: B018
+
+
+def test_time_unit_choices_match_the_data_layer():
+    from discover.cli.types import TIME_UNIT_CHOICES
+    from discover.data import TIME_UNITS
+
+    assert TIME_UNIT_CHOICES == tuple(TIME_UNITS)
+
+
+def test_dates_in_several_files_and_groups_share_one_axis(tmp_path):
+    a = _sst(tmp_path / "a.csv", n=24)
+    b = tmp_path / "b.csv"
+    stamps = pd.date_range("2010-06-01", periods=24, freq="MS")
+    pd.DataFrame({"date": stamps.strftime("%Y-%m-%d"), "sst": np.arange(24.0)}).to_csv(b, index=False)
+    s = discover.load([a, b])
+    assert s.regular and s.time_unit == "years"
+    assert s.trajectories[1].t[0] == pytest.approx(2010 + 5 / 12)
+    df = pd.concat([pd.read_csv(a).assign(run="a"), pd.read_csv(b).assign(run="b")])
+    g = discover.load(df, group="run")
+    assert g.n_trajectories == 2 and g.regular and g.time_unit == "years" and g.dt == pytest.approx(1 / 12)
