@@ -229,6 +229,7 @@ def test_lazy_names_still_resolve():
 
 def test_time_unit_choices_match_the_data_layer():
     from discover.cli.types import TIME_UNIT_CHOICES
+
     from discover.data import TIME_UNITS
 
     assert TIME_UNIT_CHOICES == tuple(TIME_UNITS)
