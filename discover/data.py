@@ -1241,7 +1241,13 @@ def from_dataframe(df, *, time: str | None = None, group: str | None = None, inp
                 if stamps is None:
                     pos = int(np.argmax(s.isna().to_numpy()))
                     raise where.error("missing time stamp", pos, name)
-                columns[name] = stamps
+                if name in time_names:
+                    columns[name] = stamps
+                elif name in requested:  # dates asked for as a variable or input: seconds since 1970
+                    columns[name] = stamps.seconds
+                else:
+                    warnings.warn(f"{source}: column {name!r} holds dates and is ignored (time={name!r} makes it "
+                                  f"the time column)", DataWarning, stacklevel=2)
         else:
             values = s.to_numpy(dtype=object)
             num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)

@@ -18,7 +18,7 @@ from discover.cli import main
 
 import discover
 from discover import registry
-from discover.errors import DataError
+from discover.errors import DataError, DataWarning
 
 
 def _sst(path, n=120, freq="MS", col="date", fmt="%Y-%m-%d", seed=0):
@@ -246,3 +246,13 @@ def test_dates_in_several_files_and_groups_share_one_axis(tmp_path):
     df = pd.concat([pd.read_csv(a).assign(run="a"), pd.read_csv(b).assign(run="b")])
     g = discover.load(df, group="run")
     assert g.n_trajectories == 2 and g.regular and g.time_unit == "years" and g.dt == pytest.approx(1 / 12)
+
+
+def test_a_date_column_that_is_not_the_time_is_left_out_with_a_warning():
+    df = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=5, freq="D"), "x": [1.0, 2, 3, 4, 6]})
+    with pytest.warns(DataWarning, match="'when' holds dates"):
+        s = discover.load(df)
+    assert s.variables == ("x",) and s.time_unit == ""
+    s = discover.load(df, time="when")
+    assert s.time_unit == "days" and s.time == "when"
+    np.testing.assert_allclose(s.t, [0, 1, 2, 3, 4])
