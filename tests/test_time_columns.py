@@ -221,6 +221,9 @@ def test_cli_import_is_light():
 
 
 def test_lazy_names_still_resolve():
+    code = "import discover; print(discover.pipeline.__name__, discover.data.TIME_NAMES[0], discover.load.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["discover.pipeline", "t", "load"], out.stderr
     assert discover.fit is discover.pipeline.fit and discover.Series is discover.data.Series
     assert {"fit", "load", "Report"} <= set(dir(discover))
     with pytest.raises(AttributeError):
