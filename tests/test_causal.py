@@ -263,7 +263,7 @@ def test_no_subsamples_and_fixed_lambda_threshold(svar5):
     series, truth, _ = svar5
     m = DYNOTEARS(n_subsamples=0, random_state=0).fit(series)
     assert _summary_metrics(m, truth, series.variables)[1] >= 0.8
-    m = DYNOTEARS(n_subsamples=0, lambda_=0.05, threshold=0.1).fit(series)
+    m = DYNOTEARS(n_subsamples=0, alpha=0.05, threshold=0.1).fit(series)
     assert m.lambda_chosen_ == 0.05 and m.threshold_chosen_ == 0.1
     assert set(np.unique(m.scores_)) <= {0.0, 1.0}
 
@@ -322,3 +322,21 @@ def test_sampling_interval_benchmark_size_lorenz96():
     assert (a1.selected_ != a2.selected_).sum() <= 2
     for m in (m1, m2, a1, a2):
         assert _summary_metrics(m, truth, fine.variables)[0] >= 0.97
+
+
+def test_unfitted_model_is_not_fitted_for_sklearn_and_lambda_is_deprecated(svar5):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    with pytest.raises(NotFittedError):
+        check_is_fitted(DYNOTEARS())
+    with pytest.warns(FutureWarning, match="alpha"):
+        old = DYNOTEARS(lambda_=0.05, threshold=0.1, n_subsamples=0)
+    assert old.alpha == 0.05 and "lambda_" not in old.get_params()
+    assert clone(old).alpha == 0.05
+    with pytest.raises(TypeError, match="lamda"):
+        DYNOTEARS(lamda=0.1)
+    series, _, _ = svar5
+    check_is_fitted(old.fit(series))
+    assert old.lambda_chosen_ == 0.05

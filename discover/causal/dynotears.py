@@ -582,10 +582,14 @@ class DYNOTEARS(Method):
         samples for a finely sampled continuous-time system).
     step_autocorrelation : float, default=0.85
         See ``step``.
-    lambda_ : "auto" or float, default="auto"
-        L1 penalty on the standardized data. ``"auto"``: chosen on a path of
-        ``n_lambdas`` values down to ``lambda_min_ratio`` times the smallest
-        λ that gives an empty graph, by ``criterion``.
+    alpha : "auto" or float, default="auto"
+        L1 penalty λ on the standardized data. ``"auto"``: chosen on a path
+        of ``n_lambdas`` values down to ``lambda_min_ratio`` times the
+        smallest λ that gives an empty graph, by ``criterion``. (Called
+        ``lambda_`` before; that name is still accepted with a
+        ``FutureWarning``: a constructor argument ending in ``_`` made
+        scikit-learn's ``check_is_fitted`` take an unfitted model for a
+        fitted one.)
     threshold : "auto" or float, default="auto"
         Standardized coefficients at or below it are no edge. ``"auto"``:
         chosen with λ by ``criterion``.
@@ -661,7 +665,7 @@ class DYNOTEARS(Method):
         "max_lag": [Interval(int, 0, None)],
         "step": [Options("auto"), Interval(int, 1, None)],
         "step_autocorrelation": [Interval(float, 0, 1, closed="neither")],
-        "lambda_": [Options("auto"), Interval(float, 0, None)],
+        "alpha": [Options("auto"), Interval(float, 0, None)],
         "threshold": [Options("auto"), Interval(float, 0, None)],
         "criterion": [Options("bic", "ebic")],
         "n_lambdas": [Interval(int, 1, None)],
@@ -678,14 +682,20 @@ class DYNOTEARS(Method):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, max_lag=2, step="auto", step_autocorrelation=0.85, lambda_="auto", threshold="auto",
+    def __init__(self, *, max_lag=2, step="auto", step_autocorrelation=0.85, alpha="auto", threshold="auto",
                  criterion="bic", n_lambdas=10, lambda_min_ratio=1e-3, n_subsamples=20, selection_threshold=0.6,
                  contemporaneous=True, tabu_edges=None, required_edges=None, max_iter=100, h_tol=1e-8,
-                 n_jobs=1, backend=None, random_state=None):
+                 n_jobs=1, backend=None, random_state=None, **deprecated):
+        if "lambda_" in deprecated:
+            warnings.warn("DYNOTEARS(lambda_=...) is deprecated and will be removed; use alpha=... instead.",
+                          FutureWarning, stacklevel=2)
+            alpha = deprecated.pop("lambda_")
+        if deprecated:
+            raise TypeError(f"DYNOTEARS got unexpected keyword argument(s): {', '.join(sorted(deprecated))}")
         self.max_lag = max_lag
         self.step = step
         self.step_autocorrelation = step_autocorrelation
-        self.lambda_ = lambda_
+        self.alpha = alpha
         self.threshold = threshold
         self.criterion = criterion
         self.n_lambdas = n_lambdas
@@ -700,6 +710,9 @@ class DYNOTEARS(Method):
         self.n_jobs = n_jobs
         self.backend = backend
         self.random_state = random_state
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "scores_")
 
     # -- helpers -----------------------------------------------------------
     def _masks(self, names, d, p):
@@ -812,11 +825,11 @@ class DYNOTEARS(Method):
         pen_ok = (~zero) & (penalty > 0)
         pen_ok[np.arange(d), np.arange(d)] = False
         lam_max = float(np.max(np.abs(S[:, :d])[pen_ok])) if pen_ok.any() else 1.0
-        if self.lambda_ == "auto":
+        if self.alpha == "auto":
             lambdas = lam_max * np.logspace(0, np.log10(self.lambda_min_ratio), self.n_lambdas)
             lam_al = lam_max * np.array([0.05])
         else:
-            lambdas = lam_al = np.array([float(self.lambda_)])
+            lambdas = lam_al = np.array([float(self.alpha)])
 
         # 1-2. order of the contemporaneous DAG, λ path and (λ, threshold), with n_eff = windows / step;
         # then once more with n_eff from the autocorrelation of the chosen model's residuals
