@@ -843,10 +843,10 @@ def _locate_parse_error(path: Path, where: _CsvWhere, exc: Exception) -> DataErr
     return DataError(f"cannot parse the file: {msg}", file=path, row=int(m.group(1)) if m else None)
 
 
-def _evenly_increasing(col) -> bool:
-    """True when a column's values increase strictly by one constant step (calendar months for dates)."""
+def _increasing(col, evenly: bool) -> bool:
+    """True when a column's values increase strictly (``evenly``: by one constant step, in months for dates)."""
     if isinstance(col, _Dates):
-        if col.in_month:
+        if col.in_month and evenly:
             d = np.diff(col.months)
             return bool(len(d) and d[0] > 0 and (d == d[0]).all())
         col = col.seconds
@@ -854,18 +854,26 @@ def _evenly_increasing(col) -> bool:
         d = np.diff(np.asarray(col, dtype=np.float64))
     except (TypeError, ValueError):
         return False
-    return bool(len(d) and np.isfinite(d).all() and d[0] > 0 and np.all(np.abs(d - d[0]) <= 1e-6 * d[0]))
+    if not (len(d) and np.isfinite(d).all() and (d > 0).all()):
+        return False
+    return not evenly or bool(np.all(np.abs(d - d[0]) <= 1e-6 * d[0]))
 
 
 def _find_time_column(tables, names0, taken: set, where) -> str | None:
-    """The column named like time (:data:`TIME_NAMES`, any case); among several, the one that increases evenly."""
+    """The column named like time (:data:`TIME_NAMES`, any case).
+
+    Among several: the only one that increases strictly, else the only one
+    that increases by a constant step; otherwise an error lists them.
+    """
     candidates = [n for n in names0 if _is_time_name(n) and n not in taken]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    even = [c for c in candidates if all(_evenly_increasing(cols[c]) for cols, *_ in tables)]
-    if len(even) == 1:
-        return even[0]
-    raise where.error(f"several columns could be the time column: {', '.join(map(repr, even or candidates))}; "
+    for evenly in (False, True):
+        rising = [c for c in candidates if all(_increasing(cols[c], evenly) for cols, *_ in tables)]
+        if len(rising) == 1:
+            return rising[0]
+        candidates = rising or candidates
+    raise where.error(f"several columns could be the time column: {', '.join(map(repr, candidates))}; "
                       f"name one with time= (--time on the command line)")
 
 

@@ -259,3 +259,11 @@ def test_a_date_column_that_is_not_the_time_is_left_out_with_a_warning():
     s = discover.load(df, time="when")
     assert s.time_unit == "days" and s.time == "when"
     np.testing.assert_allclose(s.t, [0, 1, 2, 3, 4])
+
+
+def test_irregular_time_beside_a_temperature_named_T(tmp_path):
+    rng = np.random.default_rng(3)
+    t = np.cumsum(rng.uniform(0.05, 0.15, 50))
+    pd.DataFrame({"time": t, "T": 300 + rng.standard_normal(50)}).to_csv(tmp_path / "a.csv", index=False)
+    s = discover.load(tmp_path / "a.csv")
+    assert s.time == "time" and s.variables == ("T",) and not s.regular
