@@ -22,7 +22,7 @@ import numpy as np
 
 from ..data import Series, Trajectory
 
-__all__ = ["svar", "svar_matrices", "lorenz96", "summary_edges"]
+__all__ = ["svar", "svar_matrices", "pamfil", "pamfil_matrices", "lorenz96", "summary_edges"]
 
 
 def svar_matrices(d: int, *, max_lag: int = 2, contemporaneous_degree: float = 1.0,
@@ -104,6 +104,100 @@ def svar(d: int = 5, n: int = 500, *, max_lag: int = 2, n_trajectories: int = 1,
         trajs.append(Trajectory(np.arange(n, dtype=float), x, name=f"svar-{k}"))
     series = Series(tuple(trajs), names, source="discover.causal.simulate:svar",
                     meta={"W": W, "A": A})
+    return series, summary_edges(W, A, names)
+
+
+def _companion_radius(W: np.ndarray, A: list[np.ndarray]) -> float:
+    """Spectral radius of the reduced-form VAR ``x_t = sum_k x_{t-k} A_k (I - W)^{-1} + ...``."""
+    d, p = len(W), len(A)
+    inv = np.linalg.inv(np.eye(d) - W)
+    comp = np.zeros((d * p, d * p))
+    for k, Ak in enumerate(A):
+        comp[:d, k * d:(k + 1) * d] = (Ak @ inv).T
+    if p > 1:
+        comp[d:, :-d] = np.eye(d * (p - 1))
+    return float(np.max(np.abs(np.linalg.eigvals(comp)))) if p else 0.0
+
+
+def pamfil_matrices(d: int, *, max_lag: int = 2, w_degree: float = 2.0, a_degree: float = 1.0,
+                    eta: float = 1.5, seed: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``W`` and ``A_1..A_p`` drawn as in Pamfil et al. (2020), Sec. 5 (the DYNOTEARS benchmark).
+
+    ``W``: an Erdős–Rényi DAG over a random order of the variables with
+    expected degree ``w_degree`` (in + out edges of a node), weights
+    uniform on ``[-2, -0.5] ∪ [0.5, 2]``. ``A_k``: Erdős–Rényi with expected
+    in-degree ``a_degree`` per lag (self-lags possible), weights uniform on
+    ``±[0.3, 0.5] · eta^-(k-1)``. The lagged part is then multiplied by 0.9
+    until the process is stable (spectral radius of the companion matrix
+    below 1); ``W`` is never rescaled.
+    """
+    rng = np.random.default_rng(seed)
+
+    def weights(shape, lo, hi):
+        return rng.uniform(lo, hi, shape) * rng.choice([-1.0, 1.0], shape)
+
+    order = rng.permutation(d)
+    W = np.zeros((d, d))
+    p_w = min(1.0, w_degree / max(d - 1, 1))
+    for a in range(d):
+        for b in range(a + 1, d):
+            if rng.random() < p_w:
+                W[order[a], order[b]] = weights((), 0.5, 2.0)
+    p_a = min(1.0, a_degree / d)
+    A = []
+    for k in range(1, max_lag + 1):
+        decay = eta ** -(k - 1)
+        A.append(np.where(rng.random((d, d)) < p_a, weights((d, d), 0.3 * decay, 0.5 * decay), 0.0))
+    for _ in range(200):
+        if _companion_radius(W, A) < 1.0:
+            break
+        A = [0.9 * Ak for Ak in A]
+    return W, A
+
+
+def pamfil(d: int = 20, n: int = 2000, *, max_lag: int = 2, w_degree: float = 2.0, a_degree: float = 1.0,
+           noise: str = "gaussian", eta: float = 1.5, n_trajectories: int = 1, seed: int = 0,
+           burn_in: int = 200) -> tuple[Series, list]:
+    """A structural VAR made the way the DYNOTEARS paper makes its benchmark (Pamfil et al., 2020, Sec. 5).
+
+    ``X_t = X_t W + X_{t-1} A_1 + ... + X_{t-p} A_p + Z_t`` with ``W``, ``A_k``
+    from :func:`pamfil_matrices` and ``Z_t`` standard Gaussian
+    (``noise="gaussian"``) or standard exponential minus its mean 1
+    (``noise="exponential"``), the same scale for every variable. The
+    contemporaneous weights (up to 2) are much stronger than those of
+    :func:`svar` (up to 0.8), so the variables far down the causal order
+    have large variances. The paper's grid: ``d`` in {5, 10, 20, 50}, ``n``
+    in {200, 500, 1000, 2000}, ``w_degree`` from 1 to 4.
+
+    Examples
+    --------
+    >>> series, truth = pamfil(d=5, n=200, seed=0)
+    >>> series.n_samples, sorted({lag for _, _, lag in truth}) <= [0, 1, 2]
+    (200, True)
+    """
+    if noise not in ("gaussian", "exponential"):
+        raise ValueError(f"noise must be 'gaussian' or 'exponential'; got {noise!r}")
+    W, A = pamfil_matrices(d, max_lag=max_lag, w_degree=w_degree, a_degree=a_degree, eta=eta, seed=seed)
+    rng = np.random.default_rng([seed, 1])
+    inv = np.linalg.inv(np.eye(d) - W)
+    names = tuple(f"x{i}" for i in range(d))
+    trajs = []
+    for k in range(n_trajectories):
+        total = n + burn_in
+        if noise == "gaussian":
+            z = rng.standard_normal((total, d))
+        else:
+            z = rng.exponential(1.0, (total, d)) - 1.0
+        x = np.zeros((total, d))
+        for t in range(total):
+            acc = z[t].copy()
+            for lag, Ak in enumerate(A, start=1):
+                if t - lag >= 0:
+                    acc += x[t - lag] @ Ak
+            x[t] = acc @ inv
+        trajs.append(Trajectory(np.arange(n, dtype=float), x[burn_in:], name=f"pamfil-{k}"))
+    series = Series(tuple(trajs), names, source="discover.causal.simulate:pamfil",
+                    meta={"W": W, "A": A, "noise": noise})
     return series, summary_edges(W, A, names)
 
 
