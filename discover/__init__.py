@@ -48,8 +48,16 @@ def __getattr__(name: str):
         # ``discover.pipeline`` and the other submodules, as when this package imported them eagerly.
         if not name.startswith("__"):
             import importlib.util
+            import sys
 
-            if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            full = f"{__name__}.{name}"
+            if full in sys.modules:  # already imported (or put there, as tests do)
+                return sys.modules[full]
+            try:
+                found = importlib.util.find_spec(full) is not None
+            except (ImportError, ValueError):
+                found = False
+            if found:
                 return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'discover' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
