@@ -176,6 +176,8 @@ class Series:
         Names of the exogenous inputs (columns of ``u``); empty if none.
     time : str
         Name of the time column (``"t"`` when the row index was used).
+        Its unit, when known (dates, the user's ``time_unit``, a ``year``
+        column), is :attr:`time_unit`, kept in ``meta["time_unit"]``.
     source : str
         Where the data came from (file names), for reports.
     """
