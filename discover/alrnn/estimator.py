@@ -77,6 +77,9 @@ class ALRNN(Method):
         Subsequence length, subsequences per batch, batches per epoch, epochs per P.
     lr, lr_end : float
         RAdam learning rate, decayed exponentially to ``lr_end`` over the epochs.
+    optimizer : {"radam", "adam"}
+        RAdam (the paper's) or Adam; RAdam's rectification warms up over about
+        2000 updates, so Adam suits short trainings.
     noise : float
         Standard deviation of Gaussian noise on the forcing signal (standardised units).
     eval_every : int
@@ -140,6 +143,7 @@ class ALRNN(Method):
         "lr": [Interval(float, 0, None, closed="neither")],
         "lr_end": [Interval(float, 0, None, closed="neither")],
         "noise": [Interval(float, 0, None)],
+        "optimizer": [Options("radam", "adam")],
         "eval_every": [Interval(int, 1, None)],
         "max_seconds": [Interval(float, 0, None, closed="neither"), None],
         "n_delays": [Interval(int, 0, None), Options("auto")],
@@ -153,7 +157,7 @@ class ALRNN(Method):
     }
 
     def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=4, forcing="sparse", tau=None, seq_len=200,
-                 batch_size=64, batches_per_epoch=50, epochs=150, lr=3e-3, lr_end=1e-4, noise=0.0,
+                 batch_size=64, batches_per_epoch=50, epochs=150, lr=3e-3, lr_end=1e-4, noise=0.0, optimizer="radam",
                  eval_every=5, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
                  free_run=10000, code_length=2000, max_period=8, n_threads=1, random_state=None):
         self.n_latent = n_latent
@@ -168,6 +172,7 @@ class ALRNN(Method):
         self.lr = lr
         self.lr_end = lr_end
         self.noise = noise
+        self.optimizer = optimizer
         self.eval_every = eval_every
         self.max_seconds = max_seconds
         self.n_delays = n_delays
@@ -298,7 +303,7 @@ class ALRNN(Method):
         return train(module, trajectories, epochs=self.epochs, seq_len=self.seq_len, batch_size=self.batch_size,
                      batches_per_epoch=self.batches_per_epoch, tau=self.tau_, forcing=self.forcing,
                      noise=self.noise, lr=self.lr, lr_end=self.lr_end, eval_every=self.eval_every,
-                     max_seconds=self.max_seconds, rng=rng, description=f"alrnn P={P} training")
+                     max_seconds=self.max_seconds, optimizer=self.optimizer, rng=rng, description=f"alrnn P={P} training")
 
     def _analyse(self, trajectories) -> None:
         p = self.params_

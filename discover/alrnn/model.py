@@ -15,18 +15,19 @@ Initialisation as in the paper: :math:`A = \\mathrm{diag}(K/\\lambda_{max}(K))`
 with :math:`K = R^T R / M + I`, :math:`R` standard normal; :math:`W \\sim N(0, 0.01^2)`;
 :math:`h = 0`.
 
-This module imports torch; :mod:`discover.alrnn` imports it only when a model is trained.
+``ALRNNParams`` (the parameters as NumPy arrays, with the map, its free run
+and its Jacobians) needs no torch; ``ALRNNModule`` (the trainable module) is
+built on first use, so importing :mod:`discover.alrnn` does not import torch.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torch import nn
 
-__all__ = ["ALRNNModule", "ALRNNParams", "init_parameters"]
+__all__ = ["ALRNNParams", "init_parameters"]  # and ALRNNModule, built on first use (torch)
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,13 @@ class ALRNNParams:
         return np.diag(self.A) + self.W * d
 
 
-def init_parameters(M: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The paper's initialisation: ``A = diag(K / λmax(K))``, ``K = RᵀR/M + I``; ``W ~ N(0, 0.01²)``; ``h = 0``."""
+def init_parameters(M: int, gen):
+    """The paper's initialisation: ``A = diag(K / λmax(K))``, ``K = RᵀR/M + I``; ``W ~ N(0, 0.01²)``; ``h = 0``.
+
+    ``gen`` is a ``torch.Generator``; returns torch tensors ``(A, W, h)``.
+    """
+    import torch
+
     R = torch.randn(M, M, generator=gen, dtype=torch.float64)
     K = R.T @ R / M + torch.eye(M, dtype=torch.float64)
     lam = torch.linalg.eigvalsh(K).max()
@@ -111,50 +117,63 @@ def init_parameters(M: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.T
     return A.float(), W.float(), torch.zeros(M)
 
 
-class ALRNNModule(nn.Module):
-    """The AL-RNN as a torch module, with a batched, vectorised step."""
+def __getattr__(name: str):
+    if name == "ALRNNModule":
+        return _module_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self, M: int, N: int, P: int, n_inputs: int = 0, *, gen: torch.Generator):
-        super().__init__()
-        if not 0 <= P <= M:
-            raise ValueError(f"n_pwl must lie in [0, {M}]; got {P}")
-        A, W, h = init_parameters(M, gen)
-        self.M, self.N, self.P = M, N, P
-        self.A = nn.Parameter(A)
-        self.W = nn.Parameter(W)
-        self.h = nn.Parameter(h)
-        self.L = nn.Parameter(0.01 * torch.randn(M - N, N, generator=gen))
-        self.l = nn.Parameter(torch.zeros(M - N))  # noqa: E741
-        self.C = nn.Parameter(0.01 * torch.randn(M, n_inputs, generator=gen)) if n_inputs else None
-        mask = torch.zeros(M, dtype=torch.bool)
-        if P:
-            mask[M - P:] = True
-        self.register_buffer("relu_mask", mask)
 
-    def initial_state(self, x0: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x0, x0 @ self.L.T + self.l], dim=-1)
+@functools.cache
+def _module_class():
+    import torch
+    from torch import nn
 
-    def phi(self, z: torch.Tensor) -> torch.Tensor:
-        if not self.P:
-            return z
-        return torch.where(self.relu_mask, torch.relu(z), z)
+    class ALRNNModule(nn.Module):
+        """The AL-RNN as a torch module, with a batched, vectorised step."""
 
-    def step(self, z: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
-        out = torch.addmm(self.h, self.phi(z), self.W.T) + self.A * z
-        if self.C is not None and u is not None:
-            out = out + u @ self.C.T
-        return out
+        def __init__(self, M: int, N: int, P: int, n_inputs: int = 0, *, gen: torch.Generator):
+            super().__init__()
+            if not 0 <= P <= M:
+                raise ValueError(f"n_pwl must lie in [0, {M}]; got {P}")
+            A, W, h = init_parameters(M, gen)
+            self.M, self.N, self.P = M, N, P
+            self.A = nn.Parameter(A)
+            self.W = nn.Parameter(W)
+            self.h = nn.Parameter(h)
+            self.L = nn.Parameter(0.01 * torch.randn(M - N, N, generator=gen))
+            self.l = nn.Parameter(torch.zeros(M - N))  # noqa: E741
+            self.C = nn.Parameter(0.01 * torch.randn(M, n_inputs, generator=gen)) if n_inputs else None
+            mask = torch.zeros(M, dtype=torch.bool)
+            if P:
+                mask[M - P:] = True
+            self.register_buffer("relu_mask", mask)
 
-    def to_params(self) -> ALRNNParams:
-        def a(t):
-            return None if t is None else t.detach().double().cpu().numpy().copy()
+        def initial_state(self, x0: torch.Tensor) -> torch.Tensor:
+            return torch.cat([x0, x0 @ self.L.T + self.l], dim=-1)
 
-        return ALRNNParams(A=a(self.A), W=a(self.W), h=a(self.h), n_pwl=self.P, n_obs=self.N,
-                           C=a(self.C), L=a(self.L), l=a(self.l))
+        def phi(self, z: torch.Tensor) -> torch.Tensor:
+            if not self.P:
+                return z
+            return torch.where(self.relu_mask, torch.relu(z), z)
 
-    def load_params(self, p: ALRNNParams) -> None:
-        with torch.no_grad():
-            for name in ("A", "W", "h", "L", "l", "C"):
-                value = getattr(p, name)
-                if value is not None and getattr(self, name) is not None:
-                    getattr(self, name).copy_(torch.as_tensor(value, dtype=torch.float32))
+        def step(self, z: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
+            out = torch.addmm(self.h, self.phi(z), self.W.T) + self.A * z
+            if self.C is not None and u is not None:
+                out = out + u @ self.C.T
+            return out
+
+        def to_params(self) -> ALRNNParams:
+            def a(t):
+                return None if t is None else t.detach().double().cpu().numpy().copy()
+
+            return ALRNNParams(A=a(self.A), W=a(self.W), h=a(self.h), n_pwl=self.P, n_obs=self.N,
+                               C=a(self.C), L=a(self.L), l=a(self.l))
+
+        def load_params(self, p: ALRNNParams) -> None:
+            with torch.no_grad():
+                for name in ("A", "W", "h", "L", "l", "C"):
+                    value = getattr(p, name)
+                    if value is not None and getattr(self, name) is not None:
+                        getattr(self, name).copy_(torch.as_tensor(value, dtype=torch.float32))
+
+    return ALRNNModule

@@ -17,7 +17,9 @@ units are forced by the data:
   dynamics would blow gradients up.
 
 The loss is the mean squared error on the observations at every step. RAdam
-with an exponential decay of the learning rate from ``lr`` to ``lr_end`` over
+(or Adam, ``optimizer="adam"``: RAdam's variance rectification acts as a
+warm-up of the order of ``2/(1-β2)`` = 2000 updates, right for long training
+and too slow for a few hundred updates) with an exponential decay of the learning rate from ``lr`` to ``lr_end`` over
 the epochs. Every ``eval_every`` epochs the model runs freely from the start
 of each training trajectory and the state-space divergence of the run against
 the data is computed (:func:`discover.measures.state_space_divergence`); the
@@ -105,7 +107,8 @@ def _gtf_alpha(module: ALRNNModule, Z: torch.Tensor) -> float:
 def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray | None]], *, epochs: int,
           seq_len: int, batch_size: int, batches_per_epoch: int, tau: int, forcing: str = "sparse",
           noise: float = 0.0, lr: float = 1e-3, lr_end: float = 1e-5, eval_every: int = 5,
-          eval_length: int = 20000, max_seconds: float | None = None, rng: np.random.Generator,
+          eval_length: int = 20000, max_seconds: float | None = None, optimizer: str = "radam",
+          rng: np.random.Generator,
           description: str = "alrnn training") -> TrainResult:
     """Train ``module`` on standardised ``trajectories`` (list of ``(x, u)``); keep the best by D_stsp.
 
@@ -114,7 +117,7 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
     """
     N = module.N
     seq_len = int(min(seq_len, min(len(x) for x, _ in trajectories)))
-    opt = torch.optim.RAdam(module.parameters(), lr=lr)
+    opt = (torch.optim.RAdam if optimizer == "radam" else torch.optim.Adam)(module.parameters(), lr=lr)
     gamma = (lr_end / lr) ** (1.0 / max(epochs, 1)) if lr_end and lr_end < lr else 1.0
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
     noise_gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
