@@ -195,7 +195,7 @@ def test_methods_all_skips_what_is_not_installed(tmp_path, monkeypatch):
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert set(report["methods"]) == set(chosen)
     failed = [n for n, m in report["methods"].items() if m["status"] != "ok"]
-    assert r.exit_code == (3 if failed else 0), (failed, r.stderr)
+    assert r.exit_code == 0 and not failed, (failed, r.stderr)  # the installed methods all ran
 
 
 def pathlib_root():
