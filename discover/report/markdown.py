@@ -38,6 +38,7 @@ from ._format import (
     source_facts,
     spectrum_rows,
 )
+from .summary import graph_scope, is_reliable, summarize, summary_lines, unreliable_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import Report
@@ -107,6 +108,11 @@ def render_markdown(report: Report) -> str:
     parts += [f"- **{k}**: {_code(v) if k == 'source' else _cell(v)}" for k, v in facts]
     seed = "" if report.seed is None else f", seed {report.seed}"
     parts += [f"- **created**: {report.created}, discover {report.version}{seed}", ""]
+    summary = summary_lines(summarize(report))
+    if summary:
+        parts += ["## Summary", ""]
+        parts += [f"- {_cell(line)}" if not line.startswith("  ") else f"  - {_cell(line.strip())}" for line in summary]
+        parts += [""]
 
     parts += ["## Methods", ""]
     if report.methods:
@@ -143,7 +149,14 @@ def _md_equations(report: Report) -> list[str]:
         return out + ["No equations found.", ""]
     for method, eqs in by_method(report.equations).items():
         out += [f"### {_cell(method or 'unnamed method')}", ""]
-        out += [_fence("\n".join(equation_text(e) for e in eqs)), ""]
+        for e in eqs:
+            if not is_reliable(e):
+                out += [f"**{_cell(e.variable)}: no reliable model** ({_cell(unreliable_reason(e))}); "
+                        "the best candidate, shown only as such:", ""]
+            tex = _latex(e)
+            out += [f"$$\n{tex}\n$$" if tex else _fence(equation_text(e)), ""]
+        out += ["<details><summary>as text</summary>", "", _fence("\n".join(equation_text(e) for e in eqs)),
+                "", "</details>", ""]
         rows = [[e.variable, e.kind, metrics_text(e.metrics)] for e in eqs if e.metrics]
         if rows:
             out += [_table(["variable", "kind", "metrics"], rows), ""]
@@ -161,7 +174,9 @@ def _md_graphs(report: Report) -> list[str]:
     for g in report.graphs:
         edges = g.edges(selected_only=True)
         n_cand = len(g.edges(selected_only=False)) - len(edges)
-        out += [f"### {_cell(g.kind)} graph — {_cell(g.method or 'unnamed method')}", ""]
+        out += [f"### {graph_scope(g)} {_cell(g.kind)} graph — {_cell(g.method or 'unnamed method')}", ""]
+        if not is_reliable(g):
+            out += [f"**Graph not reliable**: {_cell(unreliable_reason(g))}.", ""]
         line = f"{g.graph.number_of_nodes()} nodes, {len(edges)} edges"
         if n_cand:
             line += f" (and {n_cand} candidate edge{'s' if n_cand != 1 else ''} not selected)"
@@ -169,10 +184,49 @@ def _md_graphs(report: Report) -> list[str]:
         if edges:
             edges = sorted(edges, key=lambda e: (-_finite(e["score"]), -abs(_finite(e["weight"]))))
             rows = [[e["source"], e["target"], e["lag"], fmt(e["weight"]), fmt(e["score"])] for e in edges[:MAX_ROWS]]
+            if len(edges) <= MAX_MERMAID:
+                out += [_mermaid(edges), ""]
             out += [_table(["source", "target", "lag", "weight", "score"], rows), ""]
             if len(edges) > MAX_ROWS:
                 out += [f"… and {len(edges) - MAX_ROWS} more edges (all of them are in report.json).", ""]
     return out
+
+
+#: most edges drawn as a Mermaid block (a forge renders bigger ones unreadably)
+MAX_MERMAID = 60
+#: longest LaTeX equation written (longer ones stay in the text block)
+MAX_LATEX = 3000
+
+
+def _latex(e) -> str:
+    """``\\frac{dx}{dt} = …`` (or ``x_{t+1} = …``) in LaTeX, or "" when too long."""
+    import sympy as sp
+
+    from ._format import display_expr
+
+    var = sp.latex(sp.Symbol(e.variable))
+    lhs = {"ode": f"\\frac{{d{{{var}}}}}{{dt}}", "map": f"{{{var}}}_{{t+1}}"}.get(e.kind, var)
+    try:
+        tex = sp.latex(display_expr(e.rhs))
+    except Exception:  # noqa: BLE001 - a printer failure keeps the text block
+        return ""
+    return "" if len(tex) > MAX_LATEX else f"{lhs} = {tex}"
+
+
+def _mermaid(edges: list[dict]) -> str:
+    """Edges as a Mermaid flowchart (node ids n0…, names as quoted labels)."""
+    names = sorted({str(e[k]) for e in edges for k in ("source", "target")})
+    ids = {n: f"n{i}" for i, n in enumerate(names)}
+
+    def q(text: str) -> str:
+        return '"' + str(text).replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;") + '"'
+
+    lines = ["```mermaid", "flowchart LR"]
+    lines += [f"    {ids[n]}[{q(n)}]" for n in names]
+    for e in edges:
+        label = f"{fmt(e['weight'], 2)}" + (f", lag {e['lag']}" if e["lag"] else "")
+        lines.append(f"    {ids[str(e['source'])]} -->|{q(label)}| {ids[str(e['target'])]}")
+    return "\n".join(lines + ["```"])
 
 
 def _finite(v) -> float:
@@ -275,7 +329,11 @@ def render_terminal(report: Report) -> str:
         if body:
             lines.extend(["", title, *body])
 
-    section("Equations", [f"  [{e.method}] {shorten(equation_text(e), TERMINAL_WIDTH)}" for e in report.equations])
+    section("Summary", ["  " + line for line in summary_lines(summarize(report))])
+    section("Equations", [f"  [{e.method}] {shorten(equation_text(e), TERMINAL_WIDTH)}" if is_reliable(e) else
+                          f"  [{e.method}] {e.variable}: no reliable model ({shorten(unreliable_reason(e), 200)}); "
+                          f"best candidate only: {shorten(equation_text(e), TERMINAL_WIDTH)}"
+                          for e in report.equations])
     gl = []
     for g in report.graphs:
         edges = sorted(g.edges(), key=lambda e: -_finite(e["score"]))
@@ -283,15 +341,19 @@ def render_terminal(report: Report) -> str:
                  + f" w={fmt(e['weight'], 3)}" + (f" score {fmt(e['score'], 2)}" if e["score"] != 1.0 else "")
                  for e in edges[:12]]
         more = f", … {len(edges) - 12} more" if len(edges) > 12 else ""
-        gl.append(f"  [{g.method}] {g.kind}: " + (", ".join(shown) + more if shown else "no edges"))
+        flag = "" if is_reliable(g) else f" — graph not reliable ({shorten(unreliable_reason(g), 200)})"
+        gl.append(f"  [{g.method}] {graph_scope(g)} {g.kind} graph{flag}: "
+                  + (", ".join(shown) + more if shown else "no edges"))
     section("Graphs", gl)
     section("Invariants", [f"  [{i.method}] {shorten(expr_text(i.expression), TERMINAL_WIDTH)} = const"
                            f"  (residual {fmt(i.residual, 2)})" for i in report.invariants])
     sl = []
     for s in report.spectra:
         rows = spectrum_rows(s, 4)
-        modes = "; ".join(f"ω={fmt(r['omega'], 3)} (f={fmt(r['frequency'], 3)})" + (" spurious" if r["spurious"] else "")
-                          for r in rows)
+        unit = s.time_unit or report.series.get("time_unit") or "time units"
+        modes = "; ".join(f"ω={fmt(r['omega'], 3)}"
+                          + (f" (period {fmt(s.periods[r['index']], 3)} {unit})" if r["frequency"] > 0 else "")
+                          + (" spurious" if r["spurious"] else "") for r in rows)
         sl.append(f"  [{s.method}] {len(s.eigenvalues)} eigenvalues" + (f": {modes}" if modes else ""))
     section("Spectra", sl)
     section("Symbolic codes", [f"  [{c.method}] {len(c.alphabet)} regions, {len(c.sequence)} symbols"
@@ -303,6 +365,6 @@ def render_terminal(report: Report) -> str:
                          for w in getattr(r, "warnings", [])])
     section("Failed methods", [f"  {name}: {shorten(r.error or r.status, 300)}" for name, r in report.methods.items()
                                if r.status != "ok"])
-    if len(lines) == 1:
+    if nf == 0:
         lines += ["", "No findings."]
     return "\n".join(lines)
