@@ -340,3 +340,69 @@ def test_unfitted_model_is_not_fitted_for_sklearn_and_lambda_is_deprecated(svar5
     series, _, _ = svar5
     check_is_fitted(old.fit(series))
     assert old.lambda_chosen_ == 0.05
+
+
+def test_trending_columns_are_reported_and_differencing_recovers_the_graph():
+    from discover.data import from_arrays
+    from discover.errors import DataWarning
+
+    # an integrated pair: a random walk a drives b's increments (db_t = 0.8 da_{t-1} + noise)
+    rng = np.random.default_rng(0)
+    da = rng.standard_normal(1500)
+    db = np.r_[0.0, 0.8 * da[:-1]] + 0.5 * rng.standard_normal(1500)
+    c = rng.standard_normal(1500)
+    x = np.c_[np.cumsum(da), np.cumsum(db), c]
+    series = from_arrays(x, names=["a", "b", "c"])
+    with pytest.warns(DataWarning, match="non-stationary"):
+        raw = DYNOTEARS(max_lag=1, n_subsamples=6, random_state=0).fit(series)
+    assert set(raw.trending_) == {"a", "b"}
+    with pytest.warns(DataWarning, match="detrend='difference'"):
+        diff = DYNOTEARS(max_lag=1, n_subsamples=6, detrend="difference", random_state=0).fit(series)
+    summary = diff.findings()[1]
+    assert summary.metrics["trending"].keys() == {"a", "b"} and summary.metrics["detrend"] == "difference"
+    edges = {(u, v) for u, v, e in summary.graph.edges(data=True) if e["selected"] and u != v}
+    assert edges == {("a", "b")}
+    assert diff.A_[0, 0, 1] == pytest.approx(0.8, abs=0.06)  # weights of the differenced series
+    # a linear trend in time is flagged, and detrend="linear" removes it
+    t = np.arange(1500.0)
+    trend = from_arrays(np.c_[c + 0.01 * t, rng.standard_normal(1500)], names=["u", "v"])
+    with pytest.warns(DataWarning, match="linear trend"):
+        m = DYNOTEARS(max_lag=1, n_subsamples=4, detrend="linear", random_state=0).fit(trend)
+    assert list(m.trending_) == ["u"]
+
+
+def test_stationary_benchmarks_raise_no_assumption_warnings():
+    series, _ = svar(d=6, n=800, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = DYNOTEARS(n_subsamples=8, random_state=0).fit(series)
+    assert m.warnings_ == [] and m.reliable_ and m.findings()[0].metrics["reliable"] is True
+
+
+def test_non_gaussian_residuals_and_collinear_columns_are_flagged():
+    from discover.causal.simulate import pamfil
+    from discover.data import from_arrays
+    from discover.errors import DataWarning
+
+    series, _ = pamfil(d=6, n=1000, seed=0, noise="exponential")
+    with pytest.warns(DataWarning, match="non-Gaussian"):
+        m = DYNOTEARS(n_subsamples=4, random_state=0).fit(series)
+    assert m.residual_skew_ > 1.0
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(600)
+    x = np.c_[a, a + 1e-3 * rng.standard_normal(600), rng.standard_normal(600)]
+    with pytest.warns(DataWarning, match="near-singular"):
+        m = DYNOTEARS(max_lag=1, n_subsamples=4, random_state=0).fit(from_arrays(x, names=["a", "b", "c"]))
+    assert not m.reliable_ and "near-singular" in m.findings()[1].metrics["unreliable_reason"]
+
+
+def test_pure_noise_graph_is_flagged_unreliable():
+    from discover.data import from_arrays
+
+    rng = np.random.default_rng(0)
+    m = DYNOTEARS(n_subsamples=20, random_state=0).fit(from_arrays(rng.standard_normal((300, 6))))
+    if m.summary_selected_[~np.eye(6, dtype=bool)].any():
+        assert not m.reliable_ and "unstable" in m.unreliable_reason_
+    # a clear graph is reliable
+    series, _ = svar(d=5, n=1000, seed=0)
+    assert DYNOTEARS(n_subsamples=10, random_state=0).fit(series).reliable_
