@@ -208,3 +208,26 @@ def test_brief_training_predicts_a_damped_oscillator():
     assert forecast_error(ALRNN(epochs=20, **opts).fit(s)) < 0.3  # measured 0.12
     untrained = ALRNN(epochs=1, **{**opts, "batches_per_epoch": 1, "lr": 1e-6, "lr_end": 1e-7}).fit(s)
     assert forecast_error(untrained) > 0.5
+
+
+@pytest.mark.slow
+def test_lorenz_reconstruction_at_the_papers_settings():
+    """The issue's target: Lorenz-63 at P=2 within 15 minutes of training, judged on held-out data."""
+    from discover.alrnn import ALRNN
+    from discover.data import Series, Trajectory
+    from discover.measures import hellinger_spectrum_distance, lyapunov_from_data, state_space_divergence
+    from discover.systems import simulate
+
+    x = simulate("lorenz", n=60000, dt=0.01, burn_in=1000).trajectories[0].x
+    x = (x - x.mean(0)) / x.std(0)
+    train, test = x[:40000], x[40000:]
+    series = Series((Trajectory(np.arange(len(train)) * 0.01, train),), ("x", "y", "z"))
+    m = ALRNN(n_latent=20, n_pwl=2, seq_len=200, tau=16, epochs=100000, max_seconds=900,
+              random_state=0).fit(series)
+    p = m.params_
+    Z = p.run(p.initial_state(test[0]), len(test))
+    assert state_space_divergence(test, Z[:, :3]) <= 1.0
+    assert hellinger_spectrum_distance(test, Z[:, :3]) <= 0.1
+    lam = lyapunov_from_data(test, 0.01)
+    assert abs(m.lyapunov_ - lam) / lam <= 0.15
+    assert len(m.regions_) == 3
