@@ -492,7 +492,8 @@ def test_very_long_expressions():
     r = Report({"source": "long.csv"}, {"sindy": MethodResult("sindy", "ok", 1.0, {}, findings=[
         Equation("x0", mid, method="sindy"), Equation("x1", huge, method="sindy")])})
     page = render_html(r)
-    assert page.count('<math display="block">') == 1  # the huge one is shown as text
+    # the short one typeset twice (summary and equations section), the huge one shown as text in both
+    assert page.count('<math display="block">') == 2
     assert "too long to typeset" in page
     assert json.loads(embedded_json(page)) == r.to_dict()
     _check_xml_fragments(page)
@@ -576,3 +577,71 @@ def test_mathml_that_would_break_the_page_is_shown_as_text():
     page = render_html(Report({}, {"m": MethodResult("m", "ok", 0.0, {}, findings=[eq])}))
     assert "a<b" not in page.split("<script")[0] and "a&lt;b(x)" in page
     _check_xml_fragments(page)
+
+
+def _flagged_report() -> Report:
+    x, y = sp.symbols("x y", real=True)
+    good = Equation("x", -2 * x + y, method="sindy", metrics={"reliable": True, "validation_error": 0.01})
+    bad = Equation("y", 0.37 * x, method="sindy",
+                   metrics={"reliable": False, "unreliable_reason": "explains 3 % of the held-out variance"})
+    also_bad = Equation("y", 0.11 * y, method="evolution",
+                        metrics={"reliable": False, "unreliable_reason": "front is flat", "validation_error": 0.5})
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(["x", "y"])
+    g.add_edge("x", "y", weight=0.4, lag=1, score=0.9, selected=True)
+    causal = Graph(graph=g, kind="causal", method="dynotears",
+                   metrics={"reliable": False, "unreliable_reason": "too few samples per parameter"})
+    spec = Spectrum(np.exp(0.1 * np.array([-0.01 + 2j * np.pi / 12, -0.01 - 2j * np.pi / 12, -0.5])), dt=0.1,
+                    method="dmd", time_unit="year")
+    runs = {"sindy": MethodResult("sindy", "ok", 0.5, {}, findings=[good, bad]),
+            "evolution": MethodResult("evolution", "ok", 3.0, {}, findings=[also_bad]),
+            "dynotears": MethodResult("dynotears", "ok", 1.0, {}, findings=[causal]),
+            "dmd": MethodResult("dmd", "ok", 0.1, {}, findings=[spec]),
+            "sde": MethodResult("sde", "failed", 0.2, {}, error="RuntimeError: boom")}
+    return Report({"source": "flags.csv", "variables": ["x", "y"], "time_unit": "year"}, runs)
+
+
+def test_unreliable_findings_are_never_shown_as_findings():
+    r = _flagged_report()
+    text = str(r)
+    head = text.split("\nEquations\n")[0]
+    assert "Summary" in head and text.index("Summary") < text.index("\nEquations\n")
+    assert "x: d(x)/dt = -2*x + y [sindy]" in head
+    # y: no reliable model; the best candidate (lower held-out error: evolution's) only as such
+    assert "y: no reliable model (best candidate, not a finding: d(y)/dt = 0.11*y [evolution]; front is flat)" in head
+    assert "graph not reliable (too few samples per parameter)" in head
+    assert "lag-resolved causal graph" in head
+    assert "no reliable graph with edges" in head
+    assert "periods 12 year" in head and "decays e-fold in" in head
+    assert "sde failed" in head
+    md = render_markdown(r)
+    assert md.index("## Summary") < md.index("## Methods")
+    assert "**y: no reliable model** (explains 3 % of the held-out variance)" in md
+    assert "**Graph not reliable**: too few samples per parameter." in md
+    assert "$$\n\\frac{d{x}}{dt} = " in md
+    assert "```mermaid\nflowchart LR" in md and '-->|"0.4, lag 1"|' in md
+    page = render_html(r)
+    assert page.index('id="summary"') < page.index('id="methods"')
+    summary = page[page.index('id="summary"'):page.index('id="methods"')]
+    assert "no reliable model" in summary and "graph not reliable" in summary
+    assert "best candidate (evolution), not a finding" in summary
+    _check_xml_fragments(page)
+    assert r._repr_html_().count('id="summary"') == 1
+
+
+def test_summary_agreement_needs_two_reliable_graphs_with_edges():
+    from discover.report.summary import summarize
+
+    def graph(method, edges, kind="causal"):
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(["a", "b", "c"])
+        for s_, t in edges:
+            g.add_edge(s_, t, weight=1.0, lag=0, score=1.0, selected=True)
+        return Graph(graph=g, kind=kind, method=method)
+
+    runs = {m: MethodResult(m, "ok", 0.1, {}, findings=[graph(m, e)])
+            for m, e in (("p", [("a", "b"), ("b", "c")]), ("q", [("a", "b")]), ("r", []))}
+    s = summarize(Report({"variables": ["a", "b", "c"]}, runs))
+    assert s["graphs"]["n_usable"] == 2
+    assert s["graphs"]["agreed"] == [("a", "b", ["p", "q"])]
+    assert [d["scope"] for d in s["graphs"]["graphs"]] == ["summary"] * 3

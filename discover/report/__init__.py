@@ -312,6 +312,12 @@ class Report:
 
         return render_html(self)
 
+    def _repr_html_(self) -> str:
+        """The summary, as a notebook shows it (the same section that opens report.html)."""
+        from .html import _css, summary_html
+
+        return f"<div class=\"discover-report\"><style>{_css()}</style>{summary_html(self)}</div>"
+
     def save(self, directory: str | os.PathLike, formats: tuple[str, ...] = ("json", "md", "html")) -> Path:
         """Write the report files into ``directory`` (created if needed), each atomically.
 

@@ -52,6 +52,7 @@ from ._format import (
     source_facts,
     spectrum_rows,
 )
+from .summary import graph_scope, is_reliable, summarize, time_text, unreliable_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import Report
@@ -212,8 +213,10 @@ def render_html(report: Report) -> str:
         parts.append(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>")
     seed = "" if report.seed is None else f", seed {_e(report.seed)}"
     parts.append(f"<dt>created</dt><dd>{_e(report.created)}, discover {_e(report.version)}{seed}</dd></dl></header>")
-    parts.append("<nav>" + "".join(f'<a href="#{k}">{titles[k]} <span class="count">{n}</span></a>'
-                                   for k, n in counts.items()) + "</nav><main>")
+    parts.append("<nav>" + '<a href="#summary">Summary</a>'
+                 + "".join(f'<a href="#{k}">{titles[k]} <span class="count">{n}</span></a>'
+                           for k, n in counts.items()) + "</nav><main>")
+    parts.append(summary_html(report))
     parts += _methods(report)
     parts += _equations(report)
     parts += _graphs(report, uid)
@@ -242,6 +245,55 @@ class _Ids:
     def __call__(self, prefix: str) -> str:
         self.n += 1
         return f"{prefix}{self.n}"
+
+
+def summary_html(report: Report) -> str:
+    """The summary section (also :meth:`Report._repr_html_` in a notebook)."""
+    s = summarize(report)
+    rows = []
+    for e in s["equations"]:
+        if e["chosen"] is not None:
+            eq = e["chosen"]
+            cell = _expr_block(eq.rhs, lhs=_lhs_mathml(eq)) + f'<p class="meta">{_e(eq.method)}</p>'
+        else:
+            c = e["candidate"]
+            cell = (f'<p class="unreliable"><strong>no reliable model</strong> ({_e(e["reason"])})</p>'
+                    f'<details><summary>best candidate ({_e(c.method)}), not a finding</summary>'
+                    f"{_expr_block(c.rhs, lhs=_lhs_mathml(c))}</details>")
+        rows.append(f"<tr><th>{_e(e['variable'])}</th><td>{cell}</td></tr>")
+    out = ['<section id="summary"><h2>Summary</h2>']
+    if rows:
+        out.append('<table class="summary"><thead><tr><th>variable</th><th>governing equation</th></tr></thead>'
+                   f"<tbody>{''.join(rows)}</tbody></table>")
+    items = []
+    g = s["graphs"]
+    for d in g["graphs"]:
+        flag = "" if d["reliable"] else f' — <strong class="unreliable">graph not reliable</strong> ({_e(d["reason"])})'
+        items.append(f"{_e(d['method'])}: {_e(d['scope'])} {_e(d['kind'])} graph, {d['edges']} edges{flag}")
+    if g["agreed"]:
+        what = "Edges found by at least two methods" if g["n_usable"] >= 2 else "Edges (one method only)"
+        items.append(f"{what}: " + _e(", ".join(f"{a}→{b} ({', '.join(m)})" for a, b, m in g["agreed"][:30])))
+    elif g["n_usable"] >= 2:
+        items.append("The graphs share no edge.")
+    if s["invariants"]:
+        items.append("Conserved: " + "; ".join(f"{_e(expr_text(x))} = const ({_e(m)})" for m, x in s["invariants"]))
+    for sp_ in s["spectra"]:
+        bits = []
+        if sp_["periods"]:
+            bits.append("periods " + ", ".join(fmt(p, 3) for p in sp_["periods"]) + f" {sp_['unit']}")
+        if sp_["growth_times"]:
+            bits.append("; ".join(time_text(t, sp_["unit"]) for t in sp_["growth_times"]))
+        items.append(f"Dynamics ({_e(sp_['method'])}): " + _e("; ".join(bits) if bits else "no oscillation or trend"))
+    if s["methods"]:
+        items.append("Methods: " + ", ".join(
+            f"{_e(n)} " + (f"{_e(st)}" if st == "ok" else f'<strong class="failed">{_e(st)}</strong>')
+            + f" {_e(seconds_text(sec))} s" for n, st, sec in s["methods"]))
+    if items:
+        out.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+    if len(out) == 1:
+        out.append(_empty("Nothing was found."))
+    out.append("</section>")
+    return "\n".join(out)
 
 
 def _section(key: str, title: str) -> str:
@@ -309,6 +361,9 @@ def _equations(report: Report) -> list[str]:
         out.append(f"<h3>{_e(method or 'unnamed method')}</h3>")
         for eq in eqs:
             meta = f"{_e(eq.kind)} for {_e(eq.variable)}"
+            if not is_reliable(eq):
+                meta = (f'<strong class="unreliable">no reliable model</strong> for {_e(eq.variable)} '
+                        f"({_e(unreliable_reason(eq))}); the best candidate, shown only as such · " + meta)
             if eq.metrics:
                 meta += " · " + _e(metrics_text(eq.metrics))
             block = _expr_block(eq.rhs, lhs=_lhs_mathml(eq))
@@ -330,7 +385,9 @@ def _graphs(report: Report, uid: _Ids) -> list[str]:
     for g in report.graphs:
         edges = g.edges(selected_only=False)
         sel = [e for e in edges if e["selected"]]
-        out.append(f"<h3>{_e(g.kind)} graph · {_e(g.method or 'unnamed method')}</h3>")
+        out.append(f"<h3>{_e(graph_scope(g))} {_e(g.kind)} graph · {_e(g.method or 'unnamed method')}</h3>")
+        if not is_reliable(g):
+            out.append(f'<p class="unreliable"><strong>graph not reliable</strong>: {_e(unreliable_reason(g))}</p>')
         meta = f"{g.graph.number_of_nodes()} nodes, {len(sel)} edges"
         if len(edges) > len(sel):
             meta += f", {len(edges) - len(sel)} candidate edges (dashed)"
