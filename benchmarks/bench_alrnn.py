@@ -51,14 +51,15 @@ def data(system: str, n: int):
     return (x - x.mean(axis=0)) / x.std(axis=0)
 
 
-def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: bool, seed: int) -> dict:
+def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: bool, seed: int,
+                **options) -> dict:
     s = SETTINGS[system]
     x = data(system, n_train + n_test)
     train, test = x[:n_train], x[n_train:]
     series = Series((Trajectory(np.arange(n_train) * s["dt"], train),), ("x", "y", "z"))
     n_p = 1 if not ladder else s["P"] + 2
     model = ALRNN(n_latent=20, n_pwl=None if ladder else s["P"], max_pwl=s["P"] + 1, seq_len=s["seq_len"],
-                  tau=s["tau"], epochs=100000, max_seconds=seconds / n_p, random_state=seed)
+                  tau=s["tau"], epochs=options.pop("epochs"), max_seconds=seconds / n_p, random_state=seed, **options)
     start = time.perf_counter()
     model.fit(series)
     fit_seconds = time.perf_counter() - start
@@ -97,11 +98,17 @@ def main() -> None:
     ap.add_argument("--ladder", action="store_true", help="choose P by the ladder instead of the paper's P")
     ap.add_argument("--recipe-epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--optimizer", default="radam", choices=["radam", "adam"])
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--epochs", type=int, default=2000, help="epochs of the learning-rate schedule (per P)")
     args = ap.parse_args()
-    print("load:", os.getloadavg())
+    print("load:", os.getloadavg(), "options:", vars(args))
     rows = []
     for system in args.systems.split(","):
-        r = reconstruct(system, args.train, args.test, args.minutes * 60, args.ladder, args.seed)
+        r = reconstruct(system, args.train, args.test, args.minutes * 60, args.ladder, args.seed,
+                        optimizer=args.optimizer, lr=args.lr, lr_end=args.lr / 30, batch_size=args.batch_size,
+                        epochs=args.epochs)
         rows.append(r)
         print(f"{system:8s} P={r['P']} D_stsp={r['D_stsp']:.3f} D_H={r['D_H']:.3f} "
               f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} err={100 * r['lyap_err']:.0f}% "

@@ -73,10 +73,18 @@ class ALRNN(Method):
         Forcing interval; ``None``: from the data's predictability time,
         ``round(0.15 / (λ dt))`` samples with λ the largest Lyapunov exponent
         of the data (``seq_len // 4`` for data that are not chaotic).
-    seq_len, batch_size, batches_per_epoch, epochs : int
-        Subsequence length, subsequences per batch, batches per epoch, epochs per P.
-    lr, lr_end : float
-        RAdam learning rate, decayed exponentially to ``lr_end`` over the epochs.
+    seq_len : int
+        Length of the training subsequences.
+    batch_size : int
+        Subsequences per batch.
+    batches_per_epoch : int
+        Batches (optimizer updates) per epoch.
+    epochs : int
+        Epochs of each P's training (``max_seconds`` may stop it earlier).
+    lr : float
+        Initial learning rate.
+    lr_end : float
+        Learning rate reached by the exponential decay at the last epoch.
     optimizer : {"radam", "adam"}
         RAdam (the paper's) or Adam; RAdam's rectification warms up over about
         2000 updates, so Adam suits short trainings.
