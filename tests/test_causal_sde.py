@@ -71,6 +71,8 @@ def test_findings_and_json(fitted):
     assert g.kind == "causal" and g.metrics["resolution"] == "summary" and g.metrics["time"] == "continuous"
     # regular, finely sampled: "auto" keeps the fast pair likelihood
     assert not model.latent_ and g.metrics["likelihood"] == "pairs" and "observation_noise" not in g.metrics
+    # a clear graph: posterior edge probabilities are near 0 or 1, so it is not flagged
+    assert g.metrics["reliable"] is True and g.metrics["unreliable_reason"] is None
     edges = g.edges(selected_only=False)
     assert len(edges) == 36 and all(0 <= e["score"] <= 1 for e in edges)
     assert from_dict(json.loads(json.dumps(g.to_dict()))) == g

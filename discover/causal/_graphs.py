@@ -181,3 +181,22 @@ def residual_shape(E: np.ndarray) -> tuple[float, float]:
     skew = np.abs((Zs ** 3).mean(axis=0))
     kurt = (Zs ** 4).mean(axis=0) - 3.0
     return float(np.median(skew)), float(np.median(kurt))
+
+
+def undecided_scores(scores: np.ndarray, low: float = 0.3, high: float = 0.7) -> str | None:
+    """A reason to call a graph unreliable when most edge scores sit near 0.5, else None.
+
+    Examples
+    --------
+    >>> undecided_scores(np.array([0.45, 0.55, 0.5, 0.95]))
+    '75% of the candidate pairs score between 0.3 and 0.7: the edges are not ranked clearly'
+    >>> undecided_scores(np.array([0.02, 0.98, 0.5])) is None
+    True
+    """
+    scores = np.asarray(scores, float).ravel()
+    if scores.size == 0:
+        return None
+    middle = float(np.mean((scores > low) & (scores < high)))
+    if middle > 0.5:
+        return f"{middle:.0%} of the candidate pairs score between {low} and {high}: the edges are not ranked clearly"
+    return None

@@ -54,7 +54,7 @@ from ..data import Series
 from ..errors import DataError, DataWarning, ParameterError
 from ..findings import Graph
 from ..parallel import parallel_map
-from ._graphs import decorrelation_step, residual_shape, standardize, trending_columns
+from ._graphs import decorrelation_step, residual_shape, standardize, trending_columns, undecided_scores
 
 __all__ = ["DYNOTEARS", "dynotears_solve"]
 
@@ -1051,9 +1051,8 @@ class DYNOTEARS(Method):
             if stab < 0.8:
                 reason = (f"selection unstable across half-samples: the selected edges appear in {stab:.0%} of "
                           "the half-sample fits on average")
-        middle = float(np.mean((summary_scores > 0.3) & (summary_scores < 0.7))) if summary_scores.size else 0.0
-        if reason is None and middle > 0.5:
-            reason = f"{middle:.0%} of the candidate pairs score between 0.3 and 0.7: the edges are not ranked clearly"
+        if reason is None:
+            reason = undecided_scores(summary_scores)
         if reason is None and self.contemporaneous_min_eigenvalue_ < 1e-3:
             reason = "near-singular contemporaneous block: contemporaneous edges are not identifiable"
         self.reliable_, self.unreliable_reason_ = reason is None, reason

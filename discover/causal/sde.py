@@ -63,6 +63,7 @@ from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
 from ..errors import DataError, MethodError
 from ..findings import Graph
+from ._graphs import undecided_scores
 
 __all__ = ["SDEStructure"]
 
@@ -581,6 +582,9 @@ class SDEStructure(Method):
                    "n_transitions": self.n_transitions_, "n_gaps": self.n_pairs_,
                    "likelihood": "latent path" if self.latent_ else "pairs",
                    "diffusion": {v: float(s) for v, s in zip(self.variables_, self.diffusion_)}}
+        off = ~np.eye(len(self.variables_), dtype=bool)
+        reason = undecided_scores(self.probabilities_[off])
+        metrics["reliable"], metrics["unreliable_reason"] = reason is None, reason
         if self.latent_:
             metrics["observation_noise"] = {v: float(s) for v, s in zip(self.variables_, self.observation_noise_)}
         return [Graph(self.graph(), kind="causal", method=self.name, metrics=metrics)]
