@@ -1,0 +1,143 @@
+"""Constants of a tree: Levenberg–Marquardt with restarts, pruning of tiny terms, snapping to simple values."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from .expressions import Node, Operator, evaluate
+
+__all__ = ["optimize_constants", "snap_constants", "prune"]
+
+
+def _residual_loss(tree, X, y, ops, loss):
+    with np.errstate(all="ignore"):
+        pred = evaluate(tree, X, ops)
+    if not np.all(np.isfinite(pred)):
+        return np.inf
+    if loss is None:
+        return float(np.mean((pred - y) ** 2))
+    return float(loss(pred, y))
+
+
+def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], rng, *,
+                       restarts: int = 2, loss=None, max_nfev: int = 60, fixed=()) -> tuple[Node, float]:
+    """Fit the tree's constants (in a copy) by Levenberg–Marquardt on the squared error.
+
+    Starts from the current values and from ``restarts`` perturbed copies of
+    them (each value times ``1 + N(0, 1)``, as PySR does); keeps the best. With a user
+    ``loss``, the least-squares optimum is kept only if it also lowers that loss.
+    ``fixed`` holds positions (in :meth:`Node.constants` order) of constants left as they are.
+    Returns the new tree and its loss.
+    """
+    t = tree.copy()
+    consts = [c for i, c in enumerate(t.constants()) if i not in fixed]
+    base_loss = _residual_loss(t, X, y, ops, loss)
+    if not consts:
+        return t, base_loss
+    x0 = np.array([c.value for c in consts])
+
+    def resid(p):
+        for c, v in zip(consts, p):
+            c.value = float(v)
+        r = evaluate(t, X, ops) - y
+        return np.where(np.isfinite(r), r, 1e10)
+
+    best_p, best = x0, base_loss
+    starts = [x0] + [x0 * (1 + rng.normal(size=x0.size)) for _ in range(restarts)]
+    for s in starts:
+        try:
+            with np.errstate(all="ignore"):
+                sol = least_squares(resid, s, method="lm", max_nfev=max_nfev * (len(s) + 1))
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            continue
+        for c, v in zip(consts, sol.x):
+            c.value = float(v)
+        val = _residual_loss(t, X, y, ops, loss)
+        if val < best:
+            best, best_p = val, sol.x.copy()
+    for c, v in zip(consts, best_p):
+        c.value = float(v)
+    return t, best
+
+
+def _simple_values(v: float) -> list[float]:
+    out = [float(round(v))]
+    fr = Fraction(v).limit_denominator(10)
+    out.append(float(fr))
+    for digits in (1, 2, 3):
+        out.append(float(f"{v:.{digits}g}"))
+    return list(dict.fromkeys(out))
+
+
+def snap_constants(tree: Node, X, y, ops, *, tolerance: float = 1e-3, floor: float = 1e-6, loss=None,
+                   rng=None) -> tuple[Node, float]:
+    """Replace each constant by a simpler value (integer, small fraction, fewer digits) when the loss allows.
+
+    After a constant is snapped, the constants not yet snapped are refitted
+    (``c1 * (x / c2)`` snaps to ``2 * (x / 1)``, not nowhere). A value is taken
+    when the loss stays within ``(1 + tolerance)`` of the loss before snapping,
+    or below ``floor`` times the target's variance (so that a fit at the
+    round-off of estimated derivatives may snap ``2.0005`` to ``2``).
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    t = tree.copy()
+    ref = _residual_loss(t, X, y, ops, loss)
+    allow = max(ref * (1 + tolerance), floor * float(np.var(y)))
+    done: set[int] = set()
+    n = len(t.constants())
+    for i in range(n):
+        keep_tree = t
+        value = t.constants()[i].value
+        for cand in _simple_values(value):
+            if cand == value:
+                break
+            trial = t.copy()
+            trial.constants()[i].value = cand
+            trial, val = optimize_constants(trial, X, y, ops, rng, restarts=0, loss=loss, fixed=done | {i})
+            if val <= allow:
+                t = trial
+                break
+        if t is keep_tree and t.constants()[i].value != value:
+            t = keep_tree
+        done.add(i)
+    return t, _residual_loss(t, X, y, ops, loss)
+
+
+def _terms(tree: Node) -> list[Node]:
+    """The additive terms of a tree (through + and -)."""
+    if tree.op in ("+", "-"):
+        return _terms(tree.children[0]) + _terms(tree.children[1])
+    return [tree]
+
+
+def prune(tree: Node, X, y, ops, rng, *, tolerance: float = 1e-3, loss=None) -> tuple[Node, float]:
+    """Drop additive terms and zero constants whose removal costs at most ``tolerance`` of the loss.
+
+    After each removal the remaining constants are refitted.
+    """
+    t, cur = tree.copy(), _residual_loss(tree, X, y, ops, loss)
+    floor = tolerance * 1e-3 * float(np.var(y))
+    changed = True
+    while changed:
+        changed = False
+        for n in t.nodes():
+            if n.op not in ("+", "-"):
+                continue
+            for i in (0, 1):
+                other = n.children[1 - i]
+                keep = (n.op, list(n.children), n.value)
+                if n.op == "-" and i == 0:
+                    n.op, n.children = "*", [Node.const(-1.0), other]
+                else:
+                    n.op, n.children, n.value = other.op, other.children, other.value
+                cand, val = optimize_constants(t, X, y, ops, rng, restarts=0, loss=loss)
+                if val <= cur * (1 + tolerance) + floor:
+                    t, cur, changed = cand, val, True
+                    break
+                n.op, n.children, n.value = keep
+            if changed:
+                break
+    return t, cur

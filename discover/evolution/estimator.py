@@ -1,0 +1,356 @@
+"""The ``evolution`` method: each variable's right-hand side found by regularized-evolution symbolic regression."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import sympy as sp
+
+from ..base import Interval, Method, check_is_fitted
+from ..data import Series
+from ..errors import DataError, ParameterError
+from ..findings import Equation, Invariant, expr_to_str
+from .constants import optimize_constants, prune, snap_constants
+from .expressions import Node, Operator, complexity, evaluate, operator_table, to_sympy
+from .search import Problem, SearchConfig, choose, front_scores, pareto_front, search
+
+__all__ = ["EvolutionSR"]
+
+
+class EvolutionSR(Method):
+    """Symbolic regression by regularized evolution, one equation per variable.
+
+    The targets are the time derivatives of the states, estimated by
+    :meth:`discover.data.Series.derivatives` (the differentiator SINDy
+    uses). All equations are searched in one run: the islands of every
+    target go together through :func:`discover.parallel.parallel_map`. For
+    each target the hall of fame (best expression per complexity) gives a
+    Pareto front of loss against complexity; every front member's constants
+    are refitted on all training rows and snapped to simple values where the
+    loss allows, each member gets PySR's score (the drop of log-loss per unit
+    of complexity from the simpler neighbour) and its loss on held-out rows,
+    and the chosen equation is the best-scored member whose held-out loss
+    is within ``selection_tolerance`` of the best held-out loss on the front.
+
+    Parameters
+    ----------
+    operators : list of str or Operator, default=("+", "-", "*", "/", "sin", "cos")
+        Built-in names (``+ - * / pow exp log sqrt sin cos tanh square cube neg inv``)
+        or :class:`~discover.evolution.expressions.Operator` objects (a numpy
+        function, its sympy counterpart and a complexity).
+    maxsize : int, default=25
+        Largest complexity searched (nodes, an operator counting its complexity).
+    nested : dict, optional
+        Nesting constraints, e.g. ``{"sin": {"sin": 0, "cos": 0}}``: no sine
+        or cosine inside a sine.
+    loss : callable, optional
+        ``loss(prediction, target) -> float`` (mean over samples), replacing
+        the mean squared error; constants are still fitted by least squares and
+        kept only where they lower this loss.
+    population_size, n_islands, n_iterations, steps : int
+        Members per island (40), islands per target (4), iterations (30:
+        each is ``steps`` mutations per island, then migration and constant
+        refits), ``steps`` (600).
+    tournament_size : int, default=10
+    parsimony : float, default=1e-4
+        Penalty per unit complexity on the relative loss.
+    adaptive_parsimony : float, default=20
+        ``loss * exp(adaptive_parsimony * share of the population at that complexity)``.
+    alpha : float, default=0.1
+        Annealing: a worse child is accepted with probability ``exp(-Δlog loss / (alpha T))``.
+    crossover_probability, optimize_probability : float
+        Per step (0.05, 0.02); at the end of each iteration a share
+        ``5 * optimize_probability`` of each population has its constants refitted.
+    max_samples : int, default=800
+        Training rows the search evaluates (evenly spaced); the front's final
+        refit uses all training rows.
+    max_seconds : float, optional
+        Wall-time limit of the search (checked between iterations).
+    validation_fraction : float, default=0.2
+        The last share of each trajectory, held out for the choice on the front.
+    selection_tolerance : float, default=1.5
+        A front member is eligible when its held-out loss is at most this
+        times the best held-out loss of the front.
+    differentiation : str, default="auto"
+        Passed to :meth:`~discover.data.Series.derivatives`.
+    targets : list of str, optional
+        Extra target columns (inputs of the series) fitted as algebraic
+        laws of the states, ``kind="algebraic"``.
+    n_jobs : int, default=1
+        Processes for the islands (``-1``: all cores).
+    backend : {None, "loky", "dask"}
+        ``"dask"`` runs the islands on the active ``dask.distributed.Client``.
+    progress : bool or None
+        Show the progress line (``None``: on a terminal).
+    random_state : int or None
+        Seed; the same seed gives the same equations.
+
+    Attributes
+    ----------
+    equations_ : list of sympy.Expr
+        The chosen right-hand sides (one per variable, then per extra target).
+    fronts_ : list of list of dict
+        The Pareto front of each target: ``complexity``, ``loss`` (relative
+        training MSE), ``held_out_loss``, ``score``, ``expression`` (text), ``chosen``.
+    search_ : dict
+        Iterations, evaluations, evaluations per second, seconds, ``interrupted``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from discover.data import from_arrays
+    >>> from discover.evolution import EvolutionSR
+    >>> t = np.linspace(0, 10, 501)
+    >>> series = from_arrays(np.c_[np.exp(-0.5 * t), np.exp(-2 * t)], t=t, names=["a", "b"])
+    >>> model = EvolutionSR(n_iterations=3, n_islands=1, steps=200, random_state=0).fit(series)
+    >>> [str(e) for e in model.equations()]
+    ['-0.5*a', '-2*b']
+    """
+
+    name = "evolution"
+
+    _parameter_constraints = {
+        "operators": [list, tuple],
+        "maxsize": [Interval(int, 3, 200)],
+        "nested": [None, dict],
+        "loss": [None, "callable"],
+        "population_size": [Interval(int, 4, None)],
+        "n_islands": [Interval(int, 1, None)],
+        "n_iterations": [Interval(int, 1, None)],
+        "steps": [Interval(int, 1, None)],
+        "tournament_size": [Interval(int, 2, None)],
+        "parsimony": [Interval(float, 0, None)],
+        "adaptive_parsimony": [Interval(float, 0, None)],
+        "alpha": [Interval(float, 0, None, closed="neither")],
+        "crossover_probability": [Interval(float, 0, 1)],
+        "optimize_probability": [Interval(float, 0, 1)],
+        "max_samples": [Interval(int, 10, None)],
+        "max_seconds": [None, Interval(float, 0, None, closed="neither")],
+        "validation_fraction": [Interval(float, 0, 0.5, closed="neither")],
+        "selection_tolerance": [Interval(float, 1, None)],
+        "differentiation": [str],
+        "targets": [None, list, tuple],
+        "n_jobs": [None, int],
+        "backend": [None, str],
+        "progress": [None, bool],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, operators=("+", "-", "*", "/", "sin", "cos"), maxsize=25, nested=None, loss=None,
+                 population_size=40, n_islands=4, n_iterations=30, steps=600, tournament_size=10,
+                 parsimony=1e-4, adaptive_parsimony=20.0, alpha=0.1, crossover_probability=0.05,
+                 optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
+                 selection_tolerance=1.5, differentiation="auto", targets=None, n_jobs=1, backend=None,
+                 progress=None, random_state=None):
+        self.operators = operators
+        self.maxsize = maxsize
+        self.nested = nested
+        self.loss = loss
+        self.population_size = population_size
+        self.n_islands = n_islands
+        self.n_iterations = n_iterations
+        self.steps = steps
+        self.tournament_size = tournament_size
+        self.parsimony = parsimony
+        self.adaptive_parsimony = adaptive_parsimony
+        self.alpha = alpha
+        self.crossover_probability = crossover_probability
+        self.optimize_probability = optimize_probability
+        self.max_samples = max_samples
+        self.max_seconds = max_seconds
+        self.validation_fraction = validation_fraction
+        self.selection_tolerance = selection_tolerance
+        self.differentiation = differentiation
+        self.targets = targets
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.progress = progress
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def _config(self, ops) -> SearchConfig:
+        nested = dict(self.nested or {})
+        for outer, inner in nested.items():
+            if outer not in ops or not isinstance(inner, dict) or any(k not in ops for k in inner):
+                raise ParameterError(
+                    f"The 'nested' parameter of EvolutionSR must map operator names of the search to "
+                    f"{{operator name: most nestings}}. Got {self.nested!r} instead.")
+        return SearchConfig(
+            population_size=self.population_size, n_islands=self.n_islands, n_iterations=self.n_iterations,
+            steps=self.steps, tournament_size=self.tournament_size, maxsize=self.maxsize,
+            parsimony=float(self.parsimony), adaptive_parsimony=float(self.adaptive_parsimony),
+            alpha=float(self.alpha), crossover_probability=float(self.crossover_probability),
+            optimize_probability=float(self.optimize_probability), nested=nested,
+            max_seconds=None if self.max_seconds is None else float(self.max_seconds))
+
+    def _operators(self) -> dict[str, Operator]:
+        try:
+            return operator_table(self.operators)
+        except ValueError as exc:
+            raise ParameterError(f"The 'operators' parameter of EvolutionSR is invalid: {exc}") from None
+
+    def fit(self, series, y=None):
+        """Search the equations of ``series`` (a :class:`~discover.data.Series`); returns ``self``."""
+        self._validate_params()
+        ops = self._operators()
+        cfg = self._config(ops)
+        if not isinstance(series, Series):
+            raise DataError(f"EvolutionSR.fit needs a discover Series; got {type(series).__name__}.")
+        start = time.perf_counter()
+        rng = np.random.default_rng(self.random_state)
+        self.variables_ = tuple(series.variables)
+        extra = list(self.targets or [])
+        bad = [c for c in extra if c not in (series.inputs or ())]
+        if bad:
+            raise ParameterError(f"The 'targets' parameter of EvolutionSR names columns that are not inputs of "
+                                 f"the series: {bad}. Inputs are {list(series.inputs or [])}.")
+        self.inputs_ = tuple(c for c in (series.inputs or ()) if c not in extra)
+        self.feature_names_ = self.variables_ + self.inputs_
+        self.target_names_ = self.variables_ + tuple(extra)
+        X, Y, held = self._rows(series, extra)
+        if X.shape[0] < 10:
+            raise DataError(f"EvolutionSR needs at least 10 samples; the series has {X.shape[0]}.")
+        train = np.flatnonzero(~held)
+        sub = train[np.unique(np.linspace(0, len(train) - 1, min(self.max_samples, len(train))).astype(int))]
+        seeds = [Node.var(i) for i in range(X.shape[1])]
+        problems = [Problem(X[sub], Y[sub, j], ops, self.loss, seeds) for j in range(Y.shape[1])]
+        seed = int(rng.integers(2**32))
+        result = search(problems, cfg, seed=seed, n_jobs=self.n_jobs, backend=self.backend,
+                        progress=self.progress, names=list(self.target_names_))
+        self._ops = ops
+        self.trees_, self.fronts_, self.equations_, self.metrics_ = [], [], [], []
+        for j, hof in enumerate(result["hofs"]):
+            tree, front, metrics = self._choose(hof, X[train], Y[train, j], X[held], Y[held, j], ops, rng)
+            self.trees_.append(tree)
+            self.fronts_.append(front)
+            self.metrics_.append(metrics)
+            self.equations_.append(self._tidy(to_sympy(tree, self.feature_names_, ops)))
+        self.search_ = {k: result[k] for k in ("iterations", "evaluations", "evaluations_per_second", "seconds",
+                                               "interrupted")}
+        self.search_["seconds_total"] = time.perf_counter() - start
+        self.n_extra_ = len(extra)
+        return self
+
+    def _rows(self, series: Series, extra):
+        """States (+ inputs) as features, derivatives (+ extra columns) as targets, and the held-out mask."""
+        Xs, Ys, held = [], [], []
+        inputs = list(series.inputs or [])
+        keep_in = [inputs.index(c) for c in self.inputs_]
+        take = [inputs.index(c) for c in extra]
+        derivs = series.derivatives(self.differentiation)
+        for tr, dx in zip(series.trajectories, derivs):
+            n = len(tr)
+            feats = [tr.x] + ([tr.u[:, keep_in]] if keep_in else [])
+            targ = [dx] + ([tr.u[:, take]] if take else [])
+            cut = 2 if n > 20 else 0  # end points of a derivative estimate are the least accurate
+            rows = slice(cut, n - cut)
+            Xs.append(np.hstack(feats)[rows])
+            Ys.append(np.hstack(targ)[rows])
+            m = n - 2 * cut
+            h = np.zeros(m, bool)
+            h[int(round(m * (1 - self.validation_fraction))):] = True
+            held.append(h)
+        return np.vstack(Xs), np.vstack(Ys), np.concatenate(held)
+
+    def _choose(self, hof, X, y, Xv, yv, ops, rng):
+        """Refit, prune and snap every member of the front; score; pick by score under the held-out check."""
+        var = float(np.var(y)) or 1.0
+        varv = float(np.var(yv)) or var
+
+        def rel(tree, A, b, v):
+            pred = evaluate(tree, A, ops)
+            if not np.all(np.isfinite(pred)):
+                return math.inf
+            val = float(self.loss(pred, b)) if self.loss is not None else float(np.mean((pred - b) ** 2))
+            return val / v
+
+        refined = {}
+        for m in pareto_front(hof):
+            tree, _ = optimize_constants(m.tree, X, y, ops, rng, restarts=3, loss=self.loss)
+            tree, _ = prune(tree, X, y, ops, rng, loss=self.loss)
+            tree, _ = snap_constants(tree, X, y, ops, loss=self.loss, rng=rng)
+            size = complexity(tree, ops)
+            loss = rel(tree, X, y, var)
+            if size not in refined or loss < refined[size][1]:
+                refined[size] = (tree, loss)
+        front, best = [], math.inf
+        for size in sorted(refined):
+            tree, loss = refined[size]
+            if loss < best:
+                front.append((size, tree, loss))
+                best = loss
+        sizes = [f[0] for f in front]
+        losses = [f[2] for f in front]
+        scores = front_scores(losses, sizes)
+        held = [rel(f[1], Xv, yv, varv) if len(yv) else math.nan for f in front]
+        k = choose(scores, held, tolerance=self.selection_tolerance)
+        table = [{"complexity": s, "loss": lo, "held_out_loss": h, "score": float(sc),
+                  "expression": expr_to_str(self._tidy(to_sympy(t, self.feature_names_, ops))), "chosen": i == k}
+                 for i, (s, t, lo), h, sc in zip(range(len(front)), front, held, scores)]
+        size, tree, loss = front[k]
+        metrics = {"complexity": size, "loss": loss, "held_out_loss": held[k], "score": float(scores[k]),
+                   "r2": 1.0 - loss, "held_out_r2": 1.0 - held[k] if math.isfinite(held[k]) else math.nan}
+        return tree, table, metrics
+
+    @staticmethod
+    def _tidy(expr: sp.Expr) -> sp.Expr:
+        """The shorter of the expression and its expansion."""
+        cands = [expr]
+        for f in (sp.expand,):
+            try:
+                cands.append(f(expr))
+            except Exception:  # noqa: BLE001 - sympy may fail on odd forms; the original stays
+                pass
+        return min(cands, key=sp.count_ops)
+
+    # ------------------------------------------------------------------ use
+    def equations(self) -> list[sp.Expr]:
+        """The chosen right-hand sides as sympy expressions over the column names."""
+        check_is_fitted(self, "equations_")
+        return list(self.equations_)
+
+    def predict(self, x, u=None) -> np.ndarray:
+        """The right-hand sides at states ``x`` (shape ``(n, n_variables)``; inputs ``u`` if the model has any)."""
+        check_is_fitted(self, "trees_")
+        if isinstance(x, Series):
+            u = x.u if self.inputs_ else None
+            x = x.x
+        x = np.atleast_2d(np.asarray(x, float))
+        feats = x if not self.inputs_ else np.hstack([x, np.atleast_2d(np.asarray(u, float))])
+        d = len(self.variables_)
+        return np.column_stack([evaluate(t, feats, self._ops) for t in self.trees_[:d]])
+
+    def simulate(self, x0, t) -> np.ndarray:
+        """Integrate the learned equations from ``x0`` over the times ``t`` (LSODA); rows where it failed are nan."""
+        check_is_fitted(self, "trees_")
+        if self.inputs_:
+            raise DataError("EvolutionSR.simulate cannot integrate a model with inputs; use predict.")
+        from scipy.integrate import solve_ivp
+
+        t = np.asarray(t, float)
+        sol = solve_ivp(lambda _, s: self.predict(s[None, :])[0], (t[0], t[-1]), np.asarray(x0, float),
+                        t_eval=t, method="LSODA", rtol=1e-8, atol=1e-10)
+        out = np.full((len(t), len(self.variables_)), np.nan)
+        out[: sol.y.shape[1]] = sol.y.T
+        return out
+
+    def findings(self) -> list:
+        """An :class:`~discover.findings.Equation` per target, with its Pareto front in the metrics."""
+        check_is_fitted(self, "equations_")
+        out = []
+        d = len(self.variables_)
+        for j, (name, expr) in enumerate(zip(self.target_names_, self.equations_)):
+            metrics = dict(self.metrics_[j])
+            metrics["front"] = self.fronts_[j]
+            metrics["evaluations_per_second"] = self.search_["evaluations_per_second"]
+            if self.search_["interrupted"]:
+                metrics["interrupted"] = True
+            out.append(Equation(name, expr, kind="ode" if j < d else "algebraic", method=self.name,
+                                metrics=metrics))
+        out.extend(getattr(self, "invariants_", []))
+        return out
+
+
+_ = Invariant  # invariants are added by discover.evolution.invariants when asked for

@@ -1,0 +1,262 @@
+"""Expression trees of the evolutionary search: operators, vectorised evaluation, sympy printing.
+
+A tree is made of :class:`Node` objects: a constant (``op="const"``), a
+feature (``op="var"``, ``value`` = column index) or an operator applied to one
+or two children. :func:`evaluate` computes a tree over all samples at once
+(one numpy call per node, never a Python loop over samples); constants stay
+scalars until they meet an array. :func:`to_sympy` prints a tree as a sympy
+expression over the user's column names.
+
+Examples
+--------
+>>> import numpy as np
+>>> from discover.evolution.expressions import Node, evaluate, to_sympy, default_operators
+>>> ops = default_operators()
+>>> tree = Node("+", [Node("*", [Node.var(0), Node.var(1)]), Node("sin", [Node.var(0)])])
+>>> X = np.array([[0.0, 1.0], [1.0, 2.0]])
+>>> np.round(evaluate(tree, X, ops), 4)
+array([0.    , 2.8415])
+>>> to_sympy(tree, ["x", "y"], ops)
+x*y + sin(x)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from ..findings import symbols_for
+
+__all__ = ["Operator", "Node", "default_operators", "operator_table", "evaluate", "to_sympy", "complexity",
+           "count_nesting", "BINARY", "UNARY"]
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One operator of the search.
+
+    Parameters
+    ----------
+    name : str
+        Its name in the tree and in ``operators=`` options.
+    arity : int
+        1 or 2.
+    func : callable
+        The numpy function on whole arrays (``func(a)`` or ``func(a, b)``);
+        an invalid value gives nan or inf, which makes the candidate's loss infinite.
+    sympy : callable
+        The same function on sympy expressions.
+    complexity : int, default=1
+        What one use of it adds to an expression's complexity.
+    """
+
+    name: str
+    arity: int
+    func: Callable
+    sympy: Callable
+    complexity: int = 1
+
+
+def _div(a, b):
+    return a / b
+
+
+def _pow(a, b):
+    return np.abs(a) ** b
+
+
+def _log(a):
+    return np.log(a)
+
+
+def _sqrt(a):
+    return np.sqrt(a)
+
+
+def _square(a):
+    return a * a
+
+
+def _cube(a):
+    return a * a * a
+
+
+def _neg(a):
+    return -a
+
+
+def _inv(a):
+    return 1.0 / a
+
+
+BINARY = {
+    "+": Operator("+", 2, np.add, lambda a, b: a + b),
+    "-": Operator("-", 2, np.subtract, lambda a, b: a - b),
+    "*": Operator("*", 2, np.multiply, lambda a, b: a * b),
+    "/": Operator("/", 2, _div, lambda a, b: a / b),
+    "pow": Operator("pow", 2, _pow, lambda a, b: sp.Abs(a) ** b, 2),
+}
+UNARY = {
+    "sin": Operator("sin", 1, np.sin, sp.sin),
+    "cos": Operator("cos", 1, np.cos, sp.cos),
+    "exp": Operator("exp", 1, np.exp, sp.exp),
+    "log": Operator("log", 1, _log, sp.log),
+    "sqrt": Operator("sqrt", 1, _sqrt, sp.sqrt),
+    "tanh": Operator("tanh", 1, np.tanh, sp.tanh),
+    "square": Operator("square", 1, _square, lambda a: a ** 2),
+    "cube": Operator("cube", 1, _cube, lambda a: a ** 3),
+    "neg": Operator("neg", 1, _neg, lambda a: -a),
+    "inv": Operator("inv", 1, _inv, lambda a: 1 / a),
+}
+
+
+def default_operators() -> dict[str, Operator]:
+    """The default operator set: ``+ - * /`` and ``sin``, ``cos``."""
+    return operator_table(["+", "-", "*", "/", "sin", "cos"])
+
+
+def operator_table(operators: Iterable) -> dict[str, Operator]:
+    """Operators by name, from names of the built-in ones and :class:`Operator` objects."""
+    table: dict[str, Operator] = {}
+    for op in operators:
+        if isinstance(op, Operator):
+            if op.arity not in (1, 2):
+                raise ValueError(f"Operator {op.name!r} must have arity 1 or 2, not {op.arity}.")
+            table[op.name] = op
+        elif op in BINARY:
+            table[op] = BINARY[op]
+        elif op in UNARY:
+            table[op] = UNARY[op]
+        else:
+            known = ", ".join(sorted(BINARY) + sorted(UNARY))
+            raise ValueError(f"Unknown operator {op!r}: use one of {known}, or an Operator object.")
+    if not any(o.arity == 2 for o in table.values()):
+        raise ValueError("The operators must include at least one binary operator (such as '+').")
+    return table
+
+
+class Node:
+    """A node of an expression tree (mutable; mutations work on copies)."""
+
+    __slots__ = ("op", "children", "value")
+
+    def __init__(self, op: str, children: list | None = None, value: float = 0.0):
+        self.op = op
+        self.children = children or []
+        self.value = value
+
+    @classmethod
+    def const(cls, value: float) -> Node:
+        return cls("const", [], float(value))
+
+    @classmethod
+    def var(cls, index: int) -> Node:
+        return cls("var", [], int(index))
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def copy(self) -> Node:
+        return Node(self.op, [c.copy() for c in self.children], self.value)
+
+    def nodes(self) -> list[Node]:
+        """All nodes, depth first (this node first)."""
+        out, stack = [], [self]
+        while stack:
+            n = stack.pop()
+            out.append(n)
+            stack.extend(reversed(n.children))
+        return out
+
+    def constants(self) -> list[Node]:
+        return [n for n in self.nodes() if n.op == "const"]
+
+    def depth(self) -> int:
+        return 1 + max((c.depth() for c in self.children), default=0)
+
+    def key(self) -> str:
+        """A text that identifies the tree (constants to full precision)."""
+        if self.op == "const":
+            return repr(self.value)
+        if self.op == "var":
+            return f"x{self.value}"
+        return self.op + "(" + ",".join(c.key() for c in self.children) + ")"
+
+    def shape(self) -> str:
+        """Like :meth:`key` with every constant written ``c``."""
+        if self.op == "const":
+            return "c"
+        if self.op == "var":
+            return f"x{self.value}"
+        return self.op + "(" + ",".join(c.shape() for c in self.children) + ")"
+
+    def __repr__(self) -> str:
+        return f"Node({self.key()})"
+
+
+def complexity(tree: Node, operators: dict[str, Operator]) -> int:
+    """Number of nodes, an operator counting its ``complexity``."""
+    total = 0
+    for n in tree.nodes():
+        total += operators[n.op].complexity if n.op in operators else 1
+    return total
+
+
+def count_nesting(tree: Node, outer: str, inner: str) -> int:
+    """The most ``inner`` operators found under one ``outer`` operator on a path of the tree."""
+    best = 0
+
+    def depth_of(n: Node) -> int:
+        below = max((depth_of(c) for c in n.children), default=0)
+        return below + (n.op == inner)
+
+    for n in tree.nodes():
+        if n.op == outer:
+            best = max(best, max((depth_of(c) for c in n.children), default=0))
+    return best
+
+
+def evaluate(tree: Node, X: np.ndarray, operators: dict[str, Operator]) -> np.ndarray:
+    """The tree's values over all rows of ``X`` (shape ``(n_samples, n_features)``), as one array.
+
+    Each node is one numpy operation on whole columns; invalid values are
+    returned as nan/inf (no warning) for the caller to reject.
+    """
+    with np.errstate(all="ignore"):
+        out = _eval(tree, X, operators)
+    if np.ndim(out) == 0:
+        out = np.full(X.shape[0], float(out))
+    return out
+
+
+def _eval(n: Node, X, ops):
+    if n.op == "const":
+        return n.value
+    if n.op == "var":
+        return X[:, n.value]
+    f = ops[n.op].func
+    if len(n.children) == 1:
+        return f(_eval(n.children[0], X, ops))
+    return f(_eval(n.children[0], X, ops), _eval(n.children[1], X, ops))
+
+
+def to_sympy(tree: Node, names, operators: dict[str, Operator], *, digits: int | None = None) -> sp.Expr:
+    """The tree as a sympy expression over the column ``names`` (constants as floats)."""
+    syms = list(symbols_for(names).values())
+
+    def conv(n: Node):
+        if n.op == "const":
+            v = n.value if digits is None else float(f"{n.value:.{digits}g}")
+            if float(v).is_integer() and abs(v) < 1e15:
+                return sp.Integer(int(v))
+            return sp.Float(v)
+        if n.op == "var":
+            return syms[n.value]
+        args = [conv(c) for c in n.children]
+        return operators[n.op].sympy(*args)
+
+    return sp.sympify(conv(tree))

@@ -1,0 +1,352 @@
+"""Regularized evolution (Real et al. 2019, as PySR uses it) over expression trees.
+
+Each island holds a population. One step draws a tournament, mutates its
+winner (or crosses two winners), accepts the child by simulated annealing and
+lets it replace the *oldest* member (the "regularized" part: nothing lives
+forever, however fit). Crowded complexities are penalised (adaptive
+parsimony: the loss is multiplied by ``exp(scaling * share of the population
+at that complexity)``). Every island keeps a hall of fame, the best tree per
+complexity; after each iteration islands exchange members (migration), and
+constants of a share of each population are refitted by Levenberg–Marquardt.
+
+Islands of all targets of one search run together through
+:func:`discover.parallel.parallel_map`: serially, on a process pool or on Dask.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..parallel import parallel_map
+from ..progress import task
+from .constants import optimize_constants
+from .expressions import Node, Operator, complexity, count_nesting, evaluate
+from .mutations import MUTATIONS, crossover, mutate, random_tree
+
+__all__ = ["SearchConfig", "Member", "Problem", "Island", "search", "pareto_front", "front_scores",
+           "choose"]
+
+
+@dataclass
+class SearchConfig:
+    """Options of the search (see :class:`~discover.evolution.EvolutionSR` for their meaning)."""
+
+    population_size: int = 40
+    n_islands: int = 4
+    n_iterations: int = 30
+    steps: int = 600  #: mutations per island and iteration
+    tournament_size: int = 10
+    tournament_p: float = 0.9
+    maxsize: int = 25
+    parsimony: float = 1e-4
+    adaptive_parsimony: float = 20.0
+    alpha: float = 0.1
+    crossover_probability: float = 0.05
+    optimize_probability: float = 0.02
+    migration: float = 0.05
+    hof_migration: float = 0.05
+    nested: dict = field(default_factory=dict)
+    mutation_weights: dict = field(default_factory=lambda: dict(MUTATIONS))
+    max_seconds: float | None = None
+    loss_floor: float = 1e-14
+
+
+@dataclass
+class Member:
+    tree: Node
+    loss: float  #: mean squared error over the target's variance
+    size: int
+    birth: int
+
+
+@dataclass
+class Problem:
+    """One target: features ``X`` and values ``y`` (training rows), with its operators and user loss."""
+
+    X: np.ndarray
+    y: np.ndarray
+    operators: dict
+    loss: object = None
+    seeds: list = field(default_factory=list)
+
+    def __post_init__(self):
+        var = float(np.var(self.y))
+        self.scale = var if var > 0 else 1.0
+
+
+def _loss(tree: Node, prob: Problem) -> float:
+    pred = evaluate(tree, prob.X, prob.operators)
+    if not np.all(np.isfinite(pred)):
+        return math.inf
+    if prob.loss is not None:
+        val = float(prob.loss(pred, prob.y))
+    else:
+        val = float(np.mean((pred - prob.y) ** 2))
+    return val / prob.scale if math.isfinite(val) else math.inf
+
+
+def _valid(tree: Node, cfg: SearchConfig, ops: dict[str, Operator]) -> bool:
+    if complexity(tree, ops) > cfg.maxsize:
+        return False
+    for outer, inner in cfg.nested.items():
+        for name, most in inner.items():
+            if count_nesting(tree, outer, name) > most:
+                return False
+    return True
+
+
+@dataclass
+class Island:
+    """The state of one island: population, hall of fame, complexity counts, clock, random state."""
+
+    members: list
+    hof: dict  #: complexity -> Member
+    counts: np.ndarray
+    clock: int
+    rng: np.random.Generator
+    evaluations: int = 0
+
+
+def _update_hof(hof: dict, m: Member) -> None:
+    old = hof.get(m.size)
+    if math.isfinite(m.loss) and (old is None or m.loss < old.loss):
+        hof[m.size] = Member(m.tree.copy(), m.loss, m.size, m.birth)
+
+
+def new_island(prob: Problem, cfg: SearchConfig, seed) -> Island:
+    rng = np.random.default_rng(seed)
+    ops, d = prob.operators, prob.X.shape[1]
+    members = []
+    pool = [s.copy() for s in prob.seeds]
+    for i in range(cfg.population_size):
+        tree = pool[i] if i < len(pool) else random_tree(int(rng.integers(0, 4)), d, ops, rng)
+        members.append(Member(tree, _loss(tree, prob), complexity(tree, ops), i))
+    isl = Island(members, {}, np.ones(cfg.maxsize + 1), cfg.population_size, rng, cfg.population_size)
+    for m in members:
+        _update_hof(isl.hof, m)
+    return isl
+
+
+def _adjusted(m: Member, isl: Island, cfg: SearchConfig) -> float:
+    share = isl.counts[min(m.size, cfg.maxsize)] / isl.counts.sum()
+    return m.loss * math.exp(cfg.adaptive_parsimony * share) + cfg.parsimony * m.size
+
+
+def _tournament(isl: Island, cfg: SearchConfig) -> Member:
+    k = min(cfg.tournament_size, len(isl.members))
+    idx = isl.rng.choice(len(isl.members), size=k, replace=False)
+    cands = sorted((isl.members[i] for i in idx), key=lambda m: _adjusted(m, isl, cfg))
+    for m in cands:
+        if isl.rng.random() < cfg.tournament_p:
+            return m
+    return cands[-1]
+
+
+def _replace_oldest(isl: Island, child: Member) -> None:
+    oldest = min(range(len(isl.members)), key=lambda i: isl.members[i].birth)
+    isl.members[oldest] = child
+
+
+def _step(isl: Island, prob: Problem, cfg: SearchConfig, temperature: float, kinds, weights) -> None:
+    ops, d, rng = prob.operators, prob.X.shape[1], isl.rng
+    if rng.random() < cfg.crossover_probability:
+        a, b = _tournament(isl, cfg), _tournament(isl, cfg)
+        for _ in range(10):
+            ca, cb = crossover(a.tree, b.tree, rng)
+            if _valid(ca, cfg, ops) and _valid(cb, cfg, ops):
+                break
+        else:
+            return
+        for c in (ca, cb):
+            isl.clock += 1
+            m = Member(c, _loss(c, prob), complexity(c, ops), isl.clock)
+            isl.evaluations += 1
+            _replace_oldest(isl, m)
+            isl.counts[min(m.size, cfg.maxsize)] += 1
+            _update_hof(isl.hof, m)
+        return
+    parent = _tournament(isl, cfg)
+    for _ in range(10):
+        kind = kinds[min(int(np.searchsorted(weights, rng.random())), len(kinds) - 1)]
+        child = mutate(parent.tree, kind, d, ops, rng, temperature=temperature)
+        if _valid(child, cfg, ops):
+            break
+    else:
+        child = parent.tree.copy()
+    loss = _loss(child, prob)
+    isl.evaluations += 1
+    if child.constants() and rng.random() < cfg.optimize_probability and math.isfinite(loss):
+        child, loss = optimize_constants(child, prob.X, prob.y, ops, rng, restarts=0, loss=prob.loss,
+                                         max_nfev=20)
+        loss = loss / prob.scale
+        isl.evaluations += 1
+    size = complexity(child, ops)
+    new = Member(child, loss, size, 0)
+    # simulated annealing on the adjusted loss (in log units, so the temperature does not depend on scale)
+    before, after = _adjusted(parent, isl, cfg), _adjusted(new, isl, cfg)
+    if not math.isfinite(after):
+        accept = False
+    elif after <= before or temperature <= 0:
+        accept = after <= before
+    else:
+        delta = math.log(after) - math.log(max(before, 1e-300))
+        accept = rng.random() < math.exp(-delta / (cfg.alpha * temperature))
+    isl.clock += 1
+    if accept:
+        new.birth = isl.clock
+    else:
+        new = Member(parent.tree.copy(), parent.loss, parent.size, isl.clock)
+    _replace_oldest(isl, new)
+    isl.counts[min(new.size, cfg.maxsize)] += 1
+    _update_hof(isl.hof, new)
+
+
+def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
+    """One iteration of an island: ``steps`` mutations (annealed from temperature 1 to 0), then constant refits."""
+    kinds = list(cfg.mutation_weights)
+    w = np.array([cfg.mutation_weights[k] for k in kinds], float)
+    w = np.cumsum(w / w.sum())
+    n = cfg.steps
+    isl.counts *= 0.5  # a sliding window of the complexities seen
+    with np.errstate(all="ignore"):
+        for s in range(n):
+            _step(isl, prob, cfg, 1.0 - s / n, kinds, w)
+        for i, m in enumerate(isl.members):
+            if (m.tree.constants() and isl.rng.random() < 5 * cfg.optimize_probability
+                    and math.isfinite(m.loss)):
+                tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
+                                                loss=prob.loss)
+                isl.evaluations += 1
+                isl.members[i] = Member(tree, loss / prob.scale, m.size, m.birth)
+                _update_hof(isl.hof, isl.members[i])
+        # the hall of fame's own constants are refitted too (cheap: one tree per complexity)
+        for size, m in list(isl.hof.items()):
+            if m.tree.constants():
+                tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
+                                                loss=prob.loss)
+                isl.evaluations += 1
+                _update_hof(isl.hof, Member(tree, loss / prob.scale, size, m.birth))
+    return isl
+
+
+def _evolve_item(isl, prob, cfg):
+    return evolve(isl, prob, cfg)
+
+
+def _migrate(islands: list[Island], cfg: SearchConfig, rng) -> None:
+    if len(islands) < 2:
+        return
+    pool = [m for isl in islands for m in isl.members if math.isfinite(m.loss)]
+    hof = [m for isl in islands for m in isl.hof.values()]
+    for isl in islands:
+        for frac, source in ((cfg.migration, pool), (cfg.hof_migration, hof)):
+            k = int(round(frac * len(isl.members)))
+            if not source or k == 0:
+                continue
+            for i in rng.choice(len(isl.members), size=k, replace=False):
+                m = source[int(rng.integers(len(source)))]
+                isl.members[i] = Member(m.tree.copy(), m.loss, m.size, isl.clock)
+
+
+def pareto_front(hof: dict) -> list[Member]:
+    """Members of a hall of fame that no simpler member beats, by increasing complexity."""
+    front, best = [], math.inf
+    for size in sorted(hof):
+        m = hof[size]
+        if m.loss < best:
+            front.append(m)
+            best = m.loss
+    return front
+
+
+def front_scores(losses, sizes) -> np.ndarray:
+    """PySR's score: ``-Δ log(loss) / Δ complexity`` between neighbours of the front (0 for the first)."""
+    out = np.zeros(len(losses))
+    for i in range(1, len(losses)):
+        a, b = max(losses[i - 1], 1e-300), max(losses[i], 1e-300)
+        out[i] = -(math.log(b) - math.log(a)) / max(sizes[i] - sizes[i - 1], 1)
+    return out
+
+
+def choose(scores, held_out, *, tolerance: float = 1.5, floor: float = 1e-6) -> int:
+    """The best-scored front member among those whose held-out loss is within ``tolerance`` of the best.
+
+    Held-out losses below ``floor`` (relative mean squared error: the round-off of estimated
+    derivatives on clean data) count as equal.
+    """
+    held = np.asarray(held_out, float)
+    ok = np.isfinite(held)
+    if not ok.any():
+        return int(np.argmax(scores))
+    best = held[ok].min()
+    allowed = ok & (held <= max(tolerance * best, floor))
+    masked = np.where(allowed, scores, -np.inf)
+    return int(np.argmax(masked))
+
+
+def search(problems: list[Problem], cfg: SearchConfig, *, seed=None, n_jobs: int | None = 1,
+           backend: str | None = None, progress: bool | None = None, names=None) -> dict:
+    """Run the islands of every problem together; return the merged halls of fame and statistics.
+
+    A KeyboardInterrupt (Ctrl-C) between iterations ends the search and keeps
+    what the halls of fame hold; ``interrupted`` then says so.
+    """
+    ss = np.random.SeedSequence(seed)
+    children = ss.spawn(len(problems) * cfg.n_islands + 1)
+    rng = np.random.default_rng(children[-1])
+    islands = [[new_island(p, cfg, children[j * cfg.n_islands + i]) for i in range(cfg.n_islands)]
+               for j, p in enumerate(problems)]
+    start = time.perf_counter()
+    interrupted, done = False, 0
+    floor_seen: list = []
+    eval_seconds = 0.0
+    labels = names or [f"y{j}" for j in range(len(problems))]
+    try:
+        with task("evolution", total=cfg.n_iterations, enabled=progress) as update:
+            for it in range(cfg.n_iterations):
+                items = [(isl, problems[j], cfg) for j in range(len(problems)) for isl in islands[j]]
+                t0 = time.perf_counter()
+                out = parallel_map(_evolve_item, items, n_jobs=n_jobs, backend=backend)
+                eval_seconds += time.perf_counter() - t0
+                for j in range(len(problems)):
+                    islands[j] = out[j * cfg.n_islands:(j + 1) * cfg.n_islands]
+                    _migrate(islands[j], cfg, rng)
+                done = it + 1
+                bests = {}
+                for j in range(len(problems)):
+                    hof = _merge(islands[j])
+                    m = min(hof.values(), key=lambda m: m.loss)
+                    bests[labels[j]] = m.loss
+                update(**{f"{k} best": v for k, v in bests.items()})
+                # stop once every target has a member at the loss floor and the simplest such member
+                # has not become simpler for three iterations
+                simplest = tuple(min((m.size for m in _merge(islands[j]).values() if m.loss <= cfg.loss_floor),
+                                     default=-1) for j in range(len(problems)))
+                floor_seen.append(simplest)
+                if -1 not in simplest and len(floor_seen) >= 4 and len(set(floor_seen[-4:])) == 1:
+                    break
+                if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
+                    break
+    except KeyboardInterrupt:
+        interrupted = True
+    evaluations = sum(isl.evaluations for row in islands for isl in row)
+    return {
+        "hofs": [_merge(row) for row in islands],
+        "iterations": done,
+        "interrupted": interrupted,
+        "evaluations": evaluations,
+        "seconds": time.perf_counter() - start,
+        "evaluations_per_second": evaluations / eval_seconds if eval_seconds > 0 else float("nan"),
+    }
+
+
+def _merge(row: list[Island]) -> dict:
+    hof: dict = {}
+    for isl in row:
+        for m in isl.hof.values():
+            _update_hof(hof, m)
+    return hof

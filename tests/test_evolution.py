@@ -1,0 +1,153 @@
+"""Tests of discover.evolution: trees, vectorised evaluation, the search and the EvolutionSR estimator."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from discover.data import from_arrays
+from discover.errors import ParameterError
+from discover.evolution import EvolutionSR, Node, Operator
+from discover.evolution.constants import optimize_constants, snap_constants
+from discover.evolution.expressions import count_nesting, default_operators, evaluate, to_sympy
+from discover.evolution.mutations import MUTATIONS, crossover, mutate, random_tree
+from discover.evolution.search import Problem, SearchConfig, choose, front_scores, pareto_front, search
+from discover.findings import Equation
+
+
+def _xy_sin():
+    return Node("+", [Node("*", [Node.var(0), Node.var(1)]), Node("sin", [Node.var(0)])])
+
+
+def test_evaluate_is_vectorised_and_matches_numpy():
+    ops = default_operators()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 2))
+    tree = Node("/", [_xy_sin(), Node("+", [Node.const(2.0), Node("cos", [Node.var(1)])])])
+    want = (X[:, 0] * X[:, 1] + np.sin(X[:, 0])) / (2 + np.cos(X[:, 1]))
+    np.testing.assert_allclose(evaluate(tree, X, ops), want)
+    assert evaluate(Node.const(3.0), X, ops).shape == (1000,)
+    # invalid values come back as nan/inf without a warning
+    bad = evaluate(Node("/", [Node.const(1.0), Node("-", [Node.var(0), Node.var(0)])]), X, ops)
+    assert not np.isfinite(bad).any()
+
+
+def test_to_sympy_over_column_names():
+    ops = default_operators()
+    expr = to_sympy(_xy_sin(), ["speed m/s", "E"], ops)
+    s, e = sp.Symbol("speed m/s", real=True), sp.Symbol("E", real=True)
+    assert sp.simplify(expr - (s * e + sp.sin(s))) == 0
+
+
+def test_mutations_keep_parent_and_stay_valid():
+    ops = default_operators()
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3))
+    for _ in range(30):
+        parent = random_tree(5, 3, ops, rng)
+        key = parent.key()
+        for kind in MUTATIONS:
+            child = mutate(parent, kind, 3, ops, rng)
+            assert evaluate(child, X, ops).shape == (50,)
+        a, b = crossover(parent, random_tree(3, 3, ops, rng), rng)
+        assert parent.key() == key
+        assert evaluate(a, X, ops).shape == evaluate(b, X, ops).shape == (50,)
+
+
+def test_constants_fitted_and_snapped():
+    ops = default_operators()
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-2, 2, size=(200, 1))
+    y = 2.0 * np.sin(1.5 * X[:, 0])
+    tree = Node("*", [Node.const(1.0), Node("sin", [Node("*", [Node.const(1.3), Node.var(0)])])])
+    fitted, loss = optimize_constants(tree, X, y, ops, rng, restarts=3)
+    assert loss < 1e-20
+    snapped, _ = snap_constants(fitted, X, y, ops)
+    assert sorted(c.value for c in snapped.constants()) == [1.5, 2.0]
+
+
+def test_front_score_and_held_out_choice():
+    scores = front_scores([1.0, 1e-2, 1e-8, 5e-9], [1, 3, 5, 9])
+    assert np.argmax(scores) == 2
+    # a member whose held-out loss is far worse is not chosen, whatever its score
+    assert choose(scores, [1.0, 1e-2, 1e-2, 1e-8]) == 3
+    assert choose(scores, [1.0, 1e-2, 1e-8, 1e-8]) == 2
+
+
+def test_search_recovers_xy_plus_sin_exactly():
+    ops = default_operators()
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, (200, 2))
+    y = X[:, 0] * X[:, 1] + np.sin(X[:, 0])
+    cfg = SearchConfig(n_iterations=8, n_islands=2, population_size=30, steps=300)
+    result = search([Problem(X, y, ops)], cfg, seed=1)
+    front = pareto_front(result["hofs"][0])
+    exact = [m for m in front if m.loss < 1e-20]
+    assert exact, [to_sympy(m.tree, "xy", ops) for m in front]
+    x, yy = sp.symbols("x y", real=True)
+    assert sp.simplify(to_sympy(exact[0].tree, ["x", "y"], ops) - (x * yy + sp.sin(x))) == 0
+    assert result["evaluations_per_second"] > 0
+
+
+def test_nesting_constraint_respected():
+    ops = default_operators()
+    tree = Node("sin", [Node("+", [Node("cos", [Node.var(0)]), Node.const(1.0)])])
+    assert count_nesting(tree, "sin", "cos") == 1
+    assert count_nesting(tree, "cos", "sin") == 0
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-2, 2, (100, 1))
+    cfg = SearchConfig(n_iterations=2, n_islands=1, population_size=20, steps=200,
+                       nested={"sin": {"sin": 0, "cos": 0}, "cos": {"sin": 0, "cos": 0}})
+    result = search([Problem(X, np.sin(np.cos(X[:, 0])), ops)], cfg, seed=0)
+    for m in result["hofs"][0].values():
+        assert count_nesting(m.tree, "sin", "cos") == 0 and count_nesting(m.tree, "cos", "sin") == 0
+
+
+def _decays():
+    t = np.linspace(0, 10, 501)
+    return from_arrays(np.c_[np.exp(-0.5 * t), np.exp(-2 * t)], t=t, names=["a", "b"])
+
+
+def test_estimator_equations_findings_and_seed():
+    series = _decays()
+    kw = dict(n_iterations=3, n_islands=1, steps=200, random_state=0)
+    model = EvolutionSR(**kw).fit(series)
+    a, b = sp.symbols("a b", real=True)
+    eqs = model.equations()
+    assert sp.simplify(eqs[0] - (-0.5 * a)) == 0 and sp.simplify(eqs[1] - (-2 * b)) == 0
+    found = model.findings()
+    assert [f.variable for f in found] == ["a", "b"]
+    assert all(isinstance(f, Equation) and f.method == "evolution" for f in found)
+    front = found[0].metrics["front"]
+    assert sum(r["chosen"] for r in front) == 1 and all("held_out_loss" in r for r in front)
+    np.testing.assert_allclose(model.predict(np.array([[1.0, 2.0]])), [[-0.5, -4.0]], rtol=1e-6)
+    sim = model.simulate([1.0, 1.0], np.linspace(0, 1, 11))
+    np.testing.assert_allclose(sim[-1], [np.exp(-0.5), np.exp(-2)], rtol=1e-5)
+    again = EvolutionSR(**kw).fit(series)
+    assert [str(e) for e in again.equations()] == [str(e) for e in eqs]
+
+
+def test_user_operator_and_loss():
+    ops_used = []
+
+    def mse(pred, target):
+        ops_used.append(1)
+        return float(np.mean((pred - target) ** 2))
+
+    cube = Operator("cube3", 1, lambda v: v ** 3, lambda v: v ** 3, complexity=1)
+    t = np.linspace(0, 2, 401)
+    x = 1 / np.sqrt(1 + 2 * t)  # dx/dt = -x**3
+    series = from_arrays(x[:, None], t=t, names=["x"])
+    model = EvolutionSR(operators=["+", "*", cube], loss=mse, maxsize=10, n_iterations=3, n_islands=1, steps=200,
+                        random_state=0).fit(series)
+    xs = sp.Symbol("x", real=True)
+    assert sp.simplify(model.equations()[0] + xs ** 3) == 0
+    assert ops_used
+
+
+def test_parameter_errors_are_named():
+    with pytest.raises(ParameterError, match="'maxsize' parameter of EvolutionSR"):
+        EvolutionSR(maxsize=1).fit(_decays())
+    with pytest.raises(ParameterError, match="operators"):
+        EvolutionSR(operators=["+", "frobnicate"]).fit(_decays())
+    with pytest.raises(ParameterError, match="nested"):
+        EvolutionSR(nested={"tan": {"sin": 0}}).fit(_decays())
