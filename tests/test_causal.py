@@ -101,11 +101,14 @@ def test_weights_are_in_original_units_and_scale_does_not_change_the_graph(svar5
     ratio = scales[None, :] / scales[:, None]
     sel = model.selected_[0]
     np.testing.assert_allclose(m2.W_[sel], model.W_[sel] * ratio[sel], rtol=1e-6)
-    # the true contemporaneous weights are recovered within 0.2 (they are ±[0.4, 0.8])
-    W_true = series.meta["W"]
-    both = sel & (W_true != 0)
-    assert both.sum() >= 1
-    np.testing.assert_allclose(model.W_[both], W_true[both], atol=0.2)
+    # every true edge is found and its weight recovered within 0.1 (contemporaneous ±[0.4, 0.8],
+    # measured error <= 0.067) or 0.15 (lagged, down to ±0.1 after the stability rescaling; measured <= 0.088)
+    W_true, A_true = series.meta["W"], series.meta["A"]
+    assert np.all(sel[W_true != 0])
+    np.testing.assert_allclose(model.W_[W_true != 0], W_true[W_true != 0], atol=0.1)
+    for k, Ak in enumerate(A_true):
+        assert np.all(model.selected_[k + 1][Ak != 0])
+        np.testing.assert_allclose(model.A_[k][Ak != 0], Ak[Ak != 0], atol=0.15)
 
 
 def test_findings_carry_every_candidate_edge_and_a_summary(svar5):
@@ -406,3 +409,19 @@ def test_pure_noise_graph_is_flagged_unreliable():
     # a clear graph is reliable
     series, _ = svar(d=5, n=1000, seed=0)
     assert DYNOTEARS(n_subsamples=10, random_state=0).fit(series).reliable_
+
+
+def test_paper_protocol_accuracy():
+    """The DYNOTEARS paper's own data (Pamfil et al. 2020, Sec. 5): weights up to ±2, not our generator's.
+
+    Seeds 0 and 2, d=10, n=1000, two lags: measured AUROC .974 / 1.0, F1 .898 / 1.0, lag-resolved
+    AUROC of the lagged edges .976 / 1.0 (before the pruning step seed 0 selected extra edges).
+    """
+    from discover.causal.simulate import pamfil
+
+    for seed, (auc_min, f1_min) in ((0, (0.95, 0.85)), (2, (0.97, 0.95))):
+        series, truth = pamfil(d=10, n=1000, seed=seed)
+        m = DYNOTEARS(n_subsamples=10, random_state=0).fit(series)
+        auc, f = _summary_metrics(m, truth, series.variables)
+        assert auc >= auc_min and f >= f1_min, (seed, auc, f)
+        assert m.reliable_

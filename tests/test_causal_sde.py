@@ -57,12 +57,15 @@ def test_weights_and_diffusion_are_in_original_units(fitted):
     # mean ∂f_i/∂x_{i-2} = -mean(x_{i-1}) < 0
     d = 6
     m = series.x.mean(axis=0)
+    rel = []
     for i in range(d):
-        assert model.weights_[(i + 1) % d, i] == pytest.approx(m[(i - 1) % d], rel=0.5)
-        assert model.weights_[(i - 2) % d, i] == pytest.approx(-m[(i - 1) % d], rel=0.5)
-    # the diffusion was 0.5 per square root of time; drift misfit inflates it a little, a unit
-    # error (time rescaling) would be off by a factor of three or more
-    assert np.all((model.diffusion_ > 0.25) & (model.diffusion_ < 1.0))
+        rel.append(model.weights_[(i + 1) % d, i] / m[(i - 1) % d] - 1)
+        rel.append(model.weights_[(i - 2) % d, i] / -m[(i - 1) % d] - 1)
+    # measured: every relative error within 0.29, mean |error| 0.095
+    assert np.max(np.abs(rel)) < 0.35 and np.mean(np.abs(rel)) < 0.15
+    # the diffusion was 0.5 per square root of time; drift misfit inflates it (measured 0.69-0.86,
+    # the bias the docstring states); a unit error (time rescaling) would be off by a factor of three
+    assert np.all((model.diffusion_ > 0.5) & (model.diffusion_ < 0.95))
 
 
 def test_findings_and_json(fitted):
