@@ -1,0 +1,144 @@
+"""ODE-Strogatz benchmark of discover.evolution beside gplearn and pyoperon (when installed).
+
+For each of the 7 systems (14 equations) of cases/strogatz, clean and with 1 %
+noise: derivatives estimated from the simulated data (the collection's
+protocol: four trajectories, 100 samples each), one EvolutionSR fit per
+system (both equations in one run), and a count of equations recovered
+exactly: the same terms as the truth (the expressions' shapes with every
+number replaced by a placeholder agree, after sympy's expand) and every
+number within 10 % of the true one. The reference tools get the same
+targets (one regressor per equation) and the same check; a missing tool is
+skipped with a message.
+
+Run: ``python benchmarks/bench_evolution.py [--noise 0 0.01] [--systems lv vdp ...]
+[--max-seconds 100] [--out FILE.json]``. Report the load average printed
+beside any time: timings on a loaded machine are upper bounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "cases" / "strogatz"))
+
+from make_data import SYSTEMS, simulate  # noqa: E402
+
+from discover.evolution import EvolutionSR  # noqa: E402
+
+X, Y = sp.symbols("x y", real=True)
+
+
+def _skeleton(expr):
+    expr = sp.expand(sp.sympify(expr, locals={"x": X, "y": Y}))
+    nums = []
+
+    def walk(e):
+        if e.is_Number:
+            nums.append(float(e))
+            return sp.Symbol("c")
+        if not e.args:
+            return e
+        return e.func(*[walk(a) for a in e.args])
+
+    return walk(expr), nums
+
+
+def exact(found, truth, tol=0.1) -> bool:
+    """Same terms as ``truth`` with every number within ``tol`` (relative)."""
+    try:
+        fs, fn = _skeleton(found)
+        ts, tn = _skeleton(truth)
+    except (TypeError, ValueError, sp.SympifyError):
+        return False
+    if fs != ts or len(fn) != len(tn):
+        return False
+    return all(abs(a - b) <= tol * abs(b) + 1e-12 for a, b in zip(sorted(fn), sorted(tn)))
+
+
+def _targets(series):
+    dx = np.vstack(series.derivatives("auto"))
+    return series.x, dx
+
+
+def run_evolution(series, max_seconds, seed):
+    t0 = time.perf_counter()
+    model = EvolutionSR(random_state=seed, max_seconds=max_seconds, progress=False).fit(series)
+    return [str(e) for e in model.equations()], time.perf_counter() - t0, model.search_
+
+
+def run_gplearn(X_, dx, seed):
+    try:
+        from gplearn.genetic import SymbolicRegressor
+    except ImportError:
+        return None
+    out = []
+    for j in range(2):
+        reg = SymbolicRegressor(population_size=1000, generations=20, function_set=("add", "sub", "mul", "div",
+                                "sin", "cos"), random_state=seed)
+        reg.fit(X_, dx[:, j])
+        text = str(reg._program)
+        loc = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+               "div": lambda a, b: a / b, "sin": sp.sin, "cos": sp.cos, "X0": X, "X1": Y}
+        out.append(str(sp.sympify(text, locals=loc)))
+    return out
+
+
+def run_pyoperon(X_, dx, seed):
+    try:
+        from pyoperon.sklearn import SymbolicRegressor
+    except ImportError:
+        return None
+    out = []
+    for j in range(2):
+        reg = SymbolicRegressor(allowed_symbols="add,sub,mul,div,sin,cos,constant,variable", random_state=seed)
+        reg.fit(X_, dx[:, j])
+        out.append(reg.get_model_string(reg.model_, 6, ["x", "y"]))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.01])
+    ap.add_argument("--systems", nargs="+", default=list(SYSTEMS))
+    ap.add_argument("--max-seconds", type=float, default=100.0, help="search budget per system (two equations)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    rows = []
+    for noise in args.noise:
+        for name in args.systems:
+            series = simulate(name, noise=noise, seed=args.seed)
+            truth = SYSTEMS[name]
+            eqs, secs, info = run_evolution(series, args.max_seconds, args.seed)
+            row = {"system": name, "noise": noise, "evolution": eqs, "seconds": secs,
+                   "seconds_per_equation": secs / 2, "evaluations_per_second": info["evaluations_per_second"],
+                   "exact": [exact(e, t) for e, t in zip(eqs, truth)]}
+            X_, dx = _targets(series)
+            for tool, fn in (("gplearn", run_gplearn), ("pyoperon", run_pyoperon)):
+                res = fn(X_, dx, args.seed)
+                if res is None:
+                    print(f"{tool} is not installed: skipped", flush=True)
+                    continue
+                row[tool] = res
+                row[f"{tool}_exact"] = [exact(e, t) for e, t in zip(res, truth)]
+            rows.append(row)
+            print(json.dumps(row), f"load {os.getloadavg()[0]:.1f}", flush=True)
+        sub = [r for r in rows if r["noise"] == noise]
+        print(f"noise {noise:g}: evolution exact {sum(sum(r['exact']) for r in sub)}/{2 * len(sub)}, "
+              f"mean {np.mean([r['seconds_per_equation'] for r in sub]):.1f} s per equation, "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
