@@ -237,3 +237,24 @@ def test_latent_path_when_every_gap_is_long():
     T = _truth(truth, series.variables)
     assert auroc(model.probabilities_.ravel(), T.ravel()) >= 0.95
     assert f1(model.selected_.ravel(), T.ravel()) >= 0.85
+
+
+def test_progress_shows_step_and_elbo(monkeypatch):
+    import contextlib
+
+    import discover.causal.sde as sde_module
+
+    seen = []
+
+    @contextlib.contextmanager
+    def fake_task(description, total=None, **kwargs):
+        seen.append(("start", description, total))
+        yield lambda advance=1, **fields: seen.append((advance, fields))
+
+    monkeypatch.setattr(sde_module, "task", fake_task)
+    series, _ = lorenz96(d=4, n=300, dt=0.01, sigma=0.5, seed=0, substeps=2)
+    model = SDEStructure(max_steps=50, random_state=0).fit(series)
+    assert seen[0] == ("start", "sde structure (pairs)", 50)
+    updates = seen[1:]
+    assert sum(a for a, _ in updates) == 50 and [f["step"] for _, f in updates] == [20, 40, 50]
+    assert updates[-1][1]["elbo"] == pytest.approx(-np.mean(model.loss_history_[-20:]))

@@ -63,6 +63,7 @@ from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
 from ..errors import DataError, MethodError
 from ..findings import Graph
+from ..progress import task
 from ._graphs import undecided_scores
 
 __all__ = ["SDEStructure"]
@@ -397,24 +398,8 @@ class SDEStructure(Method):
         p0 = self.prior_probability
         edge_price = self.edge_cost * math.log(max(n, 2)) / 2
         self.loss_history_ = []
-        for it in range(self.max_steps):
-            frac = it / max(1, self.max_steps - 1)
-            temp = 1.0 * (self.temperature / 1.0) ** frac
-            lik.draw()
-            u = torch.rand((d, d), generator=gen, dtype=dtype).clamp(1e-6, 1 - 1e-6)
-            G = torch.sigmoid((params["logits"] + torch.log(u) - torch.log1p(-u)) / temp)
-            if not self.self_loops:
-                G = G * (1 - eye) + eye
-            ll = lik.loglik(G, torch.exp(2 * params["log_sigma"]), warm=frac < lik.warm_up)
-            q = torch.sigmoid(params["logits"])
-            if not self.self_loops:
-                q = q * (1 - eye)
-            kl = (q * torch.log(q / p0 + 1e-12) + (1 - q) * torch.log((1 - q) / (1 - p0) + 1e-12)).sum()
-            loss = -ll + (kl + edge_price * q.sum()) / n
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            self.loss_history_.append(float(loss.detach()))
+        with task(f"sde structure ({'latent path' if latent else 'pairs'})", total=self.max_steps) as update:
+            self._optimize(update, params, lik, opt, gen, eye, d, n, edge_price, p0, dtype, torch)
 
         with torch.no_grad():
             prob = torch.sigmoid(params["logits"]).numpy().copy()
@@ -447,6 +432,30 @@ class SDEStructure(Method):
         self.n_transitions_ = n
         self.n_pairs_ = n_pairs
         return self
+
+    def _optimize(self, update, params, lik, opt, gen, eye, d, n, edge_price, p0, dtype, torch):
+        """The variational optimisation; ``update`` shows the step and the ELBO (every 20 steps)."""
+        for it in range(self.max_steps):
+            frac = it / max(1, self.max_steps - 1)
+            temp = 1.0 * (self.temperature / 1.0) ** frac
+            lik.draw()
+            u = torch.rand((d, d), generator=gen, dtype=dtype).clamp(1e-6, 1 - 1e-6)
+            G = torch.sigmoid((params["logits"] + torch.log(u) - torch.log1p(-u)) / temp)
+            if not self.self_loops:
+                G = G * (1 - eye) + eye
+            ll = lik.loglik(G, torch.exp(2 * params["log_sigma"]), warm=frac < lik.warm_up)
+            q = torch.sigmoid(params["logits"])
+            if not self.self_loops:
+                q = q * (1 - eye)
+            kl = (q * torch.log(q / p0 + 1e-12) + (1 - q) * torch.log((1 - q) / (1 - p0) + 1e-12)).sum()
+            loss = -ll + (kl + edge_price * q.sum()) / n
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            self.loss_history_.append(float(loss.detach()))
+            if it % 20 == 19 or it == self.max_steps - 1:
+                update(advance=20 if it % 20 == 19 else (it % 20) + 1, step=it + 1,
+                       elbo=-float(np.mean(self.loss_history_[-20:])))
 
     def _pair_likelihood(self, z0, z1, dt, max_gap, tau, h_max, drift, torch, dtype, gen):
         """Mean Euler–Maruyama log-density of a minibatch of observed pairs not too far apart."""
