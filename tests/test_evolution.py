@@ -151,3 +151,30 @@ def test_parameter_errors_are_named():
         EvolutionSR(operators=["+", "frobnicate"]).fit(_decays())
     with pytest.raises(ParameterError, match="nested"):
         EvolutionSR(nested={"tan": {"sin": 0}}).fit(_decays())
+
+
+def test_ctrl_c_keeps_the_hall_of_fame(monkeypatch):
+    import discover.evolution.search as search_mod
+
+    real, calls = search_mod.parallel_map, []
+
+    def interrupted_after_one(func, items, **kw):
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return real(func, items, **kw)
+
+    monkeypatch.setattr(search_mod, "parallel_map", interrupted_after_one)
+    model = EvolutionSR(n_iterations=50, n_islands=1, steps=200, random_state=0).fit(_decays())
+    assert model.search_["interrupted"] and model.search_["iterations"] == 1
+    assert len(model.equations()) == 2 and all(f.metrics.get("interrupted") for f in model.findings())
+
+
+def test_pipeline_runs_evolution():
+    import discover
+
+    report = discover.fit(_decays(), methods=["evolution"],
+                          config={"evolution": dict(n_iterations=2, n_islands=1, steps=200, random_state=0)})
+    result = report.methods["evolution"]
+    assert result.status == "ok", result.error
+    assert sorted(e.variable for e in report.equations) == ["a", "b"]
