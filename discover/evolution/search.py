@@ -61,6 +61,7 @@ class Member:
     loss: float  #: mean squared error over the target's variance
     size: int
     birth: int
+    tuned: bool = False  #: constants already refitted by Levenberg–Marquardt
 
 
 @dataclass
@@ -114,7 +115,7 @@ class Island:
 def _update_hof(hof: dict, m: Member) -> None:
     old = hof.get(m.size)
     if math.isfinite(m.loss) and (old is None or m.loss < old.loss):
-        hof[m.size] = Member(m.tree.copy(), m.loss, m.size, m.birth)
+        hof[m.size] = Member(m.tree.copy(), m.loss, m.size, m.birth, m.tuned)
 
 
 def new_island(prob: Problem, cfg: SearchConfig, seed) -> Island:
@@ -223,13 +224,14 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
                 isl.evaluations += 1
                 isl.members[i] = Member(tree, loss / prob.scale, m.size, m.birth)
                 _update_hof(isl.hof, isl.members[i])
-        # the hall of fame's own constants are refitted too (cheap: one tree per complexity)
+        # the hall of fame's new entries have their constants refitted too (one tree per complexity)
         for size, m in list(isl.hof.items()):
-            if m.tree.constants():
+            if m.tree.constants() and not m.tuned:
+                m.tuned = True
                 tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
                                                 loss=prob.loss)
                 isl.evaluations += 1
-                _update_hof(isl.hof, Member(tree, loss / prob.scale, size, m.birth))
+                _update_hof(isl.hof, Member(tree, loss / prob.scale, size, m.birth, True))
     return isl
 
 
