@@ -178,3 +178,17 @@ def test_pipeline_runs_evolution():
     result = report.methods["evolution"]
     assert result.status == "ok", result.error
     assert sorted(e.variable for e in report.equations) == ["a", "b"]
+
+
+def test_phase_snaps_to_quarter_turns():
+    # sin(y - c) with c a far-off multiple of pi/2 (as the search finds it) reads back as cos(y)
+    ops = default_operators()
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (200, 2))
+    y = X[:, 0] - np.cos(X[:, 1]) / X[:, 0]
+    tree = Node("-", [Node.var(0), Node("/", [Node("sin", [Node("-", [Node.var(1), Node.const(1185.949)])]),
+                                              Node.var(0)])])
+    snapped, loss = snap_constants(tree, X, y, ops)
+    xs, ys = sp.symbols("x y", real=True)
+    assert loss < 1e-20
+    assert to_sympy(snapped, ["x", "y"], ops) == xs - sp.cos(ys) / xs

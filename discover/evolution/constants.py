@@ -64,7 +64,10 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
 
 
 def _simple_values(v: float) -> list[float]:
-    out = [float(round(v))]
+    # a phase inside sin/cos may sit any number of turns away, and quarter turns give cos from sin:
+    # the loss check decides whether such a value is right where it stands
+    turn = float(np.round((v % (2 * np.pi)) / (np.pi / 2)) * (np.pi / 2))
+    out = [float(round(v)), turn - 2 * np.pi if turn > np.pi else turn, float(np.round(v / (np.pi / 2)) * (np.pi / 2))]
     fr = Fraction(v).limit_denominator(10)
     out.append(float(fr))
     for digits in (1, 2, 3):

@@ -253,6 +253,9 @@ def to_sympy(tree: Node, names, operators: dict[str, Operator], *, digits: int |
             v = n.value if digits is None else float(f"{n.value:.{digits}g}")
             if float(v).is_integer() and abs(v) < 1e15:
                 return sp.Integer(int(v))
+            quarter = v / (np.pi / 2)
+            if abs(quarter - round(quarter)) < 1e-12 and 0 < abs(round(quarter)) <= 16:
+                return sp.pi * sp.Rational(int(round(quarter)), 2)  # a snapped phase: sin(y + pi/2) is cos(y)
             return sp.Float(v)
         if n.op == "var":
             return syms[n.value]
