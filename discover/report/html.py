@@ -276,7 +276,9 @@ def summary_html(report: Report) -> str:
     elif g["n_usable"] >= 2:
         items.append("The graphs share no edge.")
     if s["invariants"]:
-        items.append("Conserved: " + "; ".join(f"{_e(expr_text(x))} = const ({_e(m)})" for m, x in s["invariants"]))
+        more = f"; … {len(s['invariants']) - 4} more below" if len(s["invariants"]) > 4 else ""
+        items.append("Conserved: " + "; ".join(f"{_e(expr_text(x))} = const ({_e(m)})" for m, x in s["invariants"][:4])
+                     + more)
     for sp_ in s["spectra"]:
         bits = []
         if sp_["periods"]:

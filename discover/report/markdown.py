@@ -38,7 +38,7 @@ from ._format import (
     source_facts,
     spectrum_rows,
 )
-from .summary import graph_scope, is_reliable, summarize, summary_lines, unreliable_reason
+from .summary import graph_scope, is_reliable, spectrum_unit, summarize, summary_lines, unreliable_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import Report
@@ -350,7 +350,7 @@ def render_terminal(report: Report) -> str:
     sl = []
     for s in report.spectra:
         rows = spectrum_rows(s, 4)
-        unit = s.time_unit or report.series.get("time_unit") or "time units"
+        unit = spectrum_unit(s, report.series)
         modes = "; ".join(f"ω={fmt(r['omega'], 3)}"
                           + (f" (period {fmt(s.periods[r['index']], 3)} {unit})" if r["frequency"] > 0 else "")
                           + (" spurious" if r["spurious"] else "") for r in rows)

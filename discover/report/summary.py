@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from . import Report
 
-__all__ = ["is_reliable", "graph_scope", "summarize", "summary_lines"]
+__all__ = ["is_reliable", "graph_scope", "spectrum_unit", "summarize", "summary_lines"]
 
 
 def is_reliable(finding: Any) -> bool:
@@ -92,13 +92,22 @@ def _graphs(report: Report) -> dict:
     count: dict[tuple[str, str], list[str]] = {}
     for g in usable:
         for pair in sorted({(e["source"], e["target"]) for e in g.edges(selected_only=True)}):
-            count.setdefault(pair, []).append(g.method)
-    if len(usable) >= 2:
-        agreed = [(s, t, m) for (s, t), m in count.items() if len(m) >= 2]
-    else:
-        agreed = [(s, t, m) for (s, t), m in count.items()]
+            if g.method not in count.setdefault(pair, []):
+                count[pair].append(g.method)
+    n_methods = len({g.method for g in usable})
+    agreed = [(s, t, m) for (s, t), m in count.items() if len(m) >= 2 or n_methods < 2]
     agreed.sort(key=lambda x: (-len(x[2]), x[0], x[1]))
-    return {"graphs": described, "n_usable": len(usable), "agreed": agreed}
+    return {"graphs": described, "n_usable": n_methods, "agreed": agreed}
+
+
+def spectrum_unit(spec: Any, series: dict) -> str:
+    """The unit of a spectrum's periods: the data's time unit, else "time units"
+    (a spectrum that names only the time column has no unit)."""
+    unit = str(series.get("time_unit") or "")
+    if unit:
+        return unit
+    own = str(getattr(spec, "time_unit", "") or "")
+    return own if own and own != str(series.get("time") or "") else "time units"
 
 
 def _spectra(report: Report, unit: str) -> list[dict]:
@@ -106,7 +115,7 @@ def _spectra(report: Report, unit: str) -> list[dict]:
     for s in report.spectra:
         if not len(s.eigenvalues):
             continue
-        u = s.time_unit or unit
+        u = spectrum_unit(s, report.series)
         periods, times = [], []
         spur = s.spurious if s.spurious is not None else np.zeros(len(s.eigenvalues), bool)
         for i in leading_order(s):
@@ -169,7 +178,9 @@ def summary_lines(s: dict, width: int = 300) -> list[str]:
         elif g["n_usable"] == 0:
             lines.append("  no reliable graph with edges")
     if s["invariants"]:
-        lines.append("Conserved: " + "; ".join(f"{shorten(expr_text(x), 120)} [{m}]" for m, x in s["invariants"]))
+        more = f"; … {len(s['invariants']) - 4} more" if len(s["invariants"]) > 4 else ""
+        lines.append("Conserved: " + "; ".join(f"{shorten(expr_text(x), 120)} [{m}]" for m, x in s["invariants"][:4])
+                     + more)
     for sp_ in s["spectra"]:
         bits = []
         if sp_["periods"]:
