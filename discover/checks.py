@@ -106,5 +106,7 @@ def cross_checks(findings: list, series=None) -> list[dict]:
         for m2, k2 in keys[i + 1:]:
             if m1 != m2 and {k1, k2} == {"interaction", "causal"}:
                 first, second = ((m1, k1), (m2, k2)) if k1 == "interaction" else ((m2, k2), (m1, k1))
-                checks.append(graph_agreement(by_method[first], by_method[second]))
+                agreement = graph_agreement(by_method[first], by_method[second])
+                if agreement["both"] or agreement["only_first"] or agreement["only_second"]:
+                    checks.append(agreement)  # no agreement over two empty edge sets
     return checks

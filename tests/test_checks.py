@@ -84,3 +84,18 @@ def test_lie_derivative_measured_on_the_data_when_given():
     assert c["consistent"] is True and c["relative"] < 1e-5
     (c,) = cross_checks([energy, *_oscillator(0.5)], series=s)
     assert c["consistent"] is False
+
+
+def test_no_agreement_check_over_two_empty_edge_sets():
+    def empty(kind, method):
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(["x", "y"])
+        return Graph(graph=g, kind=kind, method=method)
+
+    assert [c for c in cross_checks([empty("interaction", "sindy"), empty("causal", "dynotears")])
+            if c["kind"] == "graph_agreement"] == []
+    full = nx.MultiDiGraph()
+    full.add_edge("x", "y", weight=1.0, lag=0, score=1.0, selected=True)
+    checks = cross_checks([Graph(graph=full, kind="interaction", method="sindy"), empty("causal", "dynotears")])
+    (c,) = [c for c in checks if c["kind"] == "graph_agreement"]
+    assert c["only_first"] == [["x", "y"]] and c["jaccard"] == 0.0

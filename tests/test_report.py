@@ -645,3 +645,27 @@ def test_summary_agreement_needs_two_reliable_graphs_with_edges():
     assert s["graphs"]["n_usable"] == 2
     assert s["graphs"]["agreed"] == [("a", "b", ["p", "q"])]
     assert [d["scope"] for d in s["graphs"]["graphs"]] == ["summary"] * 3
+
+
+def test_no_canvas_for_one_node_and_same_node_places_in_every_drawing():
+    one = nx.MultiDiGraph()
+    one.add_node("sst")
+    single = Graph(graph=one, kind="interaction", method="sindy")
+    a, b = nx.MultiDiGraph(), nx.MultiDiGraph()
+    a.add_nodes_from(["x", "y", "z"])
+    b.add_nodes_from(["z", "y", "x"])  # another method lists the nodes in another order
+    a.add_edge("x", "y", weight=1.0, lag=0, score=1.0, selected=True)
+    b.add_edge("y", "z", weight=1.0, lag=2, score=0.7, selected=True)
+    r1 = Report({"variables": ["sst"]}, {"sindy": MethodResult("sindy", "ok", 0.1, {}, findings=[single])})
+    assert "<svg" not in render_html(r1).split('id="graphs"')[1].split("</section>")[0]
+    r = Report({"variables": ["x", "y", "z"]}, {
+        "sindy": MethodResult("sindy", "ok", 0.1, {}, findings=[Graph(graph=a, kind="interaction", method="sindy")]),
+        "dyno": MethodResult("dyno", "ok", 0.1, {}, findings=[Graph(graph=b, kind="causal", method="dyno")])})
+    section = render_html(r).split('id="graphs"')[1].split("</section>")[0]
+    svgs = re.findall(r"<svg.*?</svg>", section, flags=re.S)
+    assert len(svgs) == 2
+
+    def places(svg_text):
+        return re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>(\w)</title>', svg_text)
+
+    assert places(svgs[0]) and sorted(places(svgs[0]), key=lambda p: p[2]) == sorted(places(svgs[1]), key=lambda p: p[2])

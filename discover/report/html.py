@@ -397,7 +397,10 @@ def _graphs(report: Report, uid: _Ids) -> list[str]:
             meta += " · " + metrics_text(g.metrics)
         out.append(f'<div class="finding graph"><p class="meta">{_e(meta)}. Blue: positive weight, red: negative; '
                    "width: |weight|; opacity: score.</p>")
-        out.append(svg.graph_svg(g, uid("g")))
+        if g.graph.number_of_nodes() > 1 and edges:
+            out.append(svg.graph_svg(g, uid("g"), order=[str(v) for v in report.series.get("variables") or []]))
+        else:  # no canvas for one node or an empty graph
+            out.append(_empty("No edges to draw." if not edges else "One node: nothing to draw."))
         if edges:
             rows = "".join(
                 f"<tr><td>{_e(e['source'])}</td><td>{_e(e['target'])}</td><td class=\"num\">{e['lag']}</td>"

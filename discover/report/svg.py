@@ -68,14 +68,18 @@ def _finite(v, default: float = 0.0) -> float:
 # graphs
 
 
-def graph_svg(graph: Graph, uid: str, *, show_candidates: bool = True) -> str:
+def graph_svg(graph: Graph, uid: str, *, show_candidates: bool = True, order: list[str] | None = None) -> str:
     """A directed graph on a circle: arrows coloured by the sign of ``weight``
     (blue positive, red negative), width by ``|weight|``, opacity by ``score``,
     the lag in the label (``lag k``) when the graph has lagged edges, several
     edges between one pair (several lags, both directions) drawn as separate
     curves, self-loops as loops outside the node, candidate edges (not
-    selected) dashed and grey. Hover an edge for its numbers."""
+    selected) dashed and grey. Hover an edge for its numbers. ``order`` (the
+    data's variables) puts each node at the same place in every drawing."""
     nodes = [str(n) for n in graph.graph.nodes]
+    if order:
+        known = set(nodes)
+        nodes = [str(v) for v in order if str(v) in known] + [v for v in nodes if v not in set(map(str, order))]
     n = len(nodes)
     edges = graph.edges(selected_only=not show_candidates)
     edges.sort(key=lambda e: (e["selected"], _finite(e["score"], 0.5)), reverse=True)
