@@ -192,3 +192,19 @@ def test_phase_snaps_to_quarter_turns():
     xs, ys = sp.symbols("x y", real=True)
     assert loss < 1e-20
     assert to_sympy(snapped, ["x", "y"], ops) == xs - sp.cos(ys) / xs
+
+
+@pytest.mark.slow
+def test_strogatz_lotka_volterra_recovered_exactly():
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "cases" / "strogatz"))
+    sys.path.insert(0, str(root / "benchmarks"))
+    from bench_evolution import exact
+    from make_data import SYSTEMS, simulate
+
+    model = EvolutionSR(random_state=0, max_seconds=120.0).fit(simulate("lv"))
+    found = [str(e) for e in model.equations()]
+    assert all(exact(f, t) for f, t in zip(found, SYSTEMS["lv"])), found

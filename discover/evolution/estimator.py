@@ -14,9 +14,14 @@ from ..errors import DataError, ParameterError
 from ..findings import Equation, Invariant, expr_to_str
 from .constants import optimize_constants, prune, snap_constants
 from .expressions import Node, Operator, complexity, evaluate, operator_table, to_sympy
+from .mutations import simplify
 from .search import Problem, SearchConfig, choose, front_scores, pareto_front, search
 
 __all__ = ["EvolutionSR"]
+
+#: Relative mean squared error below which two fits count as equally good (the round-off of
+#: derivatives estimated from clean data): the front's scores and the held-out check use it.
+ERROR_FLOOR = 1e-6
 
 
 class EvolutionSR(Method):
@@ -268,7 +273,7 @@ class EvolutionSR(Method):
 
         refined = {}
         for m in pareto_front(hof):
-            tree, _ = optimize_constants(m.tree, X, y, ops, rng, restarts=3, loss=self.loss)
+            tree, _ = optimize_constants(simplify(m.tree, ops), X, y, ops, rng, restarts=3, loss=self.loss)
             tree, _ = prune(tree, X, y, ops, rng, loss=self.loss)
             tree, _ = snap_constants(tree, X, y, ops, loss=self.loss, rng=rng)
             size = complexity(tree, ops)
@@ -283,9 +288,10 @@ class EvolutionSR(Method):
                 best = loss
         sizes = [f[0] for f in front]
         losses = [f[2] for f in front]
-        scores = front_scores(losses, sizes)
+        # below the floor (derivative round-off on clean data) losses are equal: no score for fitting it
+        scores = front_scores([max(lo, ERROR_FLOOR) for lo in losses], sizes)
         held = [rel(f[1], Xv, yv, varv) if len(yv) else math.nan for f in front]
-        k = choose(scores, held, tolerance=self.selection_tolerance)
+        k = choose(scores, held, tolerance=self.selection_tolerance, floor=ERROR_FLOOR)
         table = [{"complexity": s, "loss": lo, "held_out_loss": h, "score": float(sc),
                   "expression": expr_to_str(self._tidy(to_sympy(t, self.feature_names_, ops))), "chosen": i == k}
                  for i, (s, t, lo), h, sc in zip(range(len(front)), front, held, scores)]
