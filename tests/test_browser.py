@@ -173,7 +173,9 @@ def _thirty_columns() -> Report:
 def _failed_method() -> Report:
     x, y = sp.symbols("x y", real=True)
     ok = MethodResult("sindy", "ok", 0.4, {}, findings=[
-        Equation("x", y, method="sindy"),
+        Equation("x", y, method="sindy", metrics={"complexity": 2, "front": [
+            {"complexity": 1, "loss": 0.5, "expression": "0"}, {"complexity": 2, "loss": 1e-4, "expression": "y"},
+            {"complexity": 5, "loss": 9e-5, "expression": "y + 0.001*x"}]}),
         Equation("y", -x + 0.01 * y, method="sindy",
                  metrics={"reliable": False, "unreliable_reason": "explains 2 % of the held-out variance"})])
     bad = MethodResult("dynotears", "failed", 0.1, {}, error="ValueError: dynotears broke <here>")

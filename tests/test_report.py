@@ -669,3 +669,19 @@ def test_no_canvas_for_one_node_and_same_node_places_in_every_drawing():
         return re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>(\w)</title>', svg_text)
 
     assert places(svgs[0]) and sorted(places(svgs[0]), key=lambda p: p[2]) == sorted(places(svgs[1]), key=lambda p: p[2])
+
+
+def test_pareto_front_drawn_with_the_chosen_model_marked():
+    x = sp.Symbol("x", real=True)
+    front = [{"complexity": 1, "loss": 0.9, "expression": "x"},
+             {"complexity": 3, "loss": 0.01, "expression": "-2*x", "chosen": True},
+             {"complexity": 7, "loss": 0.009, "expression": "-2*x + 0.01*x**3"}]
+    eq = Equation("x", -2 * x, method="evolution", metrics={"complexity": 3, "front": front})
+    page = render_html(Report({"variables": ["x"]}, {"evolution": MethodResult("evolution", "ok", 1, {}, findings=[eq])}))
+    pics = re.findall(r'<svg[^>]*aria-label="Pareto front for x \(evolution\)[^"]*"', page)
+    assert len(pics) == 1 and "complexity 3, error 0.01 (chosen)" in pics[0]
+    assert page.count('fill="#dc2626"><title>-2*x: complexity 3') == 1  # the chosen point, in red
+    _check_xml_fragments(page)
+    from discover.report.svg import pareto_svg
+
+    assert pareto_svg(front[:1]) == ""  # one point is no front

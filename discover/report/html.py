@@ -374,8 +374,13 @@ def _equations(report: Report) -> list[str]:
                 rows = "".join(f"<tr><td>{_e(t)}</td><td>{_e(fmt_value(v, 160))}</td></tr>"
                                for t, v in eq.uncertainty.items())
                 unc = f"<details><summary>uncertainty per term</summary><table>{rows}</table></details>"
+            front = (eq.metrics or {}).get("front") or (eq.metrics or {}).get("pareto_front")
+            pic = svg.pareto_svg(front, (eq.metrics or {}).get("complexity"),
+                                 title=f"Pareto front for {eq.variable} ({eq.method})") if front else ""
+            if pic:
+                pic = f'<details open><summary>Pareto front: error against complexity, chosen in red</summary>{pic}</details>'
             out.append(f'<div class="finding equation">{block}'
-                       f'<p class="meta">{meta}</p>{unc}</div>')
+                       f'<p class="meta">{meta}</p>{pic}{unc}</div>')
     out.append("</section>")
     return out
 

@@ -24,9 +24,9 @@ from html import escape
 import numpy as np
 
 from ..findings import Graph, Spectrum
-from ._format import fmt, leading_order
+from ._format import fmt, leading_order, shorten
 
-__all__ = ["graph_svg", "eigenvalue_svg", "modes_svg", "line_plot_svg", "code_strip_svg"]
+__all__ = ["graph_svg", "eigenvalue_svg", "modes_svg", "line_plot_svg", "code_strip_svg", "pareto_svg"]
 
 POSITIVE = "#1f6fd1"
 NEGATIVE = "#d1372f"
@@ -495,5 +495,43 @@ def code_strip_svg(alphabet, sequence, *, width: int = 640, max_runs: int = 2000
         short = s if len(s) <= 14 else s[:13] + "…"
         out.append(f'<rect x="{_n(x)}" y="{_n(y - 9)}" width="10" height="10" fill="{c}"/>'
                    f'<text x="{_n(x + 14)}" y="{_n(y)}" font-size="10" fill="#374151">{_e(short)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Pareto fronts
+
+
+def pareto_svg(front: list, chosen_complexity=None, *, title: str = "") -> str:
+    """Error (log scale when it spans a decade) against complexity for a list of
+    ``{complexity, loss, expression[, held_out_loss, chosen]}``; the chosen model
+    ringed. "" when fewer than two points are finite."""
+    pts = []
+    for p in front or []:
+        try:
+            c, lo = float(p["complexity"]), float(p["loss"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isfinite(c) and math.isfinite(lo):
+            chosen = bool(p.get("chosen")) or (chosen_complexity is not None and c == float(chosen_complexity))
+            pts.append((c, lo, str(p.get("expression", "")), chosen))
+    if len(pts) < 2:
+        return ""
+    pts.sort()
+    ys = np.array([p[1] for p in pts])
+    log = bool(np.all(ys > 0) and ys.max() / ys.min() > 10)
+    yv = np.log10(ys) if log else ys
+    w, h = 340, 220
+    ax = _Axes(pts[0][0] - 0.5, pts[-1][0] + 0.5, float(yv.min()), float(yv.max()), (60, 14, w - 76, h - 60))
+    label = (title or "Pareto front") + ": " + "; ".join(
+        f"complexity {fmt(c, 3)}, error {fmt(lo, 3)}" + (" (chosen)" if ch else "") for c, lo, _, ch in pts)
+    out = [_open(w, h, label), ax.frame("complexity", "log10 error" if log else "error")]
+    path = " ".join(f"{_n(ax.px(c))},{_n(ax.py(y))}" for (c, _, _, _), y in zip(pts, yv))
+    out.append(f'<polyline points="{path}" fill="none" stroke="#2563eb" stroke-width="1.2"/>')
+    for (c, lo, expr, ch), y in zip(pts, yv):
+        out.append(f'<circle cx="{_n(ax.px(c))}" cy="{_n(ax.py(y))}" r="{5 if ch else 3}" '
+                   f'fill="{"#dc2626" if ch else "#2563eb"}"><title>{_e(shorten(expr, 200))}: complexity '
+                   f"{_e(fmt(c, 3))}, error {_e(fmt(lo, 3))}{' (chosen)' if ch else ''}</title></circle>")
     out.append("</svg>")
     return "".join(out)
