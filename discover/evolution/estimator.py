@@ -74,7 +74,9 @@ class EvolutionSR(Method):
     max_seconds : float, optional
         Wall-time limit of the search (checked between iterations).
     validation_fraction : float, default=0.2
-        The last share of each trajectory, held out for the choice on the front.
+        Share of rows held out for the choice on the front: each trajectory
+        is cut into 10 blocks and one block in every ``1 / validation_fraction``
+        is held out (so transients are checked too).
     selection_tolerance : float, default=1.5
         A front member is eligible when its held-out loss is at most this
         times the best held-out loss of the front.
@@ -253,16 +255,18 @@ class EvolutionSR(Method):
             rows = slice(cut, n - cut)
             Xs.append(np.hstack(feats)[rows])
             Ys.append(np.hstack(targ)[rows])
+            # held out: one block in every 1/validation_fraction blocks of each trajectory, so the
+            # check covers transients too (a trajectory's last part often sits at a fixed point)
             m = n - 2 * cut
-            h = np.zeros(m, bool)
-            h[int(round(m * (1 - self.validation_fraction))):] = True
-            held.append(h)
+            blocks = np.arange(m) * 10 // max(m, 1)
+            every = max(2, int(round(1 / self.validation_fraction)))
+            held.append(blocks % every == every - 1)
         return np.vstack(Xs), np.vstack(Ys), np.concatenate(held)
 
     def _choose(self, hof, X, y, Xv, yv, ops, rng):
         """Refit, prune and snap every member of the front; score; pick by score under the held-out check."""
         var = float(np.var(y)) or 1.0
-        varv = float(np.var(yv)) or var
+        varv = var  # held-out losses relative to the training variance: a held-out block may be nearly flat
 
         def rel(tree, A, b, v):
             pred = evaluate(tree, A, ops)
