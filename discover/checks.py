@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+
 from .findings import Equation, Graph, Invariant, expr_to_str
 
 __all__ = ["cross_checks", "lie_derivative_checks", "graph_agreement"]
@@ -89,6 +91,58 @@ def graph_agreement(first: list[Graph], second: list[Graph]) -> dict:
     }
 
 
+def generative_ranking(findings: list, series) -> dict | None:
+    """Rank the methods whose free runs (:class:`~discover.findings.Simulation`)
+    cover the data: relative RMS error of the run against its own trajectory,
+    on standardised variables, and, when :mod:`discover.measures` is there, the
+    state-space divergence D_stsp and the spectral Hellinger distance D_H.
+    Methods are ordered by error (a run that stopped early counts as failed)."""
+    sims = [f for f in findings if f.type == "simulation"]
+    if series is None or not sims:
+        return None
+    names = [str(v) for v in series.variables]
+    x_all = np.asarray(series.x, float)
+    mu, sd = np.nanmean(x_all, axis=0), np.nanstd(x_all, axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    try:
+        from .measures import hellinger_spectrum_distance, state_space_divergence
+    except ImportError:  # pragma: no cover - measures ship with discover
+        hellinger_spectrum_distance = state_space_divergence = None
+    per: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for sim in sims:
+        cols = [list(map(str, sim.variables)).index(v) if v in map(str, sim.variables) else -1 for v in names]
+        if sim.failed_at is not None or min(cols) < 0 or sim.trajectory >= len(series.trajectories):
+            per[sim.method]["failed"].append(1)
+            continue
+        tr = series.trajectories[sim.trajectory]
+        n = min(len(tr.t), len(sim.t))
+        if n < 2:
+            continue
+        data = (np.asarray(tr.x, float)[:n] - mu) / sd
+        run = (np.asarray(sim.values, float)[:n][:, cols] - mu) / sd
+        if not np.all(np.isfinite(run)):
+            per[sim.method]["failed"].append(1)
+            continue
+        per[sim.method]["error"].append(float(np.sqrt(np.mean((run - data) ** 2))))
+        if state_space_divergence is not None and n >= 50:
+            try:
+                per[sim.method]["d_stsp"].append(float(state_space_divergence(data, run)))
+                per[sim.method]["d_h"].append(float(hellinger_spectrum_distance(data, run, segment=min(4096, n))))
+            except Exception:  # noqa: BLE001 - a measure that cannot be computed is left out
+                pass
+    rows = []
+    for method, m in per.items():
+        rows.append({"method": method,
+                     "error": float(np.mean(m["error"])) if m["error"] else float("inf"),
+                     "d_stsp": float(np.mean(m["d_stsp"])) if m["d_stsp"] else None,
+                     "d_h": float(np.mean(m["d_h"])) if m["d_h"] else None,
+                     "failed_runs": len(m["failed"]), "runs": len(m["error"])})
+    if not rows:
+        return None
+    rows.sort(key=lambda r: (r["error"], r["method"]))
+    return {"kind": "generative_ranking", "rows": rows}
+
+
 def cross_checks(findings: list, series=None) -> list[dict]:
     """All checks across methods for a list of findings (see the module docstring).
 
@@ -109,4 +163,7 @@ def cross_checks(findings: list, series=None) -> list[dict]:
                 agreement = graph_agreement(by_method[first], by_method[second])
                 if agreement["both"] or agreement["only_first"] or agreement["only_second"]:
                     checks.append(agreement)  # no agreement over two empty edge sets
+    ranking = generative_ranking(findings, series)
+    if ranking is not None:
+        checks.append(ranking)
     return checks

@@ -99,3 +99,27 @@ def test_no_agreement_check_over_two_empty_edge_sets():
     checks = cross_checks([Graph(graph=full, kind="interaction", method="sindy"), empty("causal", "dynotears")])
     (c,) = [c for c in checks if c["kind"] == "graph_agreement"]
     assert c["only_first"] == [["x", "y"]] and c["jaccard"] == 0.0
+
+
+def test_generative_models_ranked_by_free_run_error_and_divergences():
+    import numpy as np
+    import pandas as pd
+
+    from discover.checks import generative_ranking
+    from discover.data import load
+    from discover.findings import Simulation
+
+    t = np.arange(2000) * 0.01
+    x, v = np.cos(2 * t), -2 * np.sin(2 * t)
+    series = load(pd.DataFrame({"t": t, "x": x, "v": v}), time="t")
+    good = Simulation(t=t, values=np.column_stack([x, v]) * 1.01, variables=("x", "v"), method="good")
+    wrong = Simulation(t=t, values=np.column_stack([np.cos(3 * t), -3 * np.sin(3 * t)]), variables=("x", "v"),
+                       method="wrong")
+    stopped = Simulation(t=t[:10], values=np.zeros((10, 2)), variables=("x", "v"), method="stopped", failed_at=0.1)
+    r = generative_ranking([wrong, stopped, good], series)
+    assert [row["method"] for row in r["rows"]] == ["good", "wrong", "stopped"]
+    good_row, wrong_row = r["rows"][0], r["rows"][1]
+    assert good_row["error"] < 0.05 < wrong_row["error"]
+    assert good_row["d_h"] < wrong_row["d_h"]
+    assert r["rows"][2]["failed_runs"] == 1
+    assert generative_ranking([wrong], None) is None

@@ -216,6 +216,15 @@ def check_lines(checks: list[dict]) -> list[str]:
             out.append(f"{a} ({c['graph_kinds'][0]}) and {b} ({c['graph_kinds'][1]}) agree on "
                        f"{len(c['both'])} edges ({_edge_list(c['both'])}); only {a}: {_edge_list(c['only_first'])}; "
                        f"only {b}: {_edge_list(c['only_second'])}; Jaccard {fmt(c['jaccard'], 2)}")
+        elif kind == "generative_ranking":
+            ranked = "; ".join(
+                f"{i}. {r['method']}: error {fmt(r['error'], 3)}"
+                + (f", D_stsp {fmt(r['d_stsp'], 3)}" if r.get("d_stsp") is not None else "")
+                + (f", D_H {fmt(r['d_h'], 3)}" if r.get("d_h") is not None else "")
+                + (f", {r['failed_runs']} run(s) failed" if r.get("failed_runs") else "")
+                for i, r in enumerate(c["rows"], 1))
+            out.append("generative models ranked by the free run's RMS error against the data (standardised; "
+                       f"D_stsp state-space divergence, D_H spectral Hellinger distance, lower is better): {ranked}")
         elif kind == "error":
             out.append(f"the checks across methods failed: {c.get('error')}")
     return out
