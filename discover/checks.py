@@ -94,7 +94,8 @@ def graph_agreement(first: list[Graph], second: list[Graph]) -> dict:
 def generative_ranking(findings: list, series) -> dict | None:
     """Rank the methods whose free runs (:class:`~discover.findings.Simulation`)
     cover the data: relative RMS error of the run against its own trajectory,
-    on standardised variables, and, when :mod:`discover.measures` is there, the
+    on standardised variables, over the stretch of data the run covers (the
+    held-out part when a method starts its run there), and, when :mod:`discover.measures` is there, the
     state-space divergence D_stsp and the spectral Hellinger distance D_H.
     Methods are ordered by error (a run that stopped early counts as failed)."""
     sims = [f for f in findings if f.type == "simulation"]
@@ -115,10 +116,12 @@ def generative_ranking(findings: list, series) -> dict | None:
             per[sim.method]["failed"].append(1)
             continue
         tr = series.trajectories[sim.trajectory]
-        n = min(len(tr.t), len(sim.t))
+        t_data, t_sim = np.asarray(tr.t, float), np.asarray(sim.t, float)
+        i0 = int(np.searchsorted(t_data, t_sim[0] - 1e-9 * max(1.0, abs(t_sim[0])))) if len(t_sim) else 0
+        n = min(len(t_data) - i0, len(t_sim))  # the run starts where it was started on the data (held-out part)
         if n < 2:
             continue
-        data = (np.asarray(tr.x, float)[:n] - mu) / sd
+        data = (np.asarray(tr.x, float)[i0:i0 + n] - mu) / sd
         run = (np.asarray(sim.values, float)[:n][:, cols] - mu) / sd
         if not np.all(np.isfinite(run)):
             per[sim.method]["failed"].append(1)

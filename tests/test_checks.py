@@ -123,3 +123,6 @@ def test_generative_models_ranked_by_free_run_error_and_divergences():
     assert good_row["d_h"] < wrong_row["d_h"]
     assert r["rows"][2]["failed_runs"] == 1
     assert generative_ranking([wrong], None) is None
+    # a run started on the held-out last fifth is compared with that stretch of the data
+    late = Simulation(t=t[1600:], values=np.column_stack([x, v])[1600:], variables=("x", "v"), method="late")
+    assert generative_ranking([late], series)["rows"][0]["error"] < 1e-12
