@@ -50,7 +50,13 @@ def unreliable_reason(finding: Any) -> str:
 
 
 def graph_scope(g: Graph) -> str:
-    """``"lag-resolved"`` when any edge carries a lag, else ``"summary"``."""
+    """``"lag-resolved"`` or ``"summary"``: the graph's ``metrics["resolution"]``
+    when it says, else lag-resolved when any edge carries a lag."""
+    said = str((g.metrics or {}).get("resolution") or "")
+    if said in ("summary", "lag-resolved"):
+        return said
+    if said in ("lagged", "lag", "lags", "window"):
+        return "lag-resolved"
     return "lag-resolved" if any(e["lag"] for e in g.edges(selected_only=False)) else "summary"
 
 
@@ -110,7 +116,15 @@ def spectrum_unit(spec: Any, series: dict) -> str:
     return own if own and own != str(series.get("time") or "") else "time units"
 
 
+def _span(series: dict) -> float:
+    try:
+        return float(series.get("n_samples")) * float(series.get("dt"))
+    except (TypeError, ValueError):
+        return math.inf
+
+
 def _spectra(report: Report, unit: str) -> list[dict]:
+    span = _span(report.series)  # growth times beyond 10 spans are no growth the data can show
     out = []
     for s in report.spectra:
         if not len(s.eigenvalues):
@@ -124,7 +138,7 @@ def _spectra(report: Report, unit: str) -> list[dict]:
             p, g = float(s.periods[i]), float(s.growth_times[i])
             if math.isfinite(p) and p > 0 and all(abs(p - q) > 1e-6 * p for q in periods) and len(periods) < 3:
                 periods.append(p)
-            if math.isfinite(g) and all(abs(g - q) > 1e-6 * abs(g) for q in times) and len(times) < 3:
+            if math.isfinite(g) and abs(g) <= 10 * span and all(abs(g - q) > 1e-6 * abs(g) for q in times) and len(times) < 3:
                 times.append(g)
             if len(periods) >= 3 and len(times) >= 3:
                 break
