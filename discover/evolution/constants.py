@@ -116,13 +116,14 @@ def _terms(tree: Node) -> list[Node]:
     return [tree]
 
 
-def prune(tree: Node, X, y, ops, rng, *, tolerance: float = 1e-3, loss=None) -> tuple[Node, float]:
+def prune(tree: Node, X, y, ops, rng, *, tolerance: float = 1e-3, floor: float = 1e-6,
+          loss=None) -> tuple[Node, float]:
     """Drop additive terms and zero constants whose removal costs at most ``tolerance`` of the loss.
 
     After each removal the remaining constants are refitted.
     """
     t, cur = tree.copy(), _residual_loss(tree, X, y, ops, loss)
-    floor = tolerance * 1e-3 * float(np.var(y))
+    floor = floor * float(np.var(y))
     changed = True
     while changed:
         changed = False

@@ -21,7 +21,7 @@ __all__ = ["EvolutionSR"]
 
 #: Relative mean squared error below which two fits count as equally good (the round-off of
 #: derivatives estimated from clean data): the front's scores and the held-out check use it.
-ERROR_FLOOR = 1e-6
+ERROR_FLOOR = 1e-4
 
 
 class EvolutionSR(Method):
@@ -278,8 +278,8 @@ class EvolutionSR(Method):
         refined = {}
         for m in pareto_front(hof):
             tree, _ = optimize_constants(simplify(m.tree, ops), X, y, ops, rng, restarts=3, loss=self.loss)
-            tree, _ = prune(tree, X, y, ops, rng, loss=self.loss)
-            tree, _ = snap_constants(tree, X, y, ops, loss=self.loss, rng=rng)
+            tree, _ = prune(tree, X, y, ops, rng, floor=ERROR_FLOOR, loss=self.loss)
+            tree, _ = snap_constants(tree, X, y, ops, floor=ERROR_FLOOR, loss=self.loss, rng=rng)
             size = complexity(tree, ops)
             loss = rel(tree, X, y, var)
             if size not in refined or loss < refined[size][1]:
@@ -295,7 +295,7 @@ class EvolutionSR(Method):
         # below the floor (derivative round-off on clean data) losses are equal: no score for fitting it
         scores = front_scores([max(lo, ERROR_FLOOR) for lo in losses], sizes)
         held = [rel(f[1], Xv, yv, varv) if len(yv) else math.nan for f in front]
-        k = choose(scores, held, tolerance=self.selection_tolerance, floor=ERROR_FLOOR)
+        k = choose(scores, held, tolerance=self.selection_tolerance, floor=ERROR_FLOOR, train=losses)
         table = [{"complexity": s, "loss": lo, "held_out_loss": h, "score": float(sc),
                   "expression": expr_to_str(self._tidy(to_sympy(t, self.feature_names_, ops))), "chosen": i == k}
                  for i, (s, t, lo), h, sc in zip(range(len(front)), front, held, scores)]

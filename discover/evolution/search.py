@@ -274,14 +274,18 @@ def front_scores(losses, sizes) -> np.ndarray:
     return out
 
 
-def choose(scores, held_out, *, tolerance: float = 1.5, floor: float = 1e-6) -> int:
-    """The best-scored front member among those whose held-out loss is within ``tolerance`` of the best.
+def choose(scores, held_out, *, tolerance: float = 1.5, floor: float = 1e-6, train=None) -> int:
+    """The best-scored front member among those whose losses are within ``tolerance`` of the best.
 
-    Held-out losses below ``floor`` (relative mean squared error: the round-off of estimated
-    derivatives on clean data) count as equal.
+    PySR's rule (training loss within ``tolerance`` of the front's best) and the same rule on the
+    held-out loss must both hold. Losses below ``floor`` (relative mean squared error: the
+    round-off of estimated derivatives on clean data) count as equal.
     """
     held = np.asarray(held_out, float)
     ok = np.isfinite(held)
+    if train is not None:
+        tr = np.asarray(train, float)
+        ok &= tr <= max(tolerance * np.nanmin(tr), floor)
     if not ok.any():
         return int(np.argmax(scores))
     best = held[ok].min()
