@@ -19,7 +19,7 @@ class Data:
     us: list | None  #: inputs per trajectory or None
     variables: tuple
     inputs: tuple
-    time: str = ""  #: the time column's name (the unit of periods), "" when unknown
+    time: str = ""  #: the unit of periods: the series' time unit, else the time column's name; "" when unknown
 
     @property
     def dt(self) -> float:
@@ -56,7 +56,7 @@ def as_data(series, t=None, u=None, *, owner: str = "method", min_samples: int =
         xs = [tr.x for tr in series.trajectories]
         us = [tr.u for tr in series.trajectories] if series.inputs else None
         variables, inputs = series.variables, series.inputs
-        time = str(getattr(series, "time", "") or "")
+        time = str(getattr(series, "time_unit", "") or getattr(series, "time", "") or "")
     else:
         time = ""
         X = series if isinstance(series, np.memmap) else np.asarray(series)
