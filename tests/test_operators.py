@@ -619,7 +619,7 @@ def _trusted_periods(spec):
 @pytest.mark.parametrize("name", ["sunspots", "elnino_sst", "co2_mauna_loa"])
 def test_real_cycles_are_modes_not_spurious(name):
     spec, truth = _real_spectrum(name, None)
-    assert spec.time_unit == truth["time_unit"] == "year"
+    assert spec.time_unit == truth["time_unit"] == "years"
     periods, intervals = _trusted_periods(spec)
     for known in truth["periods"]:
         lo, hi = known["range"]
