@@ -685,3 +685,16 @@ def test_pareto_front_drawn_with_the_chosen_model_marked():
     from discover.report.svg import pareto_svg
 
     assert pareto_svg(front[:1]) == ""  # one point is no front
+
+
+def test_report_with_two_generative_models_validates_against_the_schema():
+    # Two simulations make the checks rank them (kind generative_ranking): the schema must know it.
+    import discover
+    from discover.data import from_arrays
+
+    t = np.arange(0, 20, 0.02)
+    x = np.column_stack([np.cos(2 * t) * np.exp(-0.05 * t), -2 * np.sin(2 * t) * np.exp(-0.05 * t)])
+    report = discover.fit(from_arrays(x, t=t, names=["x", "v"]), methods=["sindy", "dmd"])
+    data = report.to_dict()
+    assert any(c.get("kind") == "generative_ranking" for c in data["checks"])
+    validate(json.loads(json.dumps(data)))
