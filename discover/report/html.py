@@ -52,7 +52,7 @@ from ._format import (
     source_facts,
     spectrum_rows,
 )
-from .summary import graph_scope, is_reliable, summarize, time_text, unreliable_reason
+from .summary import dynamics_text, graph_scope, is_reliable, summarize, unreliable_reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import Report
@@ -280,12 +280,7 @@ def summary_html(report: Report) -> str:
         items.append("Conserved: " + "; ".join(f"{_e(expr_text(x))} = const ({_e(m)})" for m, x in s["invariants"][:4])
                      + more)
     for sp_ in s["spectra"]:
-        bits = []
-        if sp_["periods"]:
-            bits.append("periods " + ", ".join(fmt(p, 3) for p in sp_["periods"]) + f" {sp_['unit']}")
-        if sp_["growth_times"]:
-            bits.append("; ".join(time_text(t, sp_["unit"]) for t in sp_["growth_times"]))
-        items.append(f"Dynamics ({_e(sp_['method'])}): " + _e("; ".join(bits) if bits else "no oscillation or trend"))
+        items.append(f"Dynamics ({_e(sp_['method'])}): " + _e(dynamics_text(sp_)))
     if s["methods"]:
         items.append("Methods: " + ", ".join(
             f"{_e(n)} " + (f"{_e(st)}" if st == "ok" else f'<strong class="failed">{_e(st)}</strong>')

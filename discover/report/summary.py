@@ -196,12 +196,17 @@ def summary_lines(s: dict, width: int = 300) -> list[str]:
         lines.append("Conserved: " + "; ".join(f"{shorten(expr_text(x), 120)} [{m}]" for m, x in s["invariants"][:4])
                      + more)
     for sp_ in s["spectra"]:
-        bits = []
-        if sp_["periods"]:
-            bits.append("periods " + ", ".join(fmt(p, 3) for p in sp_["periods"]) + f" {sp_['unit']}")
-        if sp_["growth_times"]:
-            bits.append("; ".join(time_text(t, sp_["unit"]) for t in sp_["growth_times"]))
-        lines.append(f"Dynamics [{sp_['method']}]: " + ("; ".join(bits) if bits else "no oscillation or trend"))
+        lines.append(f"Dynamics [{sp_['method']}]: " + dynamics_text(sp_))
     if s["methods"]:
         lines.append("Methods: " + ", ".join(f"{n} {st} {seconds_text(sec)} s" for n, st, sec in s["methods"]))
     return lines
+
+
+def dynamics_text(spectrum: dict) -> str:
+    """One summarised spectrum (an entry of ``summarize(...)["spectra"]``) as plain text: periods, then growth/decay times."""
+    bits = []
+    if spectrum["periods"]:
+        bits.append("periods " + ", ".join(fmt(p, 3) for p in spectrum["periods"]) + f" {spectrum['unit']}")
+    if spectrum["growth_times"]:
+        bits.append("; ".join(time_text(t, spectrum["unit"]) for t in spectrum["growth_times"]))
+    return "; ".join(bits) if bits else "no oscillation or trend"
