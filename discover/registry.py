@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import MethodError
 
 __all__ = ["MethodSpec", "register", "get", "available", "quick_methods", "REGISTRY", "EXTRA_MODULES",
-           "EXTRA_INSTALL"]
+           "EXTRA_INSTALL", "import_torch"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,20 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {"neural": ("torch",)}
 
 #: How to install an extra, word for word as README.md says (torch pinned: unpinned, it pulls a CUDA build).
 EXTRA_INSTALL: dict[str, str] = {"neural": 'pip install ".[neural]" torch==2.13.0'}
+
+
+def import_torch(method: str):
+    """Import and return :mod:`torch` for ``method``, or raise a :class:`MethodError`.
+
+    The error names the exact install command README.md gives (torch pinned to
+    a CPU build), never an unpinned ``pip install``.
+    """
+    try:
+        import torch
+    except ImportError as exc:
+        raise MethodError(f"The {method!r} method needs PyTorch, which is not installed. "
+                          f"Install it with: {EXTRA_INSTALL['neural']}") from exc
+    return torch
 
 
 def _importable(name: str) -> bool:

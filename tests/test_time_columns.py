@@ -198,6 +198,35 @@ def test_methods_all_skips_what_is_not_installed(tmp_path, monkeypatch):
     assert r.exit_code == 0 and not failed, (failed, r.stderr)  # the installed methods all ran
 
 
+_BLOCK_TORCH = """
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch blocked by the test")
+        return None
+sys.meta_path.insert(0, _Block())
+from discover.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("method", ["sde", "alrnn"])
+def test_a_neural_method_named_without_torch_gives_the_pinned_command(tmp_path, method):
+    """``--methods sde`` by name where torch cannot be imported: README's pinned command, others kept."""
+    t = np.arange(150) * 0.05
+    pd.DataFrame({"t": t, "x": np.cos(t), "v": -np.sin(t)}).to_csv(tmp_path / "a.csv", index=False)
+    r = subprocess.run([sys.executable, "-c", _BLOCK_TORCH, "fit", str(tmp_path / "a.csv"), "--methods",
+                        f"dmd,{method}", "-q", "--out", str(tmp_path / "r"), "-f", "json"],
+                       capture_output=True, text=True, timeout=120)
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["methods"]["dmd"]["status"] == "ok", r.stderr  # the other method is not lost
+    error = report["methods"][method]["error"]
+    assert report["methods"][method]["status"] == "failed" and "PyTorch" in error, error
+    assert 'pip install ".[neural]" torch==2.13.0' in error and 'pip install ".[neural]" torch==2.13.0' in r.stderr
+    assert "discover[neural]" not in error + r.stderr
+
+
 def pathlib_root():
     from pathlib import Path
 

@@ -196,10 +196,9 @@ class ALRNN(Method):
     def fit(self, series: Series, y=None) -> ALRNN:
         """Train the AL-RNN (choosing P unless given) and code its free run."""
         self._validate_params()
-        try:
-            import torch
-        except ImportError as exc:  # pragma: no cover - depends on the installation
-            raise MethodError("The 'alrnn' method needs PyTorch: pip install 'discover[neural]'") from exc
+        from ..registry import import_torch
+
+        torch = import_torch("alrnn")
         if not isinstance(series, Series):
             from ..data import load
 

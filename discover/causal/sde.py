@@ -67,7 +67,7 @@ import numpy as np
 
 from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
-from ..errors import DataError, MethodError
+from ..errors import DataError
 from ..findings import Graph
 from ..progress import task
 from ._graphs import undecided_scores
@@ -316,10 +316,9 @@ class SDEStructure(Method):
     def fit(self, series: Series, y=None) -> SDEStructure:
         """Learn the edge posterior, drift and diffusion from ``series``."""
         self._validate_params()
-        try:
-            import torch
-        except ImportError as exc:  # pragma: no cover - depends on the installation
-            raise MethodError("The 'sde' method needs PyTorch: pip install 'discover[neural]'") from exc
+        from ..registry import import_torch
+
+        torch = import_torch("sde")
         if not isinstance(series, Series):
             from ..data import load
 

@@ -40,8 +40,9 @@ def neural_detector(series, *, laws=(), hidden: int = 32, epochs: int = 400, thr
     if series.n_trajectories < 2:
         return {"verdict": "undetermined", "score": float("nan"), "confidence": 0.0, "outside_library": None,
                 "reason": "the neural detector needs at least two trajectories from different initial conditions"}
-    import torch
+    from ..registry import import_torch
 
+    torch = import_torch("conservation (neural=True)")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny network: one thread is fastest
     try:
