@@ -1017,6 +1017,7 @@ class DYNOTEARS(Method):
         self.summary_selected_ = summary_selected
         self.variables_ = names
         self.dt_ = series.dt
+        self.time_unit_ = series.time_unit or series.time or ""  # lags are stated in it (step_time)
         self.n_windows_ = n
         self._zero = zero.reshape(p + 1, d, d)
         self._score_unit = unit  # the grid of the frequency scores before ties are broken
@@ -1096,7 +1097,7 @@ class DYNOTEARS(Method):
         common = {"step": self.step_, "step_time": self.step_ * self.dt_, "lambda": self.lambda_chosen_,
                   "threshold": self.threshold_chosen_, "criterion": self.criterion,
                   "n_subsamples": self.n_subsamples, "selection_threshold": self.selection_threshold,
-                  "lag_unit": "steps of step_time", "lasso_unconverged": self.n_unconverged_,
+                  "lag_unit": "steps of step_time", "time_unit": self.time_unit_, "lasso_unconverged": self.n_unconverged_,
                   "detrend": self.detrend, "trending": dict(self.trending_), "warnings": list(self.warnings_),
                   "reliable": self.reliable_, "unreliable_reason": self.unreliable_reason_,
                   "selection_stability": self.selection_stability_}
