@@ -19,6 +19,7 @@ from discover.cli import main
 import discover
 from discover import registry
 from discover.errors import DataError, DataWarning
+from discover.report.markdown import render_terminal
 
 
 def _sst(path, n=120, freq="MS", col="date", fmt="%Y-%m-%d", seed=0):
@@ -93,6 +94,27 @@ def test_dmd_on_monthly_dates_finds_the_annual_cycle(tmp_path):
     assert spectrum.dt == pytest.approx(1 / 12, rel=1e-9)
     periods = np.abs(np.asarray(spectrum.periods, dtype=float))
     assert np.min(np.abs(periods - 1.0)) < 0.02  # the annual cycle: a period of one year
+
+
+def test_dynotears_lags_are_stated_in_the_time_unit(tmp_path):
+    """Monthly dates: a lag of one step is one month, stated as 0.0833 years wherever a lag is shown."""
+    rng = np.random.default_rng(1)
+    n = 400
+    x, y = np.zeros(n), np.zeros(n)
+    for k in range(1, n):
+        x[k] = 0.5 * x[k - 1] + rng.standard_normal()
+        y[k] = 0.3 * y[k - 1] + 0.8 * x[k - 1] + 0.5 * rng.standard_normal()
+    stamps = pd.date_range("1980-01-01", periods=n, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": stamps, "x": x, "y": y}).to_csv(tmp_path / "m.csv", index=False)
+    report = discover.fit(tmp_path / "m.csv", methods=["dynotears"])
+    lagged = next(g for g in report.graphs if g.metrics.get("resolution") == "lag")
+    assert lagged.metrics["time_unit"] == "years"
+    assert lagged.metrics["step_time"] == pytest.approx(lagged.metrics["step"] / 12, rel=1e-9)
+    assert ("x", "y", 1) in {(e["source"], e["target"], e["lag"]) for e in lagged.edges()}
+    one = f"1 ({lagged.metrics['step'] / 12:.3g} years)"
+    assert f"| x | y | {one} |" in report.to_markdown()
+    assert f"x -> y (lag {one})" in render_terminal(report)
+    assert f'<td class="num">{one}</td>' in report.to_html()
 
 
 # -- 2. a time column by name --------------------------------------------------------------------

@@ -117,6 +117,26 @@ def metrics_text(metrics: dict, limit: int = 8) -> str:
     return ", ".join(parts)
 
 
+def lag_text(lag: Any, metrics: dict | None = None) -> str:
+    """A lag in steps, and in the series' time unit when the graph's metrics give it.
+
+    ``metrics["step_time"]`` is the length of one lag step in the series' time
+    unit (``metrics["time_unit"]``, e.g. ``"years"`` for monthly dates), so lag
+    1 on monthly data reads ``"1 (0.0833 years)"``.
+
+    >>> lag_text(2, {"step_time": 1 / 12, "time_unit": "years"})
+    '2 (0.167 years)'
+    >>> lag_text(0, {"step_time": 0.1})
+    '0'
+    """
+    k = int(lag)
+    step = (metrics or {}).get("step_time")
+    if not k or step is None or not np.isfinite(float(step)) or float(step) <= 0:
+        return str(k)
+    unit = str((metrics or {}).get("time_unit") or "time units")
+    return f"{k} ({fmt(k * float(step), 3)} {unit})"
+
+
 def seconds_text(s: Any) -> str:
     try:
         x = float(s)

@@ -46,6 +46,7 @@ from ._format import (
     expr_text,
     fmt,
     fmt_value,
+    lag_text,
     metrics_text,
     n_spurious,
     seconds_text,
@@ -403,7 +404,7 @@ def _graphs(report: Report, uid: _Ids) -> list[str]:
             out.append(_empty("No edges to draw." if not edges else "One node: nothing to draw."))
         if edges:
             rows = "".join(
-                f"<tr><td>{_e(e['source'])}</td><td>{_e(e['target'])}</td><td class=\"num\">{e['lag']}</td>"
+                f"<tr><td>{_e(e['source'])}</td><td>{_e(e['target'])}</td><td class=\"num\">{_e(lag_text(e['lag'], g.metrics))}</td>"
                 f"<td class=\"num\">{_e(fmt(e['weight']))}</td><td class=\"num\">{_e(fmt(e['score']))}</td>"
                 f"<td>{'yes' if e['selected'] else 'no'}</td></tr>"
                 for e in edges)

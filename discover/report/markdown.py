@@ -31,6 +31,7 @@ from ._format import (
     expr_text,
     fmt,
     fmt_value,
+    lag_text,
     metrics_text,
     n_spurious,
     seconds_text,
@@ -183,9 +184,10 @@ def _md_graphs(report: Report) -> list[str]:
         out += [line + (f"; {metrics_text(g.metrics)}" if g.metrics else "") + ".", ""]
         if edges:
             edges = sorted(edges, key=lambda e: (-_finite(e["score"]), -abs(_finite(e["weight"]))))
-            rows = [[e["source"], e["target"], e["lag"], fmt(e["weight"]), fmt(e["score"])] for e in edges[:MAX_ROWS]]
+            rows = [[e["source"], e["target"], lag_text(e["lag"], g.metrics), fmt(e["weight"]), fmt(e["score"])]
+                    for e in edges[:MAX_ROWS]]
             if len(edges) <= MAX_MERMAID:
-                out += [_mermaid(edges), ""]
+                out += [_mermaid(edges, g.metrics), ""]
             out += [_table(["source", "target", "lag", "weight", "score"], rows), ""]
             if len(edges) > MAX_ROWS:
                 out += [f"… and {len(edges) - MAX_ROWS} more edges (all of them are in report.json).", ""]
@@ -213,7 +215,7 @@ def _latex(e) -> str:
     return "" if len(tex) > MAX_LATEX else f"{lhs} = {tex}"
 
 
-def _mermaid(edges: list[dict]) -> str:
+def _mermaid(edges: list[dict], metrics: dict | None = None) -> str:
     """Edges as a Mermaid flowchart (node ids n0…, names as quoted labels)."""
     names = sorted({str(e[k]) for e in edges for k in ("source", "target")})
     ids = {n: f"n{i}" for i, n in enumerate(names)}
@@ -224,7 +226,7 @@ def _mermaid(edges: list[dict]) -> str:
     lines = ["```mermaid", "flowchart LR"]
     lines += [f"    {ids[n]}[{q(n)}]" for n in names]
     for e in edges:
-        label = f"{fmt(e['weight'], 2)}" + (f", lag {e['lag']}" if e["lag"] else "")
+        label = f"{fmt(e['weight'], 2)}" + (f", lag {lag_text(e['lag'], metrics)}" if e["lag"] else "")
         lines.append(f"    {ids[str(e['source'])]} -->|{q(label)}| {ids[str(e['target'])]}")
     return "\n".join(lines + ["```"])
 
@@ -337,7 +339,7 @@ def render_terminal(report: Report) -> str:
     gl = []
     for g in report.graphs:
         edges = sorted(g.edges(), key=lambda e: -_finite(e["score"]))
-        shown = [f"{e['source']} -> {e['target']}" + (f" (lag {e['lag']})" if e["lag"] else "")
+        shown = [f"{e['source']} -> {e['target']}" + (f" (lag {lag_text(e['lag'], g.metrics)})" if e["lag"] else "")
                  + f" w={fmt(e['weight'], 3)}" + (f" score {fmt(e['score'], 2)}" if e["score"] != 1.0 else "")
                  for e in edges[:12]]
         more = f", … {len(edges) - 12} more" if len(edges) > 12 else ""

@@ -24,7 +24,7 @@ from html import escape
 import numpy as np
 
 from ..findings import Graph, Spectrum
-from ._format import fmt, leading_order, shorten
+from ._format import fmt, lag_text, leading_order, shorten
 
 __all__ = ["graph_svg", "eigenvalue_svg", "modes_svg", "line_plot_svg", "code_strip_svg", "pareto_svg"]
 
@@ -126,7 +126,7 @@ def graph_svg(graph: Graph, uid: str, *, show_candidates: bool = True, order: li
         score = _finite(e["score"], 0.6)
         opacity = 0.25 + 0.75 * min(max(score, 0.0), 1.0)
         dash = ' stroke-dasharray="5 4"' if not e["selected"] else ""
-        tip = (f"{e['source']} → {e['target']}, lag {e['lag']}, weight {fmt(e['weight'])}, score {fmt(e['score'])}"
+        tip = (f"{e['source']} → {e['target']}, lag {lag_text(e['lag'], graph.metrics)}, weight {fmt(e['weight'])}, score {fmt(e['score'])}"
                + ("" if e["selected"] else " (candidate, not selected)"))
         x1, y1, a1 = pos[e["source"]]
         x2, y2, _ = pos[e["target"]]
