@@ -335,7 +335,7 @@ def test_terminal_summary_order_and_errors(report):
     pos = [text.index(h) for h in ("Equations", "Graphs", "Invariants", "Spectra", "Failed methods")]
     assert pos == sorted(pos)
     assert "[sindy] d(x)/dt = 10.0*E - 10.0*x" in text
-    assert "x -> E (lag 2)" in text
+    assert "x -> E at lag 2" in text
     assert "sde: LinAlgError: Singular matrix" in text
     assert "6/7 methods ok" in text
     assert "<" not in text.replace("<here>", "")  # plain text, no markup

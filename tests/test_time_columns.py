@@ -113,7 +113,7 @@ def test_dynotears_lags_are_stated_in_the_time_unit(tmp_path):
     assert ("x", "y", 1) in {(e["source"], e["target"], e["lag"]) for e in lagged.edges()}
     one = f"1 ({lagged.metrics['step'] / 12:.3g} years)"
     assert f"| x | y | {one} |" in report.to_markdown()
-    assert f"x -> y (lag {one})" in render_terminal(report)
+    assert f"x -> y at lag {one}" in render_terminal(report)
     assert f'<td class="num">{one}</td>' in report.to_html()
 
 

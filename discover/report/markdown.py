@@ -339,7 +339,7 @@ def render_terminal(report: Report) -> str:
     gl = []
     for g in report.graphs:
         edges = sorted(g.edges(), key=lambda e: -_finite(e["score"]))
-        shown = [f"{e['source']} -> {e['target']}" + (f" (lag {lag_text(e['lag'], g.metrics)})" if e["lag"] else "")
+        shown = [f"{e['source']} -> {e['target']}" + (f" at lag {lag_text(e['lag'], g.metrics)}" if e["lag"] else "")
                  + f" w={fmt(e['weight'], 3)}" + (f" score {fmt(e['score'], 2)}" if e["score"] != 1.0 else "")
                  for e in edges[:12]]
         more = f", … {len(edges) - 12} more" if len(edges) > 12 else ""
