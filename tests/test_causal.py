@@ -12,7 +12,7 @@ import pytest
 from discover.causal._graphs import auroc, f1
 from discover.causal.dynotears import DYNOTEARS, dynotears_solve
 from discover.causal.simulate import lorenz96, svar
-from discover.errors import DataError, ParameterError
+from discover.errors import DataError, DataWarning, ParameterError
 from discover.findings import Graph, from_dict
 
 
@@ -250,8 +250,11 @@ def test_bad_input_and_parameters():
     from discover.data import from_arrays
 
     x = np.c_[np.random.default_rng(0).standard_normal(100), np.ones(100)]
-    with pytest.raises(DataError, match="constant"):
-        DYNOTEARS().fit(from_arrays(x, names=["a", "b"]))
+    with pytest.warns(DataWarning, match="constant column.s. b left out"):  # an isolated node, not a failure
+        model = DYNOTEARS().fit(from_arrays(x, names=["a", "b"]))
+    assert model.graph("summary").degree("b") == 0 and model.constant_columns_ == ["b"]
+    with pytest.raises(DataError, match="every column is constant"):
+        DYNOTEARS().fit(from_arrays(np.ones((100, 2)), names=["a", "b"]))
 
 
 def test_irregular_sampling_warns():

@@ -6,10 +6,9 @@ its size (fewer samples than a library has terms, one column, many
 columns), rather than fail. The awkward shapes run in the default suite;
 the sweep over every bundled case is slow.
 
-A constant column is the one documented refusal: the data layer loads it,
-SINDy, DMD and the conservation laws fit it, and DYNOTEARS refuses it with
-a one-line error naming the column (a causal graph needs variation), so the
-command exits with status 3 and says why.
+A constant column loads with a warning; SINDy, DMD and the conservation
+laws fit it, and DYNOTEARS leaves it out of its fit as an isolated node and
+says so, so the command exits with status 0.
 """
 
 from __future__ import annotations
@@ -80,17 +79,43 @@ def test_conservation_says_when_it_lowered_its_degree():
     assert any("degree lowered from 3 to 1" in w for w in res.warnings), res.warnings
 
 
-def test_constant_column_is_refused_by_dynotears_only(tmp_path):
+def test_constant_column_fits_with_status_0(tmp_path):
     t = np.arange(200) * 0.1
     path = _write(tmp_path / "constant.csv", np.c_[np.sin(t), np.cos(t), np.full(200, 3.0)], ["p", "q", "k"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = discover.fit(str(path))
-    assert {m for m, r in report.methods.items() if r.status == "ok"} == QUICK - {"dynotears"}
-    assert "column 'k'" in report.methods["dynotears"].error and "constant" in report.methods["dynotears"].error
+    assert {m for m, r in report.methods.items() if r.status == "ok"} == QUICK
+    causal = [g for g in report.graphs if g.method == "dynotears"]
+    assert causal and all(g.metrics["constant_columns"] == ["k"] for g in causal)
+    for g in causal:  # the constant column is a node without edges; the others keep theirs
+        assert "k" in g.graph and g.graph.degree("k") == 0
+        assert any(e["source"] == "p" and e["target"] == "p" for e in g.edges())
     res = CliRunner().invoke(main, ["fit", str(path), "--out", str(tmp_path / "out"), "--quiet"])
-    assert res.exit_code == 3
-    assert "dynotears" in res.stderr and "column 'k'" in res.stderr
+    assert res.exit_code == 0, res.stderr
+    assert "constant column(s) k left out" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_dynotears_fit_is_unchanged_by_a_constant_column():
+    """The varying columns get exactly the graph they get without the constant one."""
+    from discover.causal.dynotears import DYNOTEARS
+    from discover.causal.simulate import svar
+    from discover.data import Series, Trajectory
+
+    s, _ = svar(d=4, n=400, seed=1)
+    with_k = Series(tuple(Trajectory(tr.t, np.c_[tr.x[:, :2], np.full(len(tr), -2.5), tr.x[:, 2:]], None, tr.name)
+                          for tr in s.trajectories), ("x0", "x1", "k", "x2", "x3"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = DYNOTEARS(random_state=0).fit(s)
+        b = DYNOTEARS(random_state=0).fit(with_k)
+    keep = [0, 1, 3, 4]
+    np.testing.assert_array_equal(b.scores_[:, keep][:, :, keep], a.scores_)
+    np.testing.assert_array_equal(b.selected_[:, keep][:, :, keep], a.selected_)
+    np.testing.assert_allclose(b.A_[:, keep][:, :, keep], a.A_, rtol=1e-10, atol=1e-14)
+    assert not b.selected_[:, 2].any() and not b.selected_[:, :, 2].any() and b.constant_columns_ == ["k"]
+    with pytest.raises(discover.errors.DataError, match="constant"):
+        DYNOTEARS(required_edges=[("k", "x0", 1)]).fit(with_k)
 
 
 @pytest.mark.slow

@@ -623,6 +623,15 @@ def _edge_list(edges, names, what):
     return out
 
 
+def _constant_columns(series: Series) -> list[int]:
+    """Columns without variation within any trajectory (the test :func:`standardize` refuses)."""
+    centred = np.concatenate([tr.x - tr.x.mean(axis=0) for tr in series.trajectories])
+    spread = centred.std(axis=0)
+    size = np.abs(series.x).max(axis=0)
+    return [j for j in range(series.n_variables)
+            if np.isfinite(spread[j]) and spread[j] <= 1e-12 * max(1.0, float(size[j]))]
+
+
 class DYNOTEARS(Method):
     """Contemporaneous and lagged causal graph (DYNOTEARS) with λ and threshold chosen from the data.
 
@@ -892,6 +901,10 @@ class DYNOTEARS(Method):
             from ..data import load
 
             series = load(series)
+        constant = _constant_columns(series)
+        if constant:
+            return self._fit_without_constant(series, constant)
+        self.constant_columns_ = []
         names = series.variables
         d, p = len(names), self.max_lag
         self.n_unconverged_ = 0
@@ -1026,6 +1039,56 @@ class DYNOTEARS(Method):
             warnings.warn(f"DYNOTEARS: {w}", DataWarning, stacklevel=3)
         return self
 
+    def _fit_without_constant(self, series, constant):
+        """Fit on the varying columns; a constant column is an isolated node (it has no dynamics to cause
+        or be caused by), stated in a warning and in ``warnings_``."""
+        names = series.variables
+        d = len(names)
+        if len(constant) == d:
+            raise DataError("every column is constant; a causal graph needs variation",
+                            column=", ".join(names))
+        gone = {names[j] for j in constant}
+        for i, j, _ in _edge_list(self.required_edges, names, "required_edges"):
+            if names[i] in gone or names[j] in gone:
+                raise DataError(f"the required edge {names[i]} -> {names[j]} names a constant column",
+                                column=names[i] if names[i] in gone else names[j])
+        keep = [j for j in range(d) if j not in constant]
+        sub = Series(tuple(type(tr)(tr.t, tr.x[:, keep], tr.u, tr.name) for tr in series.trajectories),
+                     tuple(names[j] for j in keep), series.inputs, series.time, series.source, dict(series.meta))
+        tabu, self.tabu_edges = self.tabu_edges, [e for e in (self.tabu_edges or ())
+                                                  if e[0] not in gone and e[1] not in gone]
+        try:
+            self._fit(sub)
+        finally:
+            self.tabu_edges = tabu
+        p, idx = self.max_lag, np.array(keep)
+        rows, cols = idx[:, None], idx[None, :]
+
+        def grow(a, fill):
+            out = np.full(a.shape[:-2] + (d, d), fill, dtype=a.dtype)
+            out[..., rows, cols] = a
+            return out
+
+        self.scores_, self.selected_ = grow(self.scores_, 0.0), grow(self.selected_, False)
+        self._zero = grow(self._zero, True)
+        self.summary_scores_ = grow(self.summary_scores_, 0.0)
+        self.summary_selected_ = grow(self.summary_selected_, False)
+        if hasattr(self, "frequencies_"):
+            self.frequencies_ = grow(self.frequencies_, 0.0)
+            self.summary_frequencies_ = grow(self.summary_frequencies_, 0.0)
+        self.W_, self.A_ = grow(self.W_, 0.0), grow(self.A_, 0.0)
+        m = len(keep)
+        self.coef_standardized_ = grow(self.coef_standardized_.reshape(p + 1, m, m), 0.0).reshape((p + 1) * d, d)
+        self.variables_ = names
+        if self.order_ is not None:
+            self.order_ = list(self.order_) + sorted(gone, key=names.index)
+        self.constant_columns_ = [names[j] for j in constant]
+        message = (f"constant column(s) {', '.join(self.constant_columns_)} left out of the fit: a column "
+                   "without variation is an isolated node of the graph")
+        self.warnings_.append(message)
+        warnings.warn(f"DYNOTEARS: {message}", DataWarning, stacklevel=3)
+        return self
+
     def _check_assumptions(self, Z, S, B, d):
         """Warnings when the data break what the criterion assumes (Gaussian errors, a well-posed W)."""
         skew, kurt = residual_shape(Z[:, :d] - Z @ B)
@@ -1097,7 +1160,7 @@ class DYNOTEARS(Method):
         common = {"step": self.step_, "step_time": self.step_ * self.dt_, "lambda": self.lambda_chosen_,
                   "threshold": self.threshold_chosen_, "criterion": self.criterion,
                   "n_subsamples": self.n_subsamples, "selection_threshold": self.selection_threshold,
-                  "lag_unit": "steps of step_time", "time_unit": self.time_unit_, "lasso_unconverged": self.n_unconverged_,
+                  "lag_unit": "steps of step_time", "time_unit": self.time_unit_, "constant_columns": list(self.constant_columns_), "lasso_unconverged": self.n_unconverged_,
                   "detrend": self.detrend, "trending": dict(self.trending_), "warnings": list(self.warnings_),
                   "reliable": self.reliable_, "unreliable_reason": self.unreliable_reason_,
                   "selection_stability": self.selection_stability_}
