@@ -48,10 +48,11 @@ def _shapes(rng) -> dict:
         "thirty_columns_200_rows": (var, [f"c{i}" for i in range(30)]),
         "trending_column": (np.c_[np.sin(t200) + 0.3 * t200, np.cos(t200)] + 0.01 * rng.standard_normal((200, 2)),
                             ["p", "q"]),
+        "constant_column": (np.c_[np.sin(t200), np.cos(t200), np.full(200, 3.0)], ["p", "q", "k"]),
     }
 
 
-SHAPES = ["one_column", "two_columns_50_rows", "thirty_columns_200_rows", "trending_column"]
+SHAPES = ["one_column", "two_columns_50_rows", "thirty_columns_200_rows", "trending_column", "constant_column"]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
