@@ -22,7 +22,8 @@ import numpy as np
 
 from ..data import Series, Trajectory
 
-__all__ = ["svar", "svar_matrices", "pamfil", "pamfil_matrices", "lorenz96", "summary_edges"]
+__all__ = ["svar", "svar_matrices", "pamfil", "pamfil_matrices", "lorenz96", "summary_edges", "ou", "ou_matrix",
+           "coupled_oscillators"]
 
 
 def svar_matrices(d: int, *, max_lag: int = 2, contemporaneous_degree: float = 1.0,
@@ -256,4 +257,144 @@ def lorenz96(d: int = 10, *, forcing: float = 10.0, n: int = 2000, dt: float = 0
             truth.append((names[src], names[i], 1))
     series = Series(tuple(trajs), names, source="discover.causal.simulate:lorenz96",
                     meta={"forcing": forcing, "sigma": sigma})
+    return series, truth
+
+
+def ou_matrix(d: int, *, degree: float = 1.0, decay=(1.0, 2.0), coupling=(0.5, 1.5), seed: int = 0) -> np.ndarray:
+    """Drift matrix ``Θ`` of a sparse, stable multivariate Ornstein–Uhlenbeck process.
+
+    ``Θ[i, i]`` are self-decay rates drawn uniformly from ``decay``; off the
+    diagonal a directed Erdős–Rényi graph with expected in-degree ``degree``
+    (no self-loops), each edge ``j -> i`` carrying ``-Θ[i, j]`` uniform on
+    ``±coupling``. The off-diagonal part is then multiplied by 0.9 until
+    every eigenvalue of ``Θ`` has a real part of at least half the smallest
+    decay rate, so the process is stationary with a margin; the diagonal is
+    never rescaled.
+    """
+    rng = np.random.default_rng(seed)
+    p = min(1.0, degree / max(d - 1, 1))
+    mask = (rng.random((d, d)) < p) & ~np.eye(d, dtype=bool)
+    off = -rng.uniform(*coupling, (d, d)) * rng.choice([-1.0, 1.0], (d, d)) * mask
+    diag = rng.uniform(*decay, d)
+    for _ in range(200):
+        theta = np.diag(diag) + off
+        if np.min(np.linalg.eigvals(theta).real) >= 0.5 * diag.min():
+            break
+        off = 0.9 * off
+    return theta
+
+
+def ou(d: int = 5, n: int = 1000, *, dt: float = 0.1, degree: float = 1.0, sigma: float = 1.0,
+       n_trajectories: int = 1, decay=(1.0, 2.0), coupling=(0.5, 1.5), seed: int = 0) -> tuple[Series, list]:
+    """A multivariate Ornstein–Uhlenbeck process ``dX = -Θ (X - μ) dt + diag(s) dW`` on a sparse random graph.
+
+    The linear-SDE setting of continuous-time structure learning (a
+    stable drift matrix with self-decay on its diagonal and a sparse random
+    directed graph off it, as in the OU / linear-SDE experiments of that
+    literature, e.g. Gaïffas & Matulewicz 2019, Bellot et al. 2022); the
+    ranges of the rates and couplings are our own (see :func:`ou_matrix`).
+    ``μ`` is drawn from a standard normal and the diffusion ``s`` per
+    variable uniformly from ``[0.5, 1.5] · sigma``. Sampled every ``dt``
+    with the exact Gaussian transition
+    ``X(t+dt) = μ + e^{-Θ dt} (X(t) - μ) + η``, ``η ~ N(0, Σ - e^{-Θ dt} Σ e^{-Θ^T dt})``
+    (``Σ`` the stationary covariance, from the continuous Lyapunov
+    equation), each trajectory started from the stationary law, so no
+    burn-in is needed and no discretization error enters. The truth:
+    ``x_j -> x_i`` (lag 1) for every ``Θ[i, j] != 0``, ``i != j``, and the
+    self-loops ``x_i -> x_i``, as for :func:`lorenz96`; the series' ``meta``
+    carries ``theta``, ``mu`` and ``diffusion``.
+
+    Examples
+    --------
+    >>> series, truth = ou(d=4, n=300, seed=0)
+    >>> series.n_variables, series.n_samples
+    (4, 300)
+    >>> ("x0", "x0", 1) in truth
+    True
+    """
+    from scipy.linalg import cholesky, expm, solve_continuous_lyapunov
+
+    theta = ou_matrix(d, degree=degree, decay=decay, coupling=coupling, seed=seed)
+    rng = np.random.default_rng([seed, 2])
+    mu = rng.standard_normal(d)
+    s = sigma * rng.uniform(0.5, 1.5, d)
+    cov = solve_continuous_lyapunov(-theta, -np.diag(s ** 2))
+    cov = (cov + cov.T) / 2
+    phi = expm(-theta * dt)
+    q = cov - phi @ cov @ phi.T
+    lq = cholesky((q + q.T) / 2, lower=True)
+    lc = cholesky(cov, lower=True)
+    names = tuple(f"x{i}" for i in range(d))
+    trajs = []
+    for k in range(n_trajectories):
+        x = np.empty((n, d))
+        x[0] = mu + lc @ rng.standard_normal(d)
+        noise = rng.standard_normal((n, d)) @ lq.T
+        for t in range(1, n):
+            x[t] = mu + phi @ (x[t - 1] - mu) + noise[t]
+        trajs.append(Trajectory(np.arange(n) * dt, x, name=f"ou-{k}"))
+    truth = [(names[j], names[i], 1) for i, j in zip(*np.nonzero(theta))]
+    series = Series(tuple(trajs), names, source="discover.causal.simulate:ou",
+                    meta={"theta": theta, "mu": mu, "diffusion": s})
+    return series, truth
+
+
+def coupled_oscillators(d: int = 5, n: int = 2000, *, dt: float = 0.05, degree: float = 1.0,
+                        coupling=(0.5, 1.0), frequencies=(0.5, 2.0), sigma: float = 0.3, n_trajectories: int = 1,
+                        substeps: int = 10, burn_in: float = 10.0, seed: int = 0) -> tuple[Series, list]:
+    """Noisy Kuramoto phase oscillators on a random directed graph, observed as ``cos θ_i``, ``sin θ_i``.
+
+    ``dθ_i = (ω_i + Σ_j K_ij sin(θ_j - θ_i)) dt + sigma dW_i`` (the
+    Kuramoto model with a directed coupling matrix and phase noise, the
+    form used for graph recovery from oscillator data, e.g. the Kuramoto
+    data of Kipf et al. 2018, Neural Relational Inference, and
+    Löwe et al. 2022, Amortized Causal Discovery). ``K_ij > 0`` (``j``
+    drives ``i``) on a directed Erdős–Rényi graph with expected in-degree
+    ``degree``, uniform on ``coupling``; natural frequencies ``ω_i``
+    uniform on ``frequencies``. Integrated by Euler–Maruyama with
+    ``substeps`` inner steps per sample after ``burn_in`` time units.
+
+    A phase is observed on the circle, so each oscillator ``i`` gives two
+    columns, ``c{i} = cos θ_i`` and ``s{i} = sin θ_i`` (a Markov state,
+    unlike the wrapped angle). The truth, over columns and with lag 1 as
+    for :func:`lorenz96`: both columns of ``i`` drive both columns of
+    ``i`` (self-loops included) and, for each coupling ``j -> i``, both
+    columns of ``j`` drive both of ``i``. ``meta["groups"]`` gives each
+    column's oscillator and ``meta["coupling"]`` the matrix ``K``, so a
+    benchmark can score the coupling graph between oscillators.
+
+    Examples
+    --------
+    >>> series, truth = coupled_oscillators(d=3, n=200, seed=0)
+    >>> series.variables
+    ('c0', 's0', 'c1', 's1', 'c2', 's2')
+    >>> ("c0", "s0", 1) in truth
+    True
+    """
+    rng = np.random.default_rng([seed, 3])
+    p = min(1.0, degree / max(d - 1, 1))
+    mask = (rng.random((d, d)) < p) & ~np.eye(d, dtype=bool)
+    K = rng.uniform(*coupling, (d, d)) * mask
+    omega = rng.uniform(*frequencies, d)
+    h = dt / substeps
+    names = tuple(f"{kind}{i}" for i in range(d) for kind in ("c", "s"))
+    trajs = []
+    for k in range(n_trajectories):
+        theta = rng.uniform(0, 2 * np.pi, d)
+        n_burn = int(round(burn_in / h))
+        out = np.empty((n, d))
+        for step in range(n_burn + n * substeps):
+            drift = omega + np.sum(K * np.sin(theta[None, :] - theta[:, None]), axis=1)
+            theta = theta + h * drift + sigma * np.sqrt(h) * rng.standard_normal(d)
+            if step >= n_burn and (step - n_burn + 1) % substeps == 0:
+                out[(step - n_burn + 1) // substeps - 1] = theta
+        x = np.empty((n, 2 * d))
+        x[:, 0::2], x[:, 1::2] = np.cos(out), np.sin(out)
+        trajs.append(Trajectory(np.arange(n) * dt, x, name=f"kuramoto-{k}"))
+    truth = []
+    for i in range(d):
+        for j in [i, *np.flatnonzero(K[i])]:
+            truth += [(names[2 * j + a], names[2 * i + b], 1) for a in (0, 1) for b in (0, 1)]
+    series = Series(tuple(trajs), names, source="discover.causal.simulate:coupled_oscillators",
+                    meta={"coupling": K, "omega": omega, "sigma": sigma, "groups": tuple(np.repeat(np.arange(d), 2))})
     return series, truth
