@@ -43,7 +43,8 @@ import sympy as sp
 from .errors import DiscoverError
 from .findings import Equation, expr_terms, parse_expr
 
-__all__ = ["Case", "find_root", "list_cases", "load_case", "score_equations", "run_cases", "write_csv"]
+__all__ = ["Case", "find_root", "list_cases", "load_case", "score_equations", "run_cases", "write_csv",
+           "standardised_run"]
 
 _LOAD_KEYS = ("time", "group", "inputs", "variables", "dt", "delimiter")
 
@@ -316,3 +317,21 @@ def write_csv(series, path: str | os.PathLike, *, group: str = "run", digits: in
         fmt = f"%.{digits}g"
     np.savetxt(path, np.vstack(blocks), delimiter=",", fmt=fmt, header=",".join(columns), comments="")
     return path
+
+
+def standardised_run(system: str, *, n: int, dt: float, transient: float, name: str, source: str,
+                     seed: int = 0, x0=None):
+    """One trajectory of a :mod:`discover.systems` flow, each column standardised over the run.
+
+    As the AL-RNN paper prepares its benchmarks (Brenner et al., NeurIPS 2024):
+    start at the system's default initial condition (or ``x0``), integrate and
+    drop ``transient`` time units, keep ``n`` samples at ``dt`` and give each
+    column zero mean and unit variance over the kept samples.
+    """
+    from .data import Series, Trajectory
+    from .systems import simulate
+
+    s = simulate(system, n=n, dt=dt, seed=seed, burn_in=int(round(transient / dt)), x0=x0)
+    tr = s.trajectories[0]
+    x = (tr.x - tr.x.mean(axis=0)) / tr.x.std(axis=0)
+    return Series((Trajectory(tr.t, x, name=name),), s.variables, source=source)

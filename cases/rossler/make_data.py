@@ -14,19 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from discover.cases import write_csv
-from discover.data import Series, Trajectory
-from discover.systems import simulate
+from discover.cases import standardised_run, write_csv
+from discover.data import Series
 
 HERE = Path(__file__).resolve().parent
 
 
 def make(n: int = 10000, dt: float = 0.05, seed: int = 0, x0=None) -> Series:
     """The case's Series, standardised by its own mean and standard deviation."""
-    s = simulate("rossler", n=n, dt=dt, seed=seed, burn_in=int(round(50 / dt)), x0=x0)
-    tr = s.trajectories[0]
-    x = (tr.x - tr.x.mean(axis=0)) / tr.x.std(axis=0)
-    return Series((Trajectory(tr.t, x, name="rossler"),), s.variables, source="cases/rossler")
+    return standardised_run("rossler", n=n, dt=dt, transient=50, name="rossler", source="cases/rossler",
+                            seed=seed, x0=x0)
 
 
 def write(path: Path = HERE / "rossler.csv") -> Path:
