@@ -199,7 +199,7 @@ def fit(
         with _progress(progress, len(jobs)) as advance:
             results = run_parallel(_run_one, [(n, e, series) for n, e in jobs], n_jobs=n_jobs,
                                    backend=backend, on_done=lambda n: advance(n, started=False))
-    report = Report(series.summary(), {r.name: r for r in results}, seed=seed)
+    report = Report(series.summary(), {r.name: r for r in results}, seed=seed, data=series)
     report.checks = _checks(report, series)
     return report
 

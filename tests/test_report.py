@@ -409,7 +409,8 @@ def test_html_equations_are_mathml(report, page):
 
 def test_html_graph_svg(page):
     svgs = re.findall(r'<svg class="figure graph".*?</svg>', page, re.S)
-    assert len(svgs) == 1
+    assert len(svgs) == 2  # dynotears' graph and the symbolic code's transition graph
+    assert "transition graph of alrnn" in svgs[1]
     g = svgs[0]
     edges = re.findall(r'<path d="[^"]*"[^>]*marker-end="url\(#([^)]*)\)"[^>]*>', g)
     assert len(edges) == 5  # 4 selected + 1 candidate
@@ -439,9 +440,10 @@ def test_html_spectrum_plots(page):
 def test_html_failed_method_and_simulations(page):
     assert '<td class="status-failed">failed</td>' in page
     assert "LinAlgError: Singular matrix" in page and "1 of 7 methods failed" in page
-    plots = re.findall(r'<svg class="figure plot".*?</svg>', page, re.S)
-    sim_plots = [p for p in plots if "simulated by" in p]
+    sim_plots = re.findall(r'<svg class="figure plot overlay".*?</svg>', page, re.S)
     assert len(sim_plots) == 3 * len(NAMES)
+    assert all("free run of" in p for p in sim_plots)
+    assert "The data are not part of report.json" in page  # a report without its data says so
     assert sum('class="failed-at"' in p for p in sim_plots) == len(NAMES)
     assert "The simulation stopped at t = 1.5: blow-up: |x| &gt; 1e6" in page
 

@@ -371,6 +371,7 @@ class DMD(Method):
         self.n_features_in_ = data.n_features
         self.modes_ = h.modes_
         self._t0 = data.ts[0] - data.ts[0][0]
+        self._t_origin = float(data.ts[0][0])  # the run is reported on the data's time axis
         self._ts = [tk - tk[0] for tk in data.ts]
         num = sum(float(np.sum((x - self.reconstruct(k, tk)) ** 2)) for k, (tk, x) in enumerate(zip(self._ts, data.xs)))
         den = sum(float(np.sum(np.square(x))) for x in data.xs)
@@ -598,6 +599,7 @@ class DMD(Method):
         self.amplitudes_ = self.traj_amplitudes_[0]
         self._mode_norms = None
         self._t0 = data.ts[0] - data.ts[0][0]
+        self._t_origin = float(data.ts[0][0])  # the run is reported on the data's time axis
         self.last_ = (data.ts[-1] - data.ts[-1][0], data.xs[-1][-1].copy(), len(data.ts) - 1)
 
         # residual DMD: eigenfunctions are linear functionals g = columns of Qr^{-T}
@@ -939,6 +941,8 @@ class DMD(Method):
             t = np.asarray(self._t0)
             vals = self.reconstruct(0, t)
             failed = None if np.all(np.isfinite(vals)) else float(t[np.argmax(~np.all(np.isfinite(vals), axis=1))])
+            t = t + getattr(self, "_t_origin", 0.0)  # on the data's own time axis (1950-2010, not 0-60)
+            failed = None if failed is None else failed + getattr(self, "_t_origin", 0.0)
             out.append(Simulation(t=t, values=np.nan_to_num(vals), variables=self.variables_, method=self.name,
                                   failed_at=failed, message="" if failed is None else "non-finite values",
                                   metrics={"reconstruction_error": self.reconstruction_error_}))

@@ -193,13 +193,21 @@ class Report:
     seed : int or None
     created : str, optional
         ISO time stamp; now when omitted.
+    data : discover.data.Series, optional
+        The data the methods were fitted on (:func:`discover.fit` passes it).
+        Only ``report.html`` uses it, to draw the data beside each model's
+        free run, phase portraits and each invariant's drift, decimated; it is
+        never written to ``report.json``, so a report read back from JSON is
+        drawn without it.
     """
 
     def __init__(self, series: dict, methods: dict[str, MethodResult], *, seed: int | None = None,
-                 created: str | None = None, version: str | None = None, checks: list | None = None):
+                 created: str | None = None, version: str | None = None, checks: list | None = None,
+                 data=None):
         from .. import __version__
 
         self.series = dict(series)
+        self.data = data
         self.methods = dict(methods)
         #: checks across methods (:mod:`discover.checks`): Lie derivatives, graph agreement
         self.checks = list(checks or [])

@@ -37,7 +37,7 @@ import sympy as sp
 from sympy.printing.mathml import mathml
 
 from ..findings import Equation
-from . import svg
+from . import figures, svg
 from ._format import (
     by_method,
     check_lines,
@@ -62,8 +62,6 @@ __all__ = ["render_html", "embedded_json", "expr_mathml"]
 
 #: expressions whose text is longer than this are shown as text, not MathML
 MATHML_MAX_CHARS = 6000
-#: most plots per simulation (one per variable)
-MAX_SIM_PLOTS = 12
 
 _XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
 _ENTITY = re.compile(r"&(?:([A-Za-z][A-Za-z0-9]*)|#(\d+)|#[xX]([0-9a-fA-F]+));")
@@ -223,7 +221,7 @@ def render_html(report: Report) -> str:
     parts += _graphs(report, uid)
     parts += _invariants(report)
     parts += _spectra(report, uid)
-    parts += _codes(report)
+    parts += _codes(report, uid)
     parts += _simulations(report, uid)
     lines = check_lines(getattr(report, "checks", []))
     if lines:
@@ -399,7 +397,7 @@ def _graphs(report: Report, uid: _Ids) -> list[str]:
         out.append(f'<div class="finding graph"><p class="meta">{_e(meta)}. Blue: positive weight, red: negative; '
                    "width: |weight|; opacity: score.</p>")
         if g.graph.number_of_nodes() > 1 and edges:
-            out.append(svg.graph_svg(g, uid("g"), order=[str(v) for v in report.series.get("variables") or []]))
+            out.append(svg.graph_svg(g, uid("g"), order=_node_order(report, g)))
         else:  # no canvas for one node or an empty graph
             out.append(_empty("No edges to draw." if not edges else "One node: nothing to draw."))
         if edges:
@@ -417,6 +415,16 @@ def _graphs(report: Report, uid: _Ids) -> list[str]:
     return out
 
 
+def _node_order(report: Report, g) -> list[str]:
+    """Node places shared by every drawing: the data's variables, or for a
+    transition graph the alphabet of the same method's symbolic code."""
+    if g.kind == "transition":
+        code = next((c for c in report.symbolic_codes if c.method == g.method), None)
+        if code is not None:
+            return [str(a) for a in code.alphabet]
+    return [str(v) for v in report.series.get("variables") or []]
+
+
 def _invariants(report: Report) -> list[str]:
     out = [_section("invariants", "Invariants")]
     if not report.invariants:
@@ -428,7 +436,8 @@ def _invariants(report: Report) -> list[str]:
             meta = f"residual {fmt(inv.residual)}, confidence {fmt(inv.confidence)}"
             if inv.metrics:
                 meta += " · " + metrics_text(inv.metrics)
-            out.append(f'<div class="finding invariant">{block}<p class="meta">{_e(meta)}</p></div>')
+            drift = figures.invariant_drift(report, inv)
+            out.append(f'<div class="finding invariant">{block}<p class="meta">{_e(meta)}</p>{drift}</div>')
     out.append("</section>")
     return out
 
@@ -477,7 +486,7 @@ def _spectra(report: Report, uid: _Ids) -> list[str]:
     return out
 
 
-def _codes(report: Report) -> list[str]:
+def _codes(report: Report, uid: _Ids) -> list[str]:
     out = [_section("symbolic-codes", "Symbolic codes")]
     if not report.symbolic_codes:
         return out + [_empty("No symbolic codes found."), "</section>"]
@@ -489,6 +498,7 @@ def _codes(report: Report) -> list[str]:
             meta += " · " + metrics_text(c.metrics)
         out.append(f'<div class="finding code"><p class="meta">{_e(meta)}</p>')
         out.append(svg.code_strip_svg(c.alphabet, c.sequence))
+        out.append(figures.code_figures(report, c, uid("t")))
         counts: dict[str, int] = {a: 0 for a in c.alphabet}
         for s in c.sequence:
             counts[s] = counts.get(s, 0) + 1
@@ -527,14 +537,10 @@ def _simulations(report: Report, uid: _Ids) -> list[str]:
         if s.failed_at is not None:
             out.append(f'<div class="callout">The simulation stopped at t = {_e(fmt(s.failed_at))}: '
                        f"{_e(s.message)}</div>")
-        plots = []
-        for j, name in enumerate(s.variables[:MAX_SIM_PLOTS]):
-            plots.append("<figure>" + svg.line_plot_svg(
-                s.t, s.values[:, j], title=f"{name} simulated by {s.method}", xlabel="t", ylabel=name,
-                failed_at=s.failed_at) + "</figure>")
-        out.append('<div class="figures">' + "".join(plots) + "</div>")
-        if len(s.variables) > MAX_SIM_PLOTS:
-            out.append(f'<p class="meta">{len(s.variables) - MAX_SIM_PLOTS} more variables are in {_e(file)}.</p>')
+        out.append(figures.simulation_figures(report, s))
+        if getattr(report, "data", None) is None:
+            out.append('<p class="meta">The data are not part of report.json, so this page, rendered from it, '
+                       "shows the model's run alone.</p>")
         out.append("</div>")
     out.append("</section>")
     return out

@@ -26,9 +26,12 @@ import numpy as np
 from ..findings import Graph, Spectrum
 from ._format import fmt, lag_text, leading_order, shorten
 
-__all__ = ["graph_svg", "eigenvalue_svg", "modes_svg", "line_plot_svg", "code_strip_svg", "pareto_svg"]
+__all__ = ["graph_svg", "eigenvalue_svg", "modes_svg", "line_plot_svg", "code_strip_svg", "pareto_svg",
+           "overlay_svg", "phase_svg", "bar_svg"]
 
 POSITIVE = "#1f6fd1"
+DATA = "#4b5563"
+HELD_OUT = "#fde68a"
 NEGATIVE = "#d1372f"
 NEUTRAL = "#6b7280"
 SPURIOUS = "#e08a00"
@@ -226,6 +229,19 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
+def _tick_text(v: float, ticks: list[float]) -> str:
+    """A tick label with as many decimals as the tick step needs: 1950, 1960
+    on a time axis in years (not 1.95e+03), 0.25, 0.5 on a fine one."""
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 0.0
+    big = max((abs(t) for t in ticks), default=0.0)
+    if step > 0 and 1e-4 <= step and big < 1e7:
+        decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+        if step * 10 ** decimals % 1 > 1e-6:  # 2.5, 0.25: one more
+            decimals += 1
+        return f"{v:.{decimals}f}"
+    return fmt(v, 3)
+
+
 class _Axes:
     """Linear map from data to pixels in a box, with tick marks and labels."""
 
@@ -252,16 +268,18 @@ class _Axes:
     def frame(self, xlabel: str, ylabel: str, *, zero_lines: bool = False, x_ticks: bool = True) -> str:
         out = [f'<rect x="{_n(self.left)}" y="{_n(self.top)}" width="{_n(self.w)}" height="{_n(self.h)}" '
                f'fill="none" stroke="#9ca3af" stroke-width="1"/>']
-        for t in _nice_ticks(self.x0, self.x1) if x_ticks else []:
+        xt = _nice_ticks(self.x0, self.x1) if x_ticks else []
+        for t in xt:
             x = self.px(t)
             out.append(f'<line x1="{_n(x)}" y1="{_n(self.top + self.h)}" x2="{_n(x)}" y2="{_n(self.top + self.h + 4)}" '
                        f'stroke="#9ca3af"/><text x="{_n(x)}" y="{_n(self.top + self.h + 15)}" text-anchor="middle" '
-                       f'font-size="10" fill="#4b5563">{_e(fmt(t, 3))}</text>')
-        for t in _nice_ticks(self.y0, self.y1):
+                       f'font-size="10" fill="#4b5563">{_e(_tick_text(t, xt))}</text>')
+        yt = _nice_ticks(self.y0, self.y1)
+        for t in yt:
             y = self.py(t)
             out.append(f'<line x1="{_n(self.left - 4)}" y1="{_n(y)}" x2="{_n(self.left)}" y2="{_n(y)}" stroke="#9ca3af"/>'
                        f'<text x="{_n(self.left - 6)}" y="{_n(y + 3)}" text-anchor="end" font-size="10" '
-                       f'fill="#4b5563">{_e(fmt(t, 3))}</text>')
+                       f'fill="#4b5563">{_e(_tick_text(t, yt))}</text>')
         if zero_lines:
             if self.x0 < 0 < self.x1:
                 out.append(f'<line x1="{_n(self.px(0))}" y1="{_n(self.top)}" x2="{_n(self.px(0))}" '
@@ -533,5 +551,171 @@ def pareto_svg(front: list, chosen_complexity=None, *, title: str = "") -> str:
         out.append(f'<circle cx="{_n(ax.px(c))}" cy="{_n(ax.py(y))}" r="{5 if ch else 3}" '
                    f'fill="{"#dc2626" if ch else "#2563eb"}"><title>{_e(shorten(expr, 200))}: complexity '
                    f"{_e(fmt(c, 3))}, error {_e(fmt(lo, 3))}{' (chosen)' if ch else ''}</title></circle>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# data against a model
+
+
+def _stride(n: int, max_points: int) -> np.ndarray:
+    """Indices of at most ``max_points`` evenly spread samples (first and last kept)."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+
+
+def _polyline(ax: _Axes, x, y, colour: str, tip: str, *, width: float = 1.5, max_points: int = 1200,
+              cls: str = "", decimate: bool = True) -> list[str]:
+    """One series as polylines (non-finite values break it), decimated to ``max_points``."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if decimate:
+        x, y = _decimate(x, y, max_points)
+    ok = np.isfinite(x) & np.isfinite(y)
+    out = []
+    c = f' class="{cls}"' if cls else ""
+    breaks = np.flatnonzero(~ok)
+    for seg in np.split(np.arange(len(x)), breaks):
+        seg = seg[ok[seg]]
+        if len(seg) == 1:
+            out.append(f'<circle cx="{_n(ax.px(x[seg[0]]))}" cy="{_n(ax.py(y[seg[0]]))}" r="1.6" fill="{colour}"{c}/>')
+        elif len(seg) > 1:
+            pts = " ".join(f"{_n(ax.px(a))},{_n(ax.py(b))}" for a, b in zip(x[seg], y[seg]))
+            out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="{width}" '
+                       f'stroke-linejoin="round"{c}><title>{_e(tip)}</title></polyline>')
+    return out
+
+
+def _legend(box, items: list[tuple[str, str, str]]) -> str:
+    """``(colour, label, kind)`` entries above the plot box; kind "line" or "area"."""
+    out, x = [], box[0]
+    for colour, label, kind in items:
+        if kind == "area":
+            out.append(f'<rect x="{_n(x)}" y="4" width="14" height="10" fill="{colour}"/>')
+        else:
+            out.append(f'<line x1="{_n(x)}" y1="9" x2="{_n(x + 16)}" y2="9" stroke="{colour}" stroke-width="2"/>')
+        short = shorten(label, 40)
+        out.append(f'<text x="{_n(x + 20)}" y="13" font-size="10" fill="#374151">{_e(short)}</text>')
+        x += 28 + 6 * len(short)
+    return "".join(out)
+
+
+def overlay_svg(t_data, y_data, t_model, y_model, *, title: str, xlabel: str = "t", ylabel: str = "",
+                model_label: str = "model", held_out: tuple[float, float] | None = None,
+                failed_at: float | None = None, width: int = 420, height: int = 210,
+                max_points: int = 1200) -> str:
+    """Data (grey) and a model's free run (blue) of one variable on the data's
+    time axis; ``held_out = (start, stop)`` shades the held-out stretch; a red
+    dashed line marks where a run stopped. Either series may be ``None``.
+    Long series are decimated to ``max_points`` (min and max per bucket)."""
+    have_data = t_data is not None and y_data is not None and len(t_data) > 0
+    have_model = t_model is not None and y_model is not None and len(t_model) > 0
+    xs = [np.asarray(v, float) for v in ((t_data,) if have_data else ()) + ((t_model,) if have_model else ())]
+    ys = [np.asarray(v, float) for v in ((y_data,) if have_data else ()) + ((y_model,) if have_model else ())]
+    fx = np.concatenate([v[np.isfinite(v)] for v in xs]) if xs else np.zeros(0)
+    fy = np.concatenate([v[np.isfinite(v)] for v in ys]) if ys else np.zeros(0)
+    x0, x1 = (float(fx.min()), float(fx.max())) if fx.size else (0.0, 1.0)
+    y0, y1 = (float(fy.min()), float(fy.max())) if fy.size else (0.0, 1.0)
+    pad = 0.05 * (y1 - y0) if y1 > y0 else 1.0
+    box = (56, 22, width - 66, height - 22 - 38)
+    ax = _Axes(x0, x1, y0 - pad, y1 + pad, box)
+    out = [_open(width, height, title, "figure plot overlay")]
+    if held_out is not None:
+        a, b = max(float(held_out[0]), ax.x0), min(float(held_out[1]), ax.x1)
+        if b > a:
+            out.append(f'<rect x="{_n(ax.px(a))}" y="{_n(box[1])}" width="{_n(ax.px(b) - ax.px(a))}" '
+                       f'height="{_n(box[3])}" fill="{HELD_OUT}" fill-opacity="0.55" class="held-out">'
+                       f"<title>held out: t from {_e(fmt(a))} to {_e(fmt(b))}</title></rect>")
+            out.append(f'<text x="{_n(ax.px(b) - 3)}" y="{_n(box[1] + 11)}" text-anchor="end" font-size="10" '
+                       f'fill="#92400e">held out</text>')
+    out.append(ax.frame(xlabel, ylabel))
+    if have_data:
+        out += _polyline(ax, t_data, y_data, DATA, f"data: {ylabel}", width=1.1, max_points=max_points, cls="data")
+    if have_model:
+        out += _polyline(ax, t_model, y_model, POSITIVE, f"{model_label}: {ylabel}", width=1.6,
+                         max_points=max_points, cls="model")
+    legend = ([(DATA, "data", "line")] if have_data else []) + ([(POSITIVE, model_label, "line")] if have_model else [])
+    if held_out is not None:
+        legend.append((HELD_OUT, "held out", "area"))
+    out.append(_legend(box, legend))
+    if failed_at is not None and math.isfinite(failed_at) and ax.x0 <= failed_at <= ax.x1:
+        xf = ax.px(failed_at)
+        out.append(f'<line x1="{_n(xf)}" y1="{_n(box[1])}" x2="{_n(xf)}" y2="{_n(box[1] + box[3])}" '
+                   f'stroke="{NEGATIVE}" stroke-dasharray="4 3" stroke-width="1.5" class="failed-at">'
+                   f"<title>the run stopped at t = {_e(fmt(failed_at))}</title></line>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def phase_svg(data_xy: list, model_xy: list, *, xlabel: str, ylabel: str, title: str,
+              model_label: str = "model", size: int = 320, max_points: int = 2000) -> str:
+    """A phase portrait: each ``(n, 2)`` array of ``data_xy`` (grey) and of
+    ``model_xy`` (blue) as a curve in the plane of two variables; long curves
+    are thinned to ``max_points`` evenly spread samples."""
+    arrays = [np.asarray(a, float) for a in list(data_xy) + list(model_xy) if a is not None and len(a)]
+    pts = np.concatenate([a[np.all(np.isfinite(a), axis=1)] for a in arrays]) if arrays else np.zeros((0, 2))
+    if pts.size:
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    else:
+        x0 = y0 = 0.0
+        x1 = y1 = 1.0
+    px_, py_ = 0.05 * (x1 - x0 or 1), 0.05 * (y1 - y0 or 1)
+    box = (56, 22, size - 66, size - 22 - 38)
+    ax = _Axes(float(x0 - px_), float(x1 + px_), float(y0 - py_), float(y1 + py_), box)
+    out = [_open(size, size, title, "figure plot phase"), ax.frame(xlabel, ylabel)]
+    for group, colour, label, width in ((data_xy, DATA, "data", 0.8), (model_xy, POSITIVE, model_label, 1.3)):
+        per = max(max_points // max(len(group), 1), 50)
+        for a in group:
+            if a is None or not len(a):
+                continue
+            a = np.asarray(a, float)[_stride(len(a), per)]
+            out += _polyline(ax, a[:, 0], a[:, 1], colour, label, width=width, decimate=False,
+                             cls="data" if colour == DATA else "model")
+    legend = ([(DATA, "data", "line")] if any(a is not None and len(a) for a in data_xy) else []) + \
+        ([(POSITIVE, model_label, "line")] if any(a is not None and len(a) for a in model_xy) else [])
+    out.append(_legend(box, legend))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bar_svg(labels: list[str], values, *, title: str, ylabel: str = "", xlabel: str = "",
+            colours: list[str] | None = None, max_bars: int = 40) -> str:
+    """Vertical bars, one per label (at most ``max_bars``, the largest; the
+    rest summed in one grey bar), each with its value on hover."""
+    labels = [str(v) for v in labels]
+    vals = np.asarray(values, float)
+    colours = list(colours) if colours is not None else [PALETTE[i % len(PALETTE)] for i in range(len(labels))]
+    if len(labels) > max_bars:
+        keep = sorted(np.argsort(-np.nan_to_num(vals))[:max_bars - 1])
+        rest = float(np.nansum(np.delete(vals, keep)))
+        rest_n = len(labels) - len(keep)
+        labels = [labels[i] for i in keep] + [f"{rest_n} others"]
+        colours = [colours[i] for i in keep] + [NEUTRAL]
+        vals = np.r_[vals[keep], rest]
+    n = len(labels)
+    bw = 26 if n <= 12 else 16
+    longest = max((len(v) for v in labels), default=1)
+    bottom = 38 + min(longest, 12) * 5
+    width = max(240, 72 + n * (bw + 6))
+    height = 200 + bottom - 38
+    top = float(np.nanmax(vals)) if n and np.isfinite(vals).any() else 1.0
+    box = (56, 14, width - 66, height - 14 - bottom)
+    ax = _Axes(-0.5, n - 0.5, 0.0, top * 1.08 if top > 0 else 1.0, box)
+    out = [_open(width, height, title, "figure plot bars"), ax.frame("", ylabel, x_ticks=False)]
+    for i, (lab, v, c) in enumerate(zip(labels, vals, colours)):
+        v = _finite(v)
+        y = ax.py(max(v, 0.0))
+        out.append(f'<rect x="{_n(ax.px(i) - bw / 2)}" y="{_n(y)}" width="{bw}" '
+                   f'height="{_n(max(ax.py(0) - y, 0.5))}" fill="{c}" class="bar"><title>{_e(lab)}: {_e(fmt(v))}'
+                   f"</title></rect>")
+        short = lab if len(lab) <= 12 else lab[:11] + "…"
+        yb = box[1] + box[3] + 12
+        out.append(f'<text x="{_n(ax.px(i))}" y="{_n(yb)}" font-size="10" fill="#374151" text-anchor="end" '
+                   f'transform="rotate(-45 {_n(ax.px(i))} {_n(yb)})">{_e(short)}</text>')
+    if xlabel:
+        out.append(f'<text x="{_n(box[0] + box[2] / 2)}" y="{_n(height - 4)}" text-anchor="middle" '
+                   f'fill="#374151">{_e(xlabel)}</text>')
     out.append("</svg>")
     return "".join(out)
