@@ -700,3 +700,160 @@ def test_report_with_two_generative_models_validates_against_the_schema():
     data = report.to_dict()
     assert any(c.get("kind") == "generative_ranking" for c in data["checks"])
     validate(json.loads(json.dumps(data)))
+
+
+# ---------------------------------------------------------------------------
+# pictures that put the data beside the findings (issue 14.2, 14.3)
+
+
+def _svgs(page: str, cls: str) -> list[str]:
+    return re.findall(rf'<svg class="figure {cls}".*?</svg>', page, re.S)
+
+
+def _polyline_x(svg_text: str, cls: str) -> list[float]:
+    xs = []
+    for pts in re.findall(rf'<polyline points="([^"]*)"[^>]*class="{cls}"', svg_text):
+        xs += [float(p.split(",")[0]) for p in pts.split()]
+    return xs
+
+
+def _dated_report(tmp_path, methods=("sindy", "dmd")):
+    """Monthly dates 1950-2009 of a yearly cycle plus a slow decade cycle, fitted by SINDy and DMD."""
+    import discover
+
+    months = np.arange(720)
+    dates = [f"{1950 + m // 12}-{m % 12 + 1:02d}-01" for m in months]
+    years = 1950 + months / 12
+    sst = 25 + 2 * np.sin(2 * np.pi * years) + 0.5 * np.cos(2 * np.pi * years / 10)
+    path = tmp_path / "sst.csv"
+    path.write_text("date,sst\n" + "".join(f"{d},{float(v)!r}\n" for d, v in zip(dates, sst)))
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        return discover.fit(str(path), methods=list(methods), seed=0)
+
+
+def test_free_runs_are_drawn_against_the_data_on_the_data_time_axis(tmp_path):
+    report = _dated_report(tmp_path, methods=("dmd",))
+    sim = report.simulations[0]
+    assert sim.t[0] == pytest.approx(1950.0) and sim.t[-1] == pytest.approx(1950 + 719 / 12)  # not 0 to 60
+    page = render_html(report)
+    (plot,) = _svgs(page, "plot overlay")
+    ticks = re.findall(r'font-size="10" fill="#4b5563">(\d{4})</text>', plot)
+    assert {"1960", "1980", "2000"} <= set(ticks)  # years on the axis, not 1.96e+03 or 0..60
+    data_x, model_x = _polyline_x(plot, "data"), _polyline_x(plot, "model")
+    assert data_x and model_x
+    # both span the same stretch of the axis: the run sits on the data's own times
+    assert min(model_x) == pytest.approx(min(data_x), abs=1) and max(model_x) == pytest.approx(max(data_x), abs=1)
+    assert 'class="held-out"' not in plot and "nothing held out" in page
+    assert 'class="figure plot phase"' not in page  # one variable: no phase portrait
+    # decimated: at most 1200 points per line however long the data
+    assert len(data_x) <= 1200 and 'aria-label="data and dmd' in plot
+
+
+def test_held_out_stretch_is_shaded_and_a_flat_run_is_a_sentence_not_a_plot():
+    from discover.data import from_arrays
+
+    t = np.linspace(0, 20, 1001)
+    data = from_arrays(np.c_[np.sin(t), np.cos(t)], t=t, names=["x", "y"])
+    late = t >= 16
+    good = Simulation(t[late], np.c_[np.sin(t[late]), np.cos(t[late])], ("x", "y"), method="sindy",
+                      metrics={"held_out": True, "start_time": 16.0})
+    flat = Simulation(t, np.c_[np.full_like(t, 0.3), np.cos(t)], ("x", "y"), method="dmd")
+    runs = {"sindy": MethodResult("sindy", "ok", 0.1, {}, findings=[good]),
+            "dmd": MethodResult("dmd", "ok", 0.1, {}, findings=[flat])}
+    page = render_html(Report(data.summary(), runs, data=data))
+    plots = _svgs(page, "plot overlay")
+    assert len(plots) == 3  # x and y of sindy, only y of dmd
+    shaded = [p for p in plots if 'class="held-out"' in p]
+    assert len(shaded) == 2
+    (rect_x, rect_w) = re.search(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*class="held-out"',
+                                 shaded[0]).groups()
+    # the plot box runs from 56 to 420 - 10 px over t in [0, 20]: the shade covers [16, 20]
+    assert float(rect_x) == pytest.approx(56 + 0.8 * 354, abs=1) and float(rect_w) == pytest.approx(0.2 * 354, abs=1)
+    assert "dmd's free run is flat for 1 variable (x constant at 0.3 while the data range from -1 to 1)" in page
+    assert not any("dmd&#x27;s free run of x" in p or "dmd's free run of x" in p for p in plots)
+    # the flat run's section has no phase portrait of a line; sindy's has one with data and run
+    phases = _svgs(page, "plot phase")
+    assert len(phases) == 1 and 'class="data"' in phases[0] and 'class="model"' in phases[0]
+
+
+def test_a_constant_model_without_data_is_still_not_plotted():
+    t = np.linspace(0, 1, 50)
+    sim = Simulation(t, np.c_[np.full_like(t, 2.0), np.sin(t)], ("a", "b"), method="sindy")
+    page = render_html(Report({"variables": ["a", "b"]}, {"sindy": MethodResult("sindy", "ok", 0.1, {},
+                                                                                  findings=[sim])}))
+    assert len(_svgs(page, "plot overlay")) == 1 and "a constant at 2" in page
+
+
+def test_invariant_drift_is_drawn_from_the_data_and_tells_a_law_from_a_near_miss():
+    from discover.data import from_arrays
+
+    t = np.linspace(0, 30, 3001)
+    trs = [np.c_[r * np.cos(t), -r * np.sin(t)] for r in (1.0, 2.0)]  # two circles: energy r^2/2 each
+    data = from_arrays(trs, t=t, names=["x", "v"])
+    s = symbols_for(["x", "v"])
+    law = Invariant(s["x"] ** 2 / 2 + s["v"] ** 2 / 2, residual=1e-12, confidence=1.0, method="conservation")
+    wrong = Invariant(s["x"] ** 2 + 2 * s["v"] ** 2, residual=0.3, confidence=0.1, method="other")
+    runs = {"conservation": MethodResult("conservation", "ok", 0.1, {}, findings=[law]),
+            "other": MethodResult("other", "ok", 0.1, {}, findings=[wrong])}
+    page = render_html(Report(data.summary(), runs, data=data))
+    drifts = re.findall(r"largest relative drift ([^<]+)</figcaption>", page)
+    assert len(drifts) == 2
+    assert float(drifts[0]) < 1e-12  # conserved on both trajectories, each relative to its own mean
+    # x^2 + 2 v^2 = r^2 (1 + sin^2 t) swings by 1/3 around its mean 1.5 r^2
+    assert float(drifts[1]) == pytest.approx(1 / 3, rel=0.01)
+    assert "2 trajectories" in page
+    # no data, no drift picture
+    assert "largest relative drift" not in render_html(Report(data.summary(), runs))
+
+
+def test_symbolic_code_pictures_present_only_with_a_code(report, page):
+    bars = _svgs(page, "plot bars")
+    assert len(bars) == 1
+    heights = {lab: float(h) for h, lab in re.findall(r'height="([\d.]+)" fill="[^"]+" class="bar"><title>([^:]+):',
+                                                      bars[0])}
+    # 30, 20 and 50 of 100 samples
+    assert heights["00"] / heights["11"] == pytest.approx(0.6, rel=0.02)
+    assert heights["01"] / heights["11"] == pytest.approx(0.4, rel=0.02)
+    graphs = [g for g in _svgs(page, "graph") if "transition graph" in g]
+    assert len(graphs) == 1
+    # 00 -> 01 -> 11: two transitions, each the only way out of its region
+    assert graphs[0].count("marker-end") == 2 and "00 → 01" in graphs[0] and "01 → 11" in graphs[0]
+    no_code = make_report()
+    del no_code.methods["alrnn"]
+    other = render_html(no_code)
+    assert not _svgs(other, "plot bars") and "transition graph" not in other
+
+
+def test_transition_graph_drawn_with_the_same_node_places_as_the_method_graph():
+    g = nx.DiGraph()
+    g.add_edge("b", "a", weight=0.5, score=1.0)
+    g.add_edge("a", "b", weight=0.5, score=1.0)
+    code = SymbolicCode(("a", "b"), tuple("aabbaabb"), maps={}, variables=("x",), method="alrnn")
+    run = MethodResult("alrnn", "ok", 0.1, {}, findings=[code, Graph(g, kind="transition", method="alrnn")])
+    page = render_html(Report({"variables": ["x"]}, {"alrnn": run}))
+    drawn = [re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="16"[^>]*><title>(\w)</title>', s)
+             for s in _svgs(page, "graph")]
+    assert len(drawn) == 2 and drawn[0] == drawn[1] and [n for *_, n in drawn[0]] == ["a", "b"]
+
+
+def test_a_big_report_stays_small_and_fast(tmp_path):
+    """Item 8's shape drawn by hand: 10 variables x 1e5 samples, a free run as long, an invariant."""
+    import time
+
+    from discover.data import from_arrays
+
+    n, names = 100_000, [f"x{i}" for i in range(10)]
+    t = np.arange(n) * 0.01
+    x = np.sin(np.outer(t, np.linspace(0.5, 3, 10)) + np.arange(10))
+    data = from_arrays(x, t=t, names=names)
+    s = symbols_for(names)
+    sim = Simulation(t, x[:, ::-1] * 0.9, names, method="sindy")
+    run = MethodResult("sindy", "ok", 0.1, {}, findings=[sim, Invariant(s["x0"] ** 2 + s["x1"] ** 2, method="sindy")])
+    report = Report(data.summary(), {"sindy": run}, data=data)
+    start = time.perf_counter()
+    page = render_html(report)
+    seconds = time.perf_counter() - start
+    assert len(_svgs(page, "plot overlay")) == 10 and len(_svgs(page, "plot phase")) == 1
+    assert len(page.encode()) < 1_500_000, len(page.encode())  # decimated: not 1e6 values per series
+    assert seconds < 5, seconds
