@@ -134,3 +134,19 @@ def test_oscillator_phases_follow_the_kuramoto_drift():
         coef = np.linalg.lstsq(design, np.diff(phase[:, i]) / dt, rcond=None)[0]
         assert abs(coef[0] - omega[i]) < 0.15
         np.testing.assert_allclose(coef[1:], K[i, others], atol=0.15)
+
+\[email protected]
+def test_sde_method_ranks_small_ou_edges():
+    # the SDE method's defaults were tuned on Lorenz-96 only; on OU it ranks edges well (measured AUROC
+    # 0.934 and 0.941 on these two graphs) though its selection is sparse (see docs/methods/causal.rst)
+    pytest.importorskip("torch")
+    from discover.causal.sde import SDEStructure
+
+    off = ~np.eye(5, dtype=bool)
+    aucs = []
+    for seed in (0, 1):
+        series, truth = ou(d=5, n=1000, dt=0.1, seed=seed)
+        T = _adjacency(truth, series.variables)
+        model = SDEStructure(random_state=0).fit(series)
+        aucs.append(auroc(model.probabilities_[off], T[off]))
+    assert min(aucs) >= 0.85
