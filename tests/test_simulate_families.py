@@ -135,7 +135,7 @@ def test_oscillator_phases_follow_the_kuramoto_drift():
         assert abs(coef[0] - omega[i]) < 0.15
         np.testing.assert_allclose(coef[1:], K[i, others], atol=0.15)
 
-\[email protected]
+@pytest.mark.neural
 def test_sde_method_ranks_small_ou_edges():
     # the SDE method's defaults were tuned on Lorenz-96 only; on OU it ranks edges well (measured AUROC
     # 0.934 and 0.941 on these two graphs) though its selection is sparse (see docs/methods/causal.rst)
