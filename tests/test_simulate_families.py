@@ -150,3 +150,30 @@ def test_sde_method_ranks_small_ou_edges():
         model = SDEStructure(random_state=0).fit(series)
         aucs.append(auroc(model.probabilities_[off], T[off]))
     assert min(aucs) >= 0.85
+
+
+def _bench_causal():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_causal.py"
+    spec = importlib.util.spec_from_file_location("bench_causal", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_scores_oscillators_on_the_coupling_graph_and_cuts_causalnex_between_groups():
+    bench = _bench_causal()
+    series, truth = coupled_oscillators(d=5, n=20, degree=2.0, seed=1)
+    _, T = bench.truth_arrays(truth, series.variables, 1)
+    K = series.meta["coupling"]
+    np.testing.assert_array_equal(bench.pool(T, series.meta["groups"]), (K != 0).T | np.eye(5, dtype=bool))
+    # a method that finds only each oscillator's own columns scores nothing between oscillators
+    own = np.kron(np.eye(5, dtype=bool), np.ones((2, 2), bool))
+    m = bench.metrics(own.astype(float), own, T, groups=series.meta["groups"])
+    assert m["f1"] == 0.0 and m["auroc"] == 0.5
+    # the two-group cut falls in the gap between weak and strong weights, whatever their scale
+    for scale in (1.0, 0.01):
+        cut = bench.two_cluster_cut(scale * np.array([0.0, 0.0, 0.01, 0.02, 0.03, 0.5, 0.6, 0.8]))
+        assert scale * 0.03 < cut < scale * 0.5
