@@ -227,8 +227,8 @@ def _causalnex_weights(series, p):
 def run_causalnex(series, p):
     """causalnex's DYNOTEARS, edges cut where its docs cut them: after looking at the weights.
 
-    causalnex's tutorials fit with ``w_threshold=0``, look at the weight
-    distribution and then drop the weak edges with
+    causalnex's tutorials fit without a threshold, look at the fully
+    connected graph and then drop "the weaker edges" with
     ``remove_edges_below_threshold`` (0.8 on their label-encoded tabular
     data); its docs give no rule for time series. Here that look is made
     automatic and identical on every case: the cross-variable weights of the

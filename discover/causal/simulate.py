@@ -3,7 +3,7 @@
 Each generator returns ``(series, truth)`` where ``truth`` is a list of
 ``(source, target, lag)`` triples over the series' variable names. Lags of
 generated discrete-time data count samples; for continuous-time systems
-(Lorenz-96) the truth has lag 1 ("one step of the dynamics") and the summary
+(Lorenz-96, Ornstein–Uhlenbeck, coupled oscillators) the truth has lag 1 ("one step of the dynamics") and the summary
 graph (any lag) is what is compared.
 
 Examples
