@@ -288,11 +288,12 @@ def ou(d: int = 5, n: int = 1000, *, dt: float = 0.1, degree: float = 1.0, sigma
        n_trajectories: int = 1, decay=(1.0, 2.0), coupling=(0.5, 1.5), seed: int = 0) -> tuple[Series, list]:
     """A multivariate Ornstein–Uhlenbeck process ``dX = -Θ (X - μ) dt + diag(s) dW`` on a sparse random graph.
 
-    The linear-SDE setting of continuous-time structure learning (a
+    The linear-SDE setting of continuous-time structure learning: a
     stable drift matrix with self-decay on its diagonal and a sparse random
-    directed graph off it, as in the OU / linear-SDE experiments of that
-    literature, e.g. Gaïffas & Matulewicz 2019, Bellot et al. 2022); the
-    ranges of the rates and couplings are our own (see :func:`ou_matrix`).
+    directed graph off it, the setting of sparse OU drift estimation (e.g.
+    Gaïffas & Matulewicz 2019, "Sparse inference of the drift of a
+    high-dimensional Ornstein-Uhlenbeck process"); the ranges of the rates
+    and couplings are our own (see :func:`ou_matrix`).
     ``μ`` is drawn from a standard normal and the diffusion ``s`` per
     variable uniformly from ``[0.5, 1.5] · sigma``. Sampled every ``dt``
     with the exact Gaussian transition
