@@ -182,10 +182,50 @@ def _failed_method() -> Report:
     return Report({"source": "failed.csv", "variables": ["x", "y"]}, {"sindy": ok, "dynotears": bad})
 
 
-@pytest.mark.parametrize("make", [_one_column, _thirty_columns, _failed_method], ids=lambda f: f.__name__[1:])
+def _pictures() -> Report:
+    """Every data-beside-finding picture: runs against the data (one held out, one flat),
+    a phase portrait, an invariant's drift, a symbolic code's transitions and occupancy."""
+    from discover.data import from_arrays
+    from discover.findings import Invariant, Simulation, SymbolicCode
+
+    t = 1950 + np.arange(720) / 12
+    x = np.c_[np.cos(2 * np.pi * t), -np.sin(2 * np.pi * t)]
+    data = from_arrays(x, t=t, names=["x", "v"])
+    late = t >= 1998
+    s = symbols_for(["x", "v"])
+    code = SymbolicCode(("a", "b", "c"), tuple("aaabbc" * 20), maps={}, variables=("x",), method="alrnn")
+    runs = {
+        "sindy": MethodResult("sindy", "ok", 0.3, {}, findings=[
+            Simulation(t[late], 0.95 * x[late], ("x", "v"), method="sindy",
+                       metrics={"held_out": True, "start_time": float(t[late][0])})]),
+        "dmd": MethodResult("dmd", "ok", 0.1, {}, findings=[
+            Simulation(t, np.c_[np.full_like(t, 0.2), x[:, 1]], ("x", "v"), method="dmd")]),
+        "conservation": MethodResult("conservation", "ok", 0.1, {}, findings=[
+            Invariant(s["x"] ** 2 + s["v"] ** 2, residual=1e-9, confidence=1.0, method="conservation")]),
+        "alrnn": MethodResult("alrnn", "ok", 1.0, {}, findings=[code]),
+    }
+    return Report(data.summary(), runs, data=data)
+
+
+@pytest.mark.parametrize("make", [_one_column, _thirty_columns, _failed_method, _pictures],
+                         ids=lambda f: f.__name__[1:])
 def test_awkward_report_in_chromium(driver, artifacts, tmp_path, make):
     report = make()
     check_in_browser(driver, report, make.__name__[1:], tmp_path, artifacts)
     if make is _failed_method:
         text = driver.find_element("id", "summary").text
         assert "no reliable model" in text and "failed" in text
+    if make is _pictures:
+        sizes = driver.execute_script("""
+            const out = {};
+            for (const c of ['overlay', 'phase', 'bars', 'graph']) {
+              out[c] = [...document.querySelectorAll('svg.' + c)].map(s => {
+                const r = s.getBoundingClientRect(); return [r.width, r.height]; });
+            }
+            out.held = document.querySelectorAll('svg.overlay rect.held-out').length;
+            out.flat = document.querySelector('p.flat').getBoundingClientRect().height;
+            return out;""")
+        # sindy: x and v; dmd: v only (its x is flat: a sentence); the invariant's drift is a plain plot
+        assert len(sizes["overlay"]) == 3 and len(sizes["phase"]) == 1 and len(sizes["bars"]) == 1
+        assert len(sizes["graph"]) == 1 and sizes["held"] == 2 and sizes["flat"] > 0
+        assert all(w > 100 and h > 100 for kind in ("overlay", "phase", "bars", "graph") for w, h in sizes[kind])

@@ -737,7 +737,7 @@ def test_free_runs_are_drawn_against_the_data_on_the_data_time_axis(tmp_path):
     sim = report.simulations[0]
     assert sim.t[0] == pytest.approx(1950.0) and sim.t[-1] == pytest.approx(1950 + 719 / 12)  # not 0 to 60
     page = render_html(report)
-    (plot,) = _svgs(page, "plot overlay")
+    (plot,) = _svgs(re.search(r'<section id="simulations">.*?</section>', page, re.S).group(0), "plot overlay")
     ticks = re.findall(r'font-size="10" fill="#4b5563">(\d{4})</text>', plot)
     assert {"1960", "1980", "2000"} <= set(ticks)  # years on the axis, not 1.96e+03 or 0..60
     data_x, model_x = _polyline_x(plot, "data"), _polyline_x(plot, "model")
@@ -857,3 +857,26 @@ def test_a_big_report_stays_small_and_fast(tmp_path):
     assert len(_svgs(page, "plot overlay")) == 10 and len(_svgs(page, "plot phase")) == 1
     assert len(page.encode()) < 1_500_000, len(page.encode())  # decimated: not 1e6 values per series
     assert seconds < 5, seconds
+
+
+def test_summary_shows_the_data_against_the_best_ranked_free_run():
+    from discover.checks import cross_checks
+    from discover.data import from_arrays
+
+    t = np.linspace(0, 20, 1001)
+    x = np.c_[np.sin(t), np.cos(t)]
+    data = from_arrays(x, t=t, names=["x", "y"])
+    close = Simulation(t, 0.99 * x, ("x", "y"), method="good")
+    far = Simulation(t, np.c_[np.sin(1.3 * t), np.cos(1.3 * t)], ("x", "y"), method="poor")
+    runs = {"poor": MethodResult("poor", "ok", 0.1, {}, findings=[far]),
+            "good": MethodResult("good", "ok", 0.1, {}, findings=[close])}
+    report = Report(data.summary(), runs, data=data)
+    report.checks = cross_checks(report.findings, data)
+    summary = re.search(r'<section id="summary">.*?</section>', render_html(report), re.S).group(0)
+    plots = _svgs(summary, "plot overlay")
+    assert len(plots) == 2 and all("good&#x27;s free run" in p or "good's free run" in p for p in plots)
+    assert "the free run of good (blue), the generative model ranked first" in summary
+    assert "1 other in Checks across methods" in summary
+    # no data (a report read back from report.json): no picture in the summary
+    report.data = None
+    assert "<svg" not in re.search(r'<section id="summary">.*?</section>', render_html(report), re.S).group(0)

@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import html
+import math
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -46,7 +47,7 @@ from ._format import expr_text, fmt, shorten
 if TYPE_CHECKING:  # pragma: no cover
     from . import Report
 
-__all__ = ["simulation_figures", "invariant_drift", "code_figures", "time_label", "is_flat"]
+__all__ = ["simulation_figures", "best_run_figure", "invariant_drift", "code_figures", "time_label", "is_flat"]
 
 #: most variables drawn per simulation (the rest are in its CSV)
 MAX_VARIABLES = 12
@@ -108,8 +109,11 @@ def _held_out(sim: Simulation, t_data) -> tuple[float, float] | None:
     return (start, max(stop, float(np.nanmax(sim.t)) if len(sim.t) else stop))
 
 
-def simulation_figures(report: Report, sim: Simulation) -> str:
-    """Data against ``sim`` per variable, and a phase portrait (see the module docstring)."""
+def simulation_figures(report: Report, sim: Simulation, *, max_variables: int = MAX_VARIABLES,
+                       phase: bool = True, notes: bool = True, width: int | None = None) -> str:
+    """Data against ``sim`` per variable (the first ``max_variables``), and a
+    phase portrait (see the module docstring); ``notes=False`` leaves out the
+    sentences (flat runs, caption), ``width`` sets each plot's width."""
     tr = _trajectory(report, sim.trajectory)
     names = list(report.series.get("variables") or [])
     col = {str(v): j for j, v in enumerate(names)}
@@ -118,7 +122,7 @@ def simulation_figures(report: Report, sim: Simulation) -> str:
     held = _held_out(sim, t_data)
     method = sim.method or "model"
     out, flat, plots = [], [], []
-    for j, name in enumerate(sim.variables[:MAX_VARIABLES]):
+    for j, name in enumerate(sim.variables[:max_variables]):
         y_data = None
         if tr is not None and name in col:
             y_data = np.asarray(tr.x[:, col[name]], float)
@@ -135,8 +139,8 @@ def simulation_figures(report: Report, sim: Simulation) -> str:
         plots.append((name, svg.overlay_svg(t_data if y_data is not None else None, y_data, sim.t, y_run,
                                             title=title, xlabel=xlabel, ylabel=name, model_label=method,
                                             held_out=held, failed_at=sim.failed_at,
-                                            width=720 if len(sim.variables) == 1 else 420)))
-    if flat:
+                                            width=width or (720 if len(sim.variables) == 1 else 420))))
+    if flat and notes:
         one = len(flat) == 1
         out.append(f'<p class="flat">{_e(method)}\'s free run is flat for {len(flat)} variable{"" if one else "s"} '
                    f"({_e('; '.join(flat))}), so {'it is' if one else 'they are'} not drawn: the model does not "
@@ -148,14 +152,41 @@ def simulation_figures(report: Report, sim: Simulation) -> str:
         elif tr is not None:
             cap += "; nothing held out: the run covers data the model was fitted on"
         out.append('<div class="figures">' + "".join(f"<figure>{p}</figure>" for _, p in plots) + "</div>"
-                   f'<p class="meta">{_e(cap)}.</p>')
-    if len(sim.variables) > MAX_VARIABLES:
-        out.append(f'<p class="meta">{len(sim.variables) - MAX_VARIABLES} more variables are in the CSV file.</p>')
+                   + (f'<p class="meta">{_e(cap)}.</p>' if notes else ""))
+    if len(sim.variables) > max_variables and notes:
+        out.append(f'<p class="meta">{len(sim.variables) - max_variables} more variables are in the CSV file.</p>')
     drawn = [name for name, _ in plots]
-    phase = _phase(report, sim, tr, col, drawn)
-    if phase:
-        out.append(phase)
+    pic = _phase(report, sim, tr, col, drawn) if phase else ""
+    if pic:
+        out.append(pic)
     return "".join(out)
+
+
+def best_run_figure(report: Report, max_variables: int = 3) -> str:
+    """For the summary: the data against the free run of the generative model
+    ranked first by the checks (lowest error, no failed run), its first
+    ``max_variables`` variables that move; "" without data or ranking."""
+    if getattr(report, "data", None) is None:
+        return ""
+    ranking = next((c for c in report.checks if c.get("kind") == "generative_ranking"), None)
+    rows = [r for r in (ranking or {}).get("rows", [])
+            if r.get("runs") and not r.get("failed_runs") and math.isfinite(float(r.get("error", math.inf)))]
+    if not rows:
+        return ""
+    best = rows[0]
+    sim = next((s for s in report.simulations if s.method == best["method"]), None)
+    if sim is None:
+        return ""
+    pics = simulation_figures(report, sim, max_variables=max_variables, phase=False, notes=False,
+                              width=720 if len(sim.variables) == 1 else 360)
+    if "<svg" not in pics:
+        return ""
+    held = " on its held-out stretch (shaded)" if _held_out(sim, None) else ""
+    more = len(rows) - 1
+    return (f'<div class="best-run">{pics}<p class="meta">Data (grey) and the free run of {_e(best["method"])} '
+            f"(blue), the generative model ranked first{_e(held)}: RMS error {_e(fmt(float(best['error']), 3))} of "
+            f"the data's spread" + (f"; {more} other{'s' if more > 1 else ''} in Checks across methods" if more else "")
+            + ".</p></div>")
 
 
 def _phase(report: Report, sim: Simulation, tr, col: dict, drawn: list[str]) -> str:

@@ -286,7 +286,8 @@ def summary_html(report: Report) -> str:
             + f" {_e(seconds_text(sec))} s" for n, st, sec in s["methods"]))
     if items:
         out.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
-    if len(out) == 1:
+    out.append(figures.best_run_figure(report))
+    if len(out) == 2 and not out[1]:
         out.append(_empty("Nothing was found."))
     out.append("</section>")
     return "\n".join(out)
