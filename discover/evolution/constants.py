@@ -7,9 +7,9 @@ from fractions import Fraction
 import numpy as np
 from scipy.optimize import least_squares
 
-from .expressions import Node, Operator, evaluate
+from .expressions import Node, Operator, evaluate, linear_fit
 
-__all__ = ["optimize_constants", "snap_constants", "prune"]
+__all__ = ["optimize_constants", "snap_constants", "prune", "materialize", "projected_loss"]
 
 
 def _residual_loss(tree, X, y, ops, loss):
@@ -22,9 +22,38 @@ def _residual_loss(tree, X, y, ops, loss):
     return float(loss(pred, y))
 
 
+def projected_loss(tree: Node, X, y, ops, loss=None) -> float:
+    """The loss of the tree with its outer linear coefficients fitted (:func:`~.expressions.linear_fit`)."""
+    pred, _, _ = linear_fit(tree, X, y, ops)
+    if not np.all(np.isfinite(pred)):
+        return np.inf
+    return float(np.mean((pred - y) ** 2)) if loss is None else float(loss(pred, y))
+
+
+def materialize(tree: Node, X, y, ops) -> Node:
+    """The tree with its fitted outer linear coefficients written in: ``c0 + c1*t1 + ... + ck*tk``.
+
+    Needs ``+`` and ``*`` among the operators (else the tree comes back as it is).
+    """
+    if "+" not in ops or "*" not in ops:
+        return tree.copy()
+    pred, coef, terms = linear_fit(tree, X, y, ops)
+    if not np.all(np.isfinite(pred)):
+        return tree.copy()
+    out = Node.const(float(coef[0]))
+    for c, t in zip(coef[1:], terms):
+        out = Node("+", [out, Node("*", [Node.const(float(c)), t.copy()])])
+    return out
+
+
 def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], rng, *,
-                       restarts: int = 2, loss=None, max_nfev: int = 60, fixed=()) -> tuple[Node, float]:
+                       restarts: int = 2, loss=None, max_nfev: int = 60, fixed=(),
+                       project: bool = False) -> tuple[Node, float]:
     """Fit the tree's constants (in a copy) by Levenberg–Marquardt on the squared error.
+
+    With ``project``, the outer linear coefficients are solved by linear least
+    squares at every step (variable projection) and only the constants inside
+    the additive terms are optimized; the loss returned is the projected one.
 
     Starts from the current values and from ``restarts`` perturbed copies of
     them (each value times ``1 + N(0, 1)``, as PySR does); keeps the best. With a user
@@ -34,7 +63,8 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
     """
     t = tree.copy()
     consts = [c for i, c in enumerate(t.constants()) if i not in fixed]
-    base_loss = _residual_loss(t, X, y, ops, loss)
+    score = projected_loss if project else _residual_loss
+    base_loss = score(t, X, y, ops, loss)
     if not consts:
         return t, base_loss
     x0 = np.array([c.value for c in consts])
@@ -42,7 +72,7 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
     def resid(p):
         for c, v in zip(consts, p):
             c.value = float(v)
-        r = evaluate(t, X, ops) - y
+        r = (linear_fit(t, X, y, ops)[0] if project else evaluate(t, X, ops)) - y
         return np.where(np.isfinite(r), r, 1e10)
 
     best_p, best = x0, base_loss
@@ -55,7 +85,7 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
             continue
         for c, v in zip(consts, sol.x):
             c.value = float(v)
-        val = _residual_loss(t, X, y, ops, loss)
+        val = score(t, X, y, ops, loss)
         if val < best:
             best, best_p = val, sol.x.copy()
     for c, v in zip(consts, best_p):

@@ -12,7 +12,7 @@ from ..base import Interval, Method, check_is_fitted
 from ..data import Series
 from ..errors import DataError, ParameterError
 from ..findings import Equation, Invariant, expr_to_str
-from .constants import optimize_constants, prune, snap_constants
+from .constants import materialize, optimize_constants, prune, snap_constants
 from .expressions import Node, Operator, complexity, evaluate, operator_table, to_sympy
 from .mutations import simplify
 from .search import Problem, SearchConfig, choose, front_scores, pareto_front, search
@@ -80,8 +80,13 @@ class EvolutionSR(Method):
     selection_tolerance : float, default=1.5
         A front member is eligible when its held-out loss is at most this
         times the best held-out loss of the front.
-    differentiation : str, default="auto"
-        Passed to :meth:`~discover.data.Series.derivatives`.
+    differentiation : str, default="spline"
+        Passed to :meth:`~discover.data.Series.derivatives`. The default is the
+        quintic smoothing spline whose smoothing follows the estimated noise:
+        on clean data it interpolates, with errors far below second-order
+        finite differences at coarse sampling (relative squared error 10⁻⁶
+        against up to 2·10⁻³ on ODE-Strogatz, dt 0.1), which the search would
+        otherwise fit with extra terms.
     targets : list of str, optional
         Extra target columns (inputs of the series) fitted as algebraic
         laws of the states, ``kind="algebraic"``.
@@ -93,6 +98,10 @@ class EvolutionSR(Method):
         Show the progress line (``None``: on a terminal).
     random_state : int or None
         Seed; the same seed gives the same equations.
+    sindy_seeds : bool, default=True
+        Seed every island with the sparse polynomial models of SINDy's greedy
+        backward path (:func:`polynomial_seeds`), so terms a polynomial library
+        holds are there from the start.
 
     Attributes
     ----------
@@ -143,14 +152,15 @@ class EvolutionSR(Method):
         "backend": [None, str],
         "progress": [None, bool],
         "random_state": ["random_state"],
+        "sindy_seeds": [bool],
     }
 
     def __init__(self, operators=("+", "-", "*", "/", "sin", "cos"), maxsize=25, nested=None, loss=None,
                  population_size=40, n_islands=4, n_iterations=30, steps=600, tournament_size=10,
                  parsimony=1e-4, adaptive_parsimony=20.0, alpha=0.1, crossover_probability=0.05,
                  optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
-                 selection_tolerance=1.5, differentiation="auto", targets=None, n_jobs=1, backend=None,
-                 progress=None, random_state=None):
+                 selection_tolerance=1.5, differentiation="spline", targets=None, n_jobs=1, backend=None,
+                 progress=None, random_state=None, sindy_seeds=True):
         self.operators = operators
         self.maxsize = maxsize
         self.nested = nested
@@ -175,6 +185,7 @@ class EvolutionSR(Method):
         self.backend = backend
         self.progress = progress
         self.random_state = random_state
+        self.sindy_seeds = sindy_seeds
 
     # ------------------------------------------------------------------ fit
     def _config(self, ops) -> SearchConfig:
@@ -222,7 +233,9 @@ class EvolutionSR(Method):
         train = np.flatnonzero(~held)
         sub = train[np.unique(np.linspace(0, len(train) - 1, min(self.max_samples, len(train))).astype(int))]
         seeds = [Node.var(i) for i in range(X.shape[1])]
-        problems = [Problem(X[sub], Y[sub, j], ops, self.loss, seeds) for j in range(Y.shape[1])]
+        problems = [Problem(X[sub], Y[sub, j], ops, self.loss,
+                            seeds + (polynomial_seeds(X[sub], Y[sub, j], ops) if self.sindy_seeds else []))
+                    for j in range(Y.shape[1])]
         seed = int(rng.integers(2**32))
         result = search(problems, cfg, seed=seed, n_jobs=self.n_jobs, backend=self.backend,
                         progress=self.progress, names=list(self.target_names_))
@@ -277,9 +290,12 @@ class EvolutionSR(Method):
 
         refined = {}
         for m in pareto_front(hof):
-            tree, _ = optimize_constants(simplify(m.tree, ops), X, y, ops, rng, restarts=3, loss=self.loss)
-            tree, _ = prune(tree, X, y, ops, rng, floor=ERROR_FLOOR, loss=self.loss)
+            # the search scored the tree with its outer linear coefficients solved: write them in
+            tree = simplify(materialize(m.tree, X, y, ops), ops)
+            tree, _ = optimize_constants(tree, X, y, ops, rng, restarts=3, loss=self.loss)
+            tree, _ = prune(simplify(tree, ops), X, y, ops, rng, floor=ERROR_FLOOR, loss=self.loss)
             tree, _ = snap_constants(tree, X, y, ops, floor=ERROR_FLOOR, loss=self.loss, rng=rng)
+            tree = simplify(tree, ops)
             size = complexity(tree, ops)
             loss = rel(tree, X, y, var)
             if size not in refined or loss < refined[size][1]:
@@ -361,6 +377,49 @@ class EvolutionSR(Method):
                                 metrics=metrics))
         out.extend(getattr(self, "invariants_", []))
         return out
+
+
+def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, max_terms: int = 8) -> list[Node]:
+    """Seed trees from a SINDy-style regression of ``y`` on the monomials of the features.
+
+    The library holds every monomial up to degree 3 (2 features or 3),
+    2 (up to 8 features) or 1; SINDy's greedy backward elimination
+    (:func:`discover.sindy.regression.greedy_backward`) gives one support per
+    size, and each support of at most ``max_terms`` terms becomes a sum of
+    products of features (its coefficients are solved by the search's linear
+    projection). Needs ``+`` and ``*`` among the operators; else no seeds.
+    """
+    from ..sindy.library import monomial_exponents
+    from ..sindy.regression import greedy_backward
+
+    d = X.shape[1]
+    if "+" not in ops or "*" not in ops or d == 0:
+        return []
+    degree = 3 if d <= 3 else 2 if d <= 8 else 1
+    exps = monomial_exponents(d, degree, include_bias=False)
+    theta = np.column_stack([np.prod(X ** e, axis=1) for e in exps] + [np.ones(len(X))])
+    scale = np.linalg.norm(theta, axis=0)
+    if not np.all(np.isfinite(scale)) or np.any(scale == 0):
+        return []
+    ts = theta / scale
+    allowed = np.ones(ts.shape[1], bool)
+    seeds = []
+    for sup in greedy_backward(ts.T @ ts, ts.T @ y, allowed):
+        idx = [i for i in np.flatnonzero(sup) if i < len(exps)]  # the constant column is the projection's
+        if not idx or len(idx) > max_terms:
+            continue
+        terms = []
+        for i in idx:
+            factors = [Node.var(k) for k in range(d) for _ in range(int(exps[i][k]))]
+            term = factors[0]
+            for f in factors[1:]:
+                term = Node("*", [term, f])
+            terms.append(term)
+        tree = terms[0]
+        for t in terms[1:]:
+            tree = Node("+", [tree, t])
+        seeds.append(tree)
+    return seeds
 
 
 _ = Invariant  # invariants are added by discover.evolution.invariants when asked for

@@ -31,7 +31,7 @@ import sympy as sp
 from ..findings import symbols_for
 
 __all__ = ["Operator", "Node", "default_operators", "operator_table", "evaluate", "to_sympy", "complexity",
-           "count_nesting", "BINARY", "UNARY"]
+           "count_nesting", "additive_terms", "has_feature", "linear_fit", "BINARY", "UNARY"]
 
 
 @dataclass(frozen=True)
@@ -165,15 +165,25 @@ class Node:
 
     def nodes(self) -> list[Node]:
         """All nodes, depth first (this node first)."""
-        out, stack = [], [self]
-        while stack:
-            n = stack.pop()
-            out.append(n)
-            stack.extend(reversed(n.children))
+        out: list[Node] = []
+        self._collect(out)
         return out
 
+    def _collect(self, out: list) -> None:
+        out.append(self)
+        for c in self.children:
+            c._collect(out)
+
     def constants(self) -> list[Node]:
-        return [n for n in self.nodes() if n.op == "const"]
+        out: list[Node] = []
+        self._collect_const(out)
+        return out
+
+    def _collect_const(self, out: list) -> None:
+        if self.op == "const":
+            out.append(self)
+        for c in self.children:
+            c._collect_const(out)
 
     def depth(self) -> int:
         return 1 + max((c.depth() for c in self.children), default=0)
@@ -200,10 +210,8 @@ class Node:
 
 def complexity(tree: Node, operators: dict[str, Operator]) -> int:
     """Number of nodes, an operator counting its ``complexity``."""
-    total = 0
-    for n in tree.nodes():
-        total += operators[n.op].complexity if n.op in operators else 1
-    return total
+    op = operators.get(tree.op)
+    return (op.complexity if op is not None else 1) + sum(complexity(c, operators) for c in tree.children)
 
 
 def count_nesting(tree: Node, outer: str, inner: str) -> int:
@@ -242,6 +250,56 @@ def _eval(n: Node, X, ops):
     if len(n.children) == 1:
         return f(_eval(n.children[0], X, ops))
     return f(_eval(n.children[0], X, ops), _eval(n.children[1], X, ops))
+
+
+def has_feature(tree: Node) -> bool:
+    """Whether any leaf of the tree is a feature."""
+    if tree.op == "var":
+        return True
+    return any(has_feature(c) for c in tree.children)
+
+
+def additive_terms(tree: Node) -> list[Node]:
+    """The additive terms of a tree (through ``+``, ``-`` and ``neg``), the nodes themselves, not copies."""
+    if tree.op in ("+", "-"):
+        return additive_terms(tree.children[0]) + additive_terms(tree.children[1])
+    if tree.op == "neg":
+        return additive_terms(tree.children[0])
+    return [tree]
+
+
+def linear_fit(tree: Node, X: np.ndarray, y: np.ndarray, operators: dict[str, Operator]):
+    """Variable projection of the tree's outer linear coefficients.
+
+    The tree is read as ``c0 + c1 t1 + ... + ck tk`` over its additive terms
+    ``t1..tk`` that contain a feature (terms without one are absorbed in
+    ``c0``); the ``c`` are fitted by linear least squares, so the search and
+    the nonlinear optimizer only ever deal with the constants *inside* the
+    terms. Returns ``(prediction, coefficients, terms)``; a non-finite column
+    gives a prediction of nan.
+    """
+    terms = [t for t in additive_terms(tree) if has_feature(t)]
+    n = X.shape[0]
+    A = np.empty((n, len(terms) + 1))
+    A[:, 0] = 1.0
+    with np.errstate(all="ignore"):
+        for i, t in enumerate(terms):
+            A[:, i + 1] = _eval(t, X, operators)
+        scale = np.sqrt(np.einsum("ij,ij->j", A, A))
+    bad = np.full(n, np.nan), np.zeros(len(terms) + 1), terms
+    if not (np.all(np.isfinite(scale)) and scale.max() < 1e150):
+        return bad
+    # normal equations of the column-scaled design with a tiny ridge: a few microseconds for the
+    # handful of terms of a tree, and a rank-deficient design (two equal terms) still solves
+    scale[scale == 0] = 1.0
+    As = A / scale
+    G = As.T @ As
+    G[np.diag_indices_from(G)] += 1e-12
+    try:
+        coef = np.linalg.solve(G, As.T @ y) / scale
+    except np.linalg.LinAlgError:
+        return bad
+    return A @ coef, coef, terms
 
 
 def to_sympy(tree: Node, names, operators: dict[str, Operator], *, digits: int | None = None) -> sp.Expr:

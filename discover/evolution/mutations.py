@@ -80,8 +80,62 @@ def _replace(tree: Node, target: Node, new: Node) -> Node:
     return tree
 
 
+def _const_child(n: Node):
+    """(constant value, other child) of a binary node with one constant child, else None."""
+    a, b = n.children
+    if a.op == "const" and b.op != "const":
+        return a.value, b
+    if b.op == "const" and a.op != "const":
+        return b.value, a
+    return None
+
+
+def _rules(n: Node, ops) -> Node:
+    """Fast algebraic rules on a node whose children are already simplified (values kept)."""
+    if n.op == "*" and (cc := _const_child(n)) is not None:
+        c, other = cc
+        if c == 1.0:
+            return other
+        if c == 0.0:
+            return Node.const(0.0)
+        if other.op == "*" and (inner := _const_child(other)) is not None:  # c*(d*t) -> (c d)*t
+            return Node("*", [Node.const(c * inner[0]), inner[1]])
+        if other.op == "/" and other.children[0].op == "const":  # c*(d/t) -> (c d)/t
+            return Node("/", [Node.const(c * other.children[0].value), other.children[1]])
+        if other.op == "/" and other.children[1].op == "const" and other.children[1].value != 0:
+            return Node("*", [Node.const(c / other.children[1].value), other.children[0]])  # c*(t/d)
+        return Node("*", [Node.const(c), other])
+    if n.op == "/" and "*" in ops and n.children[1].op == "const" and n.children[1].value not in (0.0, 1.0):
+        return _rules(Node("*", [Node.const(1.0 / n.children[1].value), n.children[0]]), ops)
+    if n.op == "/" and n.children[1].op == "const" and n.children[1].value == 1.0:
+        return n.children[0]
+    if n.op in ("+", "-"):
+        a, b = n.children
+        if b.op == "const" and b.value == 0.0:
+            return a
+        if n.op == "+" and a.op == "const" and a.value == 0.0:
+            return b
+        if n.op == "-" and a.key() == b.key():
+            return Node.const(0.0)
+        # a + (-c)*t -> a - c*t and a - (-c)*t -> a + c*t: the sign goes into the operator
+        if not ("+" in ops and "-" in ops):
+            return n
+        if b.op == "*" and (cc := _const_child(b)) is not None and cc[0] < 0:
+            flipped = "-" if n.op == "+" else "+"
+            return Node(flipped, [a, _rules(Node("*", [Node.const(-cc[0]), cc[1]]), ops)])
+        if n.op == "+" and a.op == "*" and (cc := _const_child(a)) is not None and cc[0] < 0:
+            return Node("-", [b, _rules(Node("*", [Node.const(-cc[0]), cc[1]]), ops)])
+    return n
+
+
 def simplify(tree: Node, ops: dict[str, Operator]) -> Node:
-    """Fold every subtree without features into one constant (in a copy)."""
+    """Fold constant subtrees and apply fast algebraic rules (in a copy).
+
+    Every subtree without features becomes one constant; products of
+    constants merge (``c*(d*t)``, ``c*(d/t)``, ``c*(t/d)``), ``1*t``, ``t/1``,
+    ``t+0`` and ``t-t`` go, a negative factor moves into the sign of the sum
+    (``a + (-2)*t`` is ``a - 2*t``), so that a tree's complexity reflects its form.
+    """
     def fold(n: Node) -> Node:
         if n.is_leaf:
             return Node(n.op, [], n.value)
@@ -91,7 +145,8 @@ def simplify(tree: Node, ops: dict[str, Operator]) -> Node:
                 v = ops[n.op].func(*[np.float64(k.value) for k in kids])
             if np.isfinite(v):
                 return Node.const(float(v))
-        return Node(n.op, kids, 0.0)
+        node = Node(n.op, kids, 0.0)
+        return _rules(node, ops) if n.op in ("*", "/", "+", "-") and n.op in ops else node
 
     return fold(tree)
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..parallel import parallel_map
 from ..progress import task
 from .constants import optimize_constants
-from .expressions import Node, Operator, complexity, count_nesting, evaluate
+from .expressions import Node, Operator, complexity, count_nesting, evaluate, linear_fit
 from .mutations import MUTATIONS, crossover, mutate, random_tree
 
 __all__ = ["SearchConfig", "Member", "Problem", "Island", "search", "pareto_front", "front_scores",
@@ -66,13 +66,18 @@ class Member:
 
 @dataclass
 class Problem:
-    """One target: features ``X`` and values ``y`` (training rows), with its operators and user loss."""
+    """One target: features ``X`` and values ``y`` (training rows), with its operators and user loss.
+
+    With ``project`` (the default), a tree is scored with its outer linear
+    coefficients solved by least squares (:func:`~.expressions.linear_fit`).
+    """
 
     X: np.ndarray
     y: np.ndarray
     operators: dict
     loss: object = None
     seeds: list = field(default_factory=list)
+    project: bool = True
 
     def __post_init__(self):
         var = float(np.var(self.y))
@@ -80,7 +85,10 @@ class Problem:
 
 
 def _loss(tree: Node, prob: Problem) -> float:
-    pred = evaluate(tree, prob.X, prob.operators)
+    if prob.project:
+        pred = linear_fit(tree, prob.X, prob.y, prob.operators)[0]
+    else:
+        pred = evaluate(tree, prob.X, prob.operators)
     if not np.all(np.isfinite(pred)):
         return math.inf
     if prob.loss is not None:
@@ -182,7 +190,7 @@ def _step(isl: Island, prob: Problem, cfg: SearchConfig, temperature: float, kin
     isl.evaluations += 1
     if child.constants() and rng.random() < cfg.optimize_probability and math.isfinite(loss):
         child, loss = optimize_constants(child, prob.X, prob.y, ops, rng, restarts=0, loss=prob.loss,
-                                         max_nfev=20)
+                                         max_nfev=20, project=prob.project)
         loss = loss / prob.scale
         isl.evaluations += 1
     size = complexity(child, ops)
@@ -220,7 +228,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
             if (m.tree.constants() and isl.rng.random() < 5 * cfg.optimize_probability
                     and math.isfinite(m.loss)):
                 tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
-                                                loss=prob.loss)
+                                                loss=prob.loss, project=prob.project)
                 isl.evaluations += 1
                 isl.members[i] = Member(tree, loss / prob.scale, m.size, m.birth)
                 _update_hof(isl.hof, isl.members[i])
@@ -229,7 +237,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
             if m.tree.constants() and not m.tuned:
                 m.tuned = True
                 tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
-                                                loss=prob.loss)
+                                                loss=prob.loss, project=prob.project)
                 isl.evaluations += 1
                 _update_hof(isl.hof, Member(tree, loss / prob.scale, size, m.birth, True))
     return isl
