@@ -52,16 +52,48 @@ def _skeleton(expr):
     return walk(expr), nums
 
 
-def exact(found, truth, tol=0.1) -> bool:
-    """Same terms as ``truth`` with every number within ``tol`` (relative)."""
-    try:
-        fs, fn = _skeleton(found)
-        ts, tn = _skeleton(truth)
-    except (TypeError, ValueError, sp.SympifyError):
-        return False
+def _canonical(expr):
+    """A canonical form for equivalent writings: tan/cot as sin/cos, trigonometric functions as
+    exponentials, one fraction with expanded numerator and denominator, the denominator's constant
+    term (else its first coefficient) scaled to 1."""
+    e = sp.sympify(expr, locals={"x": X, "y": Y})
+    e = e.replace(sp.tan, lambda a: sp.sin(a) / sp.cos(a)).replace(sp.cot, lambda a: sp.cos(a) / sp.sin(a))
+    if e.has(sp.sin, sp.cos):
+        e = e.rewrite(sp.exp)
+    num, den = sp.fraction(sp.together(sp.expand(e)))
+    num, den = sp.expand(num), sp.expand(den)
+    lead = den.as_coeff_Add()[0] or den.as_coeff_Mul()[0]
+    if lead:
+        num, den = num / lead, den / lead
+    return sp.expand(sp.N(num)), sp.expand(sp.N(den))
+
+
+def _match(fe, te, tol):
+    fs, fn = _skeleton(fe)
+    ts, tn = _skeleton(te)
     if fs != ts or len(fn) != len(tn):
         return False
     return all(abs(a - b) <= tol * abs(b) + 1e-12 for a, b in zip(sorted(fn), sorted(tn)))
+
+
+def exact(found, truth, tol=0.1) -> bool:
+    """Same terms as ``truth`` with every number within ``tol`` (relative).
+
+    Compared as written (after sympy's expand) and, failing that, in a
+    canonical form (:func:`_canonical`) so that equivalent writings count:
+    ``cos(x)*cos(y)/sin(y)`` for ``cos(x)/tan(y)``, ``2*x*y/(x**2 + 2)`` for
+    ``x*y/(1 + 0.5*x**2)``, with a tolerance of ``tol / 4`` because the
+    canonical numbers combine several original ones. An extra or a missing
+    term fails both.
+    """
+    try:
+        if _match(found, truth, tol):
+            return True
+        (fn, fd), (tn, td) = _canonical(found), _canonical(truth)
+        # numbers of the canonical form mix the original coefficients: a tighter tolerance there
+        return _match(fn, tn, tol / 4) and _match(fd, td, tol / 4)
+    except (TypeError, ValueError, AttributeError, sp.SympifyError):
+        return False
 
 
 def _targets(series):
