@@ -605,11 +605,12 @@ def _legend(box, items: list[tuple[str, str, str]]) -> str:
 def overlay_svg(t_data, y_data, t_model, y_model, *, title: str, xlabel: str = "t", ylabel: str = "",
                 model_label: str = "model", held_out: tuple[float, float] | None = None,
                 failed_at: float | None = None, width: int = 420, height: int = 210,
-                max_points: int = 1200) -> str:
+                max_points: int = 800) -> str:
     """Data (grey) and a model's free run (blue) of one variable on the data's
     time axis; ``held_out = (start, stop)`` shades the held-out stretch; a red
     dashed line marks where a run stopped. Either series may be ``None``.
-    Long series are decimated to ``max_points`` (min and max per bucket)."""
+    Long series are decimated to ``max_points`` (min and max per bucket: about
+    one bucket per pixel)."""
     have_data = t_data is not None and y_data is not None and len(t_data) > 0
     have_model = t_model is not None and y_model is not None and len(t_model) > 0
     xs = [np.asarray(v, float) for v in ((t_data,) if have_data else ()) + ((t_model,) if have_model else ())]
