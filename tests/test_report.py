@@ -880,3 +880,23 @@ def test_summary_shows_the_data_against_the_best_ranked_free_run():
     # no data (a report read back from report.json): no picture in the summary
     report.data = None
     assert "<svg" not in re.search(r'<section id="summary">.*?</section>', render_html(report), re.S).group(0)
+
+
+def test_a_run_that_settles_on_a_fixed_point_is_a_sentence_but_a_damped_run_of_damped_data_is_drawn():
+    from discover.data import from_arrays
+
+    t = np.linspace(0, 20, 2001)
+    data = from_arrays(np.c_[np.sin(3 * t), np.exp(-t) * np.cos(3 * t)], t=t, names=["x", "y"])
+    # x: a transient, then a fixed point at 0.5 while the data keep oscillating;
+    # y: decays like the data, which decay too: drawn
+    run = np.c_[0.5 + np.exp(-5 * t) * np.cos(3 * t), np.exp(-1.1 * t) * np.cos(3 * t)]
+    sim = Simulation(t, run, ("x", "y"), method="alrnn")
+    page = render_html(Report(data.summary(), {"alrnn": MethodResult("alrnn", "ok", 0.1, {}, findings=[sim])},
+                              data=data))
+    plots = _svgs(page, "plot overlay")
+    assert len(plots) == 1 and "free run of y" in plots[0]
+    m = re.search(r"x settles at ([\d.]+) from t = ([\d.]+) on, while the data there range from -1 to 1", page)
+    assert m and float(m.group(1)) == pytest.approx(0.5, abs=1e-3)
+    # |exp(-5 t) cos 3t| last exceeds 1 % of the data's range (0.02) just before cos 3t's zero at pi/6 = 0.52
+    # (its next peak, at pi/3, is exp(-5.2) = 0.006)
+    assert 0.4 < float(m.group(2)) < np.pi / 6

@@ -52,7 +52,8 @@ __all__ = ["simulation_figures", "best_run_figure", "invariant_drift", "code_fig
 #: most variables drawn per simulation (the rest are in its CSV)
 MAX_VARIABLES = 12
 #: a run whose range is below this share of the data's range is called flat
-FLAT_SHARE = 1e-3
+#: (on a plot as high as the data, it moves by less than a pixel or two)
+FLAT_SHARE = 1e-2
 
 
 def _e(text) -> str:
@@ -86,6 +87,31 @@ def is_flat(run: np.ndarray, reference: np.ndarray | None = None) -> bool:
         ref = float(d.max() - d.min()) if d.size else 0.0
         return ref > 0 and span <= FLAT_SHARE * ref
     return span <= 1e-9 * max(float(np.abs(r).max()), 1e-300)
+
+
+def _settles(t_run, run, t_data, data) -> tuple[float, float, float, float] | None:
+    """A run that goes flat after a transient while the data go on varying:
+    ``(value, from time, data min, data max)`` over the second half of the
+    run, or None. The data are compared over the same stretch of time, so a
+    damped run of damped data is not called flat."""
+    if data is None or t_data is None or len(t_run) < 4:
+        return None
+    t_run, run = np.asarray(t_run, float), np.asarray(run, float)
+    half = len(t_run) // 2
+    tail = run[half:]
+    if not np.all(np.isfinite(tail)):
+        return None
+    lo, hi = float(t_run[half]), float(t_run[-1])
+    window = (np.asarray(t_data, float) >= lo) & (np.asarray(t_data, float) <= hi)
+    d = np.asarray(data, float)[window]
+    d = d[np.isfinite(d)]
+    if d.size < 2 or not is_flat(tail, d):
+        return None
+    # from when: the first time after which the run stays within the flat band
+    band = max(FLAT_SHARE * float(d.max() - d.min()), float(tail.max() - tail.min()))
+    off = np.flatnonzero(np.abs(run - tail[-1]) > band)
+    start = float(t_run[off[-1] + 1]) if off.size and off[-1] + 1 < len(t_run) else float(t_run[0])
+    return float(tail[-1]), start, float(d.min()), float(d.max())
 
 
 def _trajectory(report: Report, k: int):
@@ -129,9 +155,14 @@ def simulation_figures(report: Report, sim: Simulation, *, max_variables: int = 
         y_run = np.asarray(sim.values[:, j], float)
         if is_flat(y_run, y_data):
             value = y_run[np.isfinite(y_run)]
-            flat.append(f"{name} constant at {fmt(float(value[0]) if value.size else float('nan'))}"
-                        + (f" while the data range from {fmt(float(np.nanmin(y_data)))} to "
-                           f"{fmt(float(np.nanmax(y_data)))}" if y_data is not None else ""))
+            flat.append(f"{name} constant at {fmt(float(value[0]) if value.size else float('nan'), 3)}"
+                        + (f" while the data range from {fmt(float(np.nanmin(y_data)), 3)} to "
+                           f"{fmt(float(np.nanmax(y_data)), 3)}" if y_data is not None else ""))
+            continue
+        settled = _settles(sim.t, y_run, t_data, y_data)
+        if settled is not None:
+            flat.append(f"{name} settles at {fmt(settled[0], 3)} from t = {fmt(settled[1], 4)} on, while the data "
+                        f"there range from {fmt(settled[2], 3)} to {fmt(settled[3], 3)}")
             continue
         what = "data and " if y_data is not None else ""
         title = (f"{what}{method}'s free run of {name} against {xlabel}"
