@@ -803,6 +803,8 @@ def test_invariant_drift_is_drawn_from_the_data_and_tells_a_law_from_a_near_miss
     # x^2 + 2 v^2 = r^2 (1 + sin^2 t) swings by 1/3 around its mean 1.5 r^2
     assert float(drifts[1]) == pytest.approx(1 / 3, rel=0.01)
     assert "2 trajectories" in page
+    law_svg = re.search(r'<svg[^>]*aria-label="drift of [^"]*x\*\*2/2.*?</svg>', page, re.S).group(0)
+    assert law_svg.count("<polyline") == 2  # one line per trajectory, none from one's end to the next start
     # no data, no drift picture
     assert "largest relative drift" not in render_html(Report(data.summary(), runs))
 

@@ -263,6 +263,7 @@ def invariant_drift(report: Report, inv: Invariant) -> str:
     except Exception:  # noqa: BLE001 - a printer failure must not cost the report
         return ""
     ts, vals, rel_to = [], [], "|mean|"
+    per = max(1200 // len(data.trajectories), 50)  # points per trajectory, each decimated on its own
     for tr in data.trajectories:
         cols = [tr.x[:, names[s.name]] if s.name in names else tr.u[:, inputs[s.name]] for s in syms]
         with np.errstate(all="ignore"):
@@ -274,8 +275,9 @@ def invariant_drift(report: Report, inv: Invariant) -> str:
         scale = abs(mean)
         if scale <= 1e-9 * float(np.max(np.abs(v[ok]))):  # a quantity conserved at zero: relative to its spread
             scale, rel_to = float(np.std(v[ok])) or 1.0, "std"
-        ts.append(np.r_[tr.t, np.nan])
-        vals.append(np.r_[(v - mean) / scale, np.nan])
+        tk, vk = svg._decimate(np.asarray(tr.t, float), (v - mean) / scale, per)
+        ts.append(np.r_[tk, np.nan])  # a gap between trajectories: no line from one end to the next start
+        vals.append(np.r_[vk, np.nan])
     if not ts:
         return ""
     t = np.concatenate(ts)
@@ -286,9 +288,10 @@ def invariant_drift(report: Report, inv: Invariant) -> str:
     n = len(ts)
     title = (f"drift of {text} along the data: (I − mean) / {rel_to} against {xlabel}, "
              f"{n} trajector{'y' if n == 1 else 'ies'}, largest {fmt(big, 3)}")
-    pic = svg.line_plot_svg(t, y, title=title, xlabel=xlabel, ylabel=f"relative drift ({rel_to})", width=520)
-    return (f"<figure>{pic}<figcaption>{_e(text)} on the data, relative to its mean"
-            f"{' per trajectory' if n > 1 else ''}: largest relative drift {_e(fmt(big, 3))}</figcaption></figure>")
+    pic = svg.line_plot_svg(t, y, title=title, xlabel=xlabel, ylabel=f"relative drift ({rel_to})", width=520,
+                            max_points=len(t) + 2)
+    return (f'<div class="figures"><figure>{pic}<figcaption>{_e(text)} on the data, relative to its mean'
+            f"{' per trajectory' if n > 1 else ''}: largest relative drift {_e(fmt(big, 3))}</figcaption></figure></div>")
 
 
 def transition_graph(code: SymbolicCode, method_graph: Graph | None = None) -> Graph:
