@@ -902,3 +902,16 @@ def test_a_run_that_settles_on_a_fixed_point_is_a_sentence_but_a_damped_run_of_d
     # |exp(-5 t) cos 3t| last exceeds 1 % of the data's range (0.02) just before cos 3t's zero at pi/6 = 0.52
     # (its next peak, at pi/3, is exp(-5.2) = 0.006)
     assert 0.4 < float(m.group(2)) < np.pi / 6
+
+
+def test_a_run_of_latent_coordinates_is_drawn_alone_on_its_own_clock():
+    from discover.data import from_arrays
+
+    t = 1950 + np.arange(240) / 12
+    data = from_arrays(np.sin(2 * np.pi * t)[:, None], t=t, names=["sst"])
+    tau = np.arange(100) * 0.1
+    sim = Simulation(tau, np.c_[np.sin(tau), np.cos(tau)], ("v1", "v2"), method="havok")
+    page = render_html(Report(data.summary(), {"havok": MethodResult("havok", "ok", 0.1, {}, findings=[sim])},
+                              data=data))
+    plots = _svgs(page, "plot overlay")
+    assert len(plots) == 2 and all('class="data"' not in p and "the run&#x27;s own clock" in p for p in plots)

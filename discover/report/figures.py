@@ -145,6 +145,9 @@ def simulation_figures(report: Report, sim: Simulation, *, max_variables: int = 
     col = {str(v): j for j, v in enumerate(names)}
     t_data = None if tr is None else np.asarray(tr.t, float)
     xlabel = time_label(report.series, float(t_data[0]) if t_data is not None and len(t_data) else None)
+    if not any(str(v) in col for v in sim.variables) and t_data is not None and len(sim.t) and len(t_data) and (
+            float(np.nanmin(sim.t)) > float(np.nanmax(t_data)) or float(np.nanmax(sim.t)) < float(np.nanmin(t_data))):
+        xlabel = "t (the run's own clock)"  # a run of latent coordinates, timed from its own start
     held = _held_out(sim, t_data)
     method = sim.method or "model"
     out, flat, plots = [], [], []
