@@ -8,8 +8,17 @@ from discover.data import from_arrays
 from discover.errors import ParameterError
 from discover.evolution import EvolutionSR, Node, Operator
 from discover.evolution.constants import materialize, optimize_constants, snap_constants
-from discover.evolution.expressions import count_nesting, default_operators, evaluate, to_sympy
-from discover.evolution.mutations import MUTATIONS, crossover, mutate, random_tree
+from discover.evolution.estimator import polynomial_seeds
+from discover.evolution.expressions import (
+    additive_terms,
+    count_nesting,
+    default_operators,
+    evaluate,
+    linear_fit,
+    operator_table,
+    to_sympy,
+)
+from discover.evolution.mutations import MUTATIONS, crossover, mutate, random_tree, simplify
 from discover.evolution.search import Problem, SearchConfig, choose, front_scores, pareto_front, search
 from discover.findings import Equation
 
@@ -213,3 +222,77 @@ def test_strogatz_lotka_volterra_recovered_exactly():
     model = EvolutionSR(random_state=0, max_seconds=120.0).fit(simulate("lv"))
     found = [str(e) for e in model.equations()]
     assert all(exact(f, t) for f, t in zip(found, SYSTEMS["lv"])), found
+
+
+def test_outer_linear_coefficients_by_projection():
+    # y = 1 + 3x - 2xy/(1 + 0.5x^2): the search's tree holds only the inner constant; the outer
+    # ones (1, 3, -2) are solved by linear least squares, so LM fits one constant, not four
+    ops = default_operators()
+    rng = np.random.default_rng(5)
+    X = rng.uniform(0.2, 3, (300, 2))
+    x, yv = X[:, 0], X[:, 1]
+    y = 1 + 3 * x - 2 * x * yv / (1 + 0.5 * x * x)
+    inner = Node("/", [Node("*", [Node.var(0), Node.var(1)]),
+                       Node("+", [Node.const(1.0), Node("*", [Node.const(2.0), Node("*", [Node.var(0), Node.var(0)])])])])
+    tree = Node("+", [Node.var(0), inner])
+    pred, coef, terms = linear_fit(tree, X, y, ops)
+    assert len(terms) == 2 and np.mean((pred - y) ** 2) > 1e-4  # wrong inner constant: not exact
+    fitted, loss = optimize_constants(tree, X, y, ops, rng, restarts=2, project=True)
+    assert loss < 1e-20
+    _, coef, _ = linear_fit(fitted, X, y, ops)
+    np.testing.assert_allclose(coef[:2], [1.0, 3.0], rtol=1e-8)  # intercept and the x term's coefficient
+    full = materialize(fitted, X, y, ops)
+    np.testing.assert_allclose(evaluate(full, X, ops), y, atol=1e-9)
+    # a wrong term set cannot be rescued by the projection
+    assert linear_fit(Node.var(0), X, y, ops)[0].std() > 0 and np.mean((linear_fit(Node.var(0), X, y, ops)[0] - y) ** 2) > 1e-3
+
+
+def test_simplify_rules_make_complexity_reflect_the_form():
+    ops = default_operators()
+    x = Node.var(0)
+    c = Node.const
+    # 2*(3*x) -> 6*x; a + (-2)*x -> a - 2*x; 1*x -> x; x - x -> 0; x/4 -> 0.25*x
+    t = simplify(Node("*", [c(2.0), Node("*", [c(3.0), x])]), ops)
+    assert t.key() == Node("*", [c(6.0), x]).key()
+    t = simplify(Node("+", [Node("sin", [x]), Node("*", [c(-2.0), x])]), ops)
+    assert t.op == "-" and t.children[1].key() == Node("*", [c(2.0), x]).key()
+    assert simplify(Node("*", [c(1.0), x]), ops).key() == "x0"
+    assert simplify(Node("-", [Node("sin", [x]), Node("sin", [x])]), ops).key() == repr(0.0)
+    assert simplify(Node("/", [x, c(4.0)]), ops).key() == Node("*", [c(0.25), x]).key()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    for _ in range(200):  # the rules never change a tree's values
+        tree = random_tree(6, 2, ops, rng)
+        a, b = evaluate(tree, X, ops), evaluate(simplify(tree, ops), X, ops)
+        fin = np.isfinite(a) & (np.abs(a) < 1e8)
+        np.testing.assert_allclose(b[fin], a[fin], rtol=1e-9, atol=1e-9)
+
+
+def test_polynomial_seeds_hold_the_sparse_polynomial():
+    ops = default_operators()
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 4, (200, 2))
+    y = 3 * X[:, 0] - 2 * X[:, 0] * X[:, 1] - X[:, 0] ** 2
+    seeds = polynomial_seeds(X, y, ops)
+    fits = [np.mean((linear_fit(s, X, y, ops)[0] - y) ** 2) for s in seeds]
+    sizes = [len(additive_terms(s)) for s in seeds]
+    exact = [n for n, f in zip(sizes, fits) if f < 1e-20]
+    assert min(exact) == 3  # the three true monomials, no fewer terms fit exactly
+    assert polynomial_seeds(X, y, operator_table(["-", "sin"])) == []  # no + or *: no seeds
+
+
+def test_noisy_series_uses_the_weak_form_and_a_noise_floor():
+    t = np.linspace(0, 10, 201)
+    rng = np.random.default_rng(0)
+    clean = np.c_[np.exp(-0.5 * t), 2 * np.exp(-0.3 * t)]
+    noisy = clean + 0.01 * clean.std(axis=0) * rng.normal(size=clean.shape)
+    kw = dict(n_iterations=3, n_islands=1, steps=200, random_state=0)
+    model = EvolutionSR(**kw).fit(from_arrays(noisy, t=t, names=["a", "b"]))
+    assert model.formulation_ == "weak"
+    a, b = sp.symbols("a b", real=True)
+    (ca,), (cb,) = (e.as_coefficients_dict().values() for e in model.equations())
+    assert [str(e.free_symbols) for e in model.equations()] == ["{a}", "{b}"]
+    assert abs(float(ca) + 0.5) < 0.02 and abs(float(cb) + 0.3) < 0.015
+    assert min(model.noise_floor_) > 1e-5
+    quiet = EvolutionSR(**kw).fit(from_arrays(clean, t=t, names=["a", "b"]))
+    assert quiet.formulation_ == "strong" and max(quiet.noise_floor_) < 1e-5

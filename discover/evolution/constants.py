@@ -12,9 +12,15 @@ from .expressions import Node, Operator, evaluate, linear_fit
 __all__ = ["optimize_constants", "snap_constants", "prune", "materialize", "projected_loss"]
 
 
-def _residual_loss(tree, X, y, ops, loss):
+def _predict(tree, X, ops, W=None):
     with np.errstate(all="ignore"):
         pred = evaluate(tree, X, ops)
+        return pred if W is None else W @ pred
+
+
+def _residual_loss(tree, X, y, ops, loss, W=None):
+    with np.errstate(all="ignore"):
+        pred = _predict(tree, X, ops, W)
     if not np.all(np.isfinite(pred)):
         return np.inf
     if loss is None:
@@ -22,22 +28,22 @@ def _residual_loss(tree, X, y, ops, loss):
     return float(loss(pred, y))
 
 
-def projected_loss(tree: Node, X, y, ops, loss=None) -> float:
+def projected_loss(tree: Node, X, y, ops, loss=None, W=None) -> float:
     """The loss of the tree with its outer linear coefficients fitted (:func:`~.expressions.linear_fit`)."""
-    pred, _, _ = linear_fit(tree, X, y, ops)
+    pred, _, _ = linear_fit(tree, X, y, ops, W)
     if not np.all(np.isfinite(pred)):
         return np.inf
     return float(np.mean((pred - y) ** 2)) if loss is None else float(loss(pred, y))
 
 
-def materialize(tree: Node, X, y, ops) -> Node:
+def materialize(tree: Node, X, y, ops, W=None) -> Node:
     """The tree with its fitted outer linear coefficients written in: ``c0 + c1*t1 + ... + ck*tk``.
 
     Needs ``+`` and ``*`` among the operators (else the tree comes back as it is).
     """
     if "+" not in ops or "*" not in ops:
         return tree.copy()
-    pred, coef, terms = linear_fit(tree, X, y, ops)
+    pred, coef, terms = linear_fit(tree, X, y, ops, W)
     if not np.all(np.isfinite(pred)):
         return tree.copy()
     out = Node.const(float(coef[0]))
@@ -48,12 +54,13 @@ def materialize(tree: Node, X, y, ops) -> Node:
 
 def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], rng, *,
                        restarts: int = 2, loss=None, max_nfev: int = 60, fixed=(),
-                       project: bool = False) -> tuple[Node, float]:
+                       project: bool = False, W=None) -> tuple[Node, float]:
     """Fit the tree's constants (in a copy) by Levenberg–Marquardt on the squared error.
 
     With ``project``, the outer linear coefficients are solved by linear least
     squares at every step (variable projection) and only the constants inside
     the additive terms are optimized; the loss returned is the projected one.
+    ``W`` (weak form) maps predictions over the samples to the rows of ``y``.
 
     Starts from the current values and from ``restarts`` perturbed copies of
     them (each value times ``1 + N(0, 1)``, as PySR does); keeps the best. With a user
@@ -64,7 +71,7 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
     t = tree.copy()
     consts = [c for i, c in enumerate(t.constants()) if i not in fixed]
     score = projected_loss if project else _residual_loss
-    base_loss = score(t, X, y, ops, loss)
+    base_loss = score(t, X, y, ops, loss, W)
     if not consts:
         return t, base_loss
     x0 = np.array([c.value for c in consts])
@@ -72,7 +79,7 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
     def resid(p):
         for c, v in zip(consts, p):
             c.value = float(v)
-        r = (linear_fit(t, X, y, ops)[0] if project else evaluate(t, X, ops)) - y
+        r = (linear_fit(t, X, y, ops, W)[0] if project else _predict(t, X, ops, W)) - y
         return np.where(np.isfinite(r), r, 1e10)
 
     best_p, best = x0, base_loss
@@ -85,7 +92,7 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
             continue
         for c, v in zip(consts, sol.x):
             c.value = float(v)
-        val = score(t, X, y, ops, loss)
+        val = score(t, X, y, ops, loss, W)
         if val < best:
             best, best_p = val, sol.x.copy()
     for c, v in zip(consts, best_p):
@@ -106,7 +113,7 @@ def _simple_values(v: float) -> list[float]:
 
 
 def snap_constants(tree: Node, X, y, ops, *, tolerance: float = 1e-3, floor: float = 1e-6, loss=None,
-                   rng=None) -> tuple[Node, float]:
+                   rng=None, W=None) -> tuple[Node, float]:
     """Replace each constant by a simpler value (integer, small fraction, fewer digits) when the loss allows.
 
     After a constant is snapped, the constants not yet snapped are refitted
@@ -117,7 +124,7 @@ def snap_constants(tree: Node, X, y, ops, *, tolerance: float = 1e-3, floor: flo
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     t = tree.copy()
-    ref = _residual_loss(t, X, y, ops, loss)
+    ref = _residual_loss(t, X, y, ops, loss, W)
     allow = max(ref * (1 + tolerance), floor * float(np.var(y)))
     done: set[int] = set()
     n = len(t.constants())
@@ -129,14 +136,14 @@ def snap_constants(tree: Node, X, y, ops, *, tolerance: float = 1e-3, floor: flo
                 break
             trial = t.copy()
             trial.constants()[i].value = cand
-            trial, val = optimize_constants(trial, X, y, ops, rng, restarts=0, loss=loss, fixed=done | {i})
+            trial, val = optimize_constants(trial, X, y, ops, rng, restarts=0, loss=loss, fixed=done | {i}, W=W)
             if val <= allow:
                 t = trial
                 break
         if t is keep_tree and t.constants()[i].value != value:
             t = keep_tree
         done.add(i)
-    return t, _residual_loss(t, X, y, ops, loss)
+    return t, _residual_loss(t, X, y, ops, loss, W)
 
 
 def _terms(tree: Node) -> list[Node]:
@@ -147,12 +154,12 @@ def _terms(tree: Node) -> list[Node]:
 
 
 def prune(tree: Node, X, y, ops, rng, *, tolerance: float = 1e-3, floor: float = 1e-6,
-          loss=None) -> tuple[Node, float]:
+          loss=None, W=None) -> tuple[Node, float]:
     """Drop additive terms and zero constants whose removal costs at most ``tolerance`` of the loss.
 
     After each removal the remaining constants are refitted.
     """
-    t, cur = tree.copy(), _residual_loss(tree, X, y, ops, loss)
+    t, cur = tree.copy(), _residual_loss(tree, X, y, ops, loss, W)
     floor = floor * float(np.var(y))
     changed = True
     while changed:
@@ -167,7 +174,7 @@ def prune(tree: Node, X, y, ops, rng, *, tolerance: float = 1e-3, floor: float =
                     n.op, n.children = "*", [Node.const(-1.0), other]
                 else:
                     n.op, n.children, n.value = other.op, other.children, other.value
-                cand, val = optimize_constants(t, X, y, ops, rng, restarts=0, loss=loss)
+                cand, val = optimize_constants(t, X, y, ops, rng, restarts=0, loss=loss, W=W)
                 if val <= cur * (1 + tolerance) + floor:
                     t, cur, changed = cand, val, True
                     break

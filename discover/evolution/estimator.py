@@ -8,7 +8,7 @@ import time
 import numpy as np
 import sympy as sp
 
-from ..base import Interval, Method, check_is_fitted
+from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
 from ..errors import DataError, ParameterError
 from ..findings import Equation, Invariant, expr_to_str
@@ -19,9 +19,14 @@ from .search import Problem, SearchConfig, choose, front_scores, pareto_front, s
 
 __all__ = ["EvolutionSR"]
 
-#: Relative mean squared error below which two fits count as equally good (the round-off of
-#: derivatives estimated from clean data): the front's scores and the held-out check use it.
-ERROR_FLOOR = 1e-4
+#: The least relative mean squared error below which two fits count as equally good. The floor
+#: used is estimated from the data (:meth:`EvolutionSR._targets`: how much the targets move when
+#: noise of the estimated level is added once more), and never lower than this round-off level.
+ERROR_FLOOR = 1e-6
+
+#: ``formulation="auto"`` uses the weak form above this noise level (estimated noise over each
+#: state's standard deviation), as SINDy does.
+WEAK_NOISE = 0.005
 
 
 class EvolutionSR(Method):
@@ -102,6 +107,13 @@ class EvolutionSR(Method):
         Seed every island with the sparse polynomial models of SINDy's greedy
         backward path (:func:`polynomial_seeds`), so terms a polynomial library
         holds are there from the start.
+    formulation : {"auto", "strong", "weak"}, default="auto"
+        ``"strong"`` fits estimated derivatives sample by sample; ``"weak"``
+        fits integrals against smooth test functions (``∫ φ f(x) dt`` to
+        ``-∫ φ' x dt``), which needs no derivative and averages noise out;
+        ``"auto"`` takes the weak form when the estimated noise exceeds 0.5 %
+        of a state's standard deviation. Extra ``targets`` are always fitted
+        pointwise.
 
     Attributes
     ----------
@@ -153,6 +165,7 @@ class EvolutionSR(Method):
         "progress": [None, bool],
         "random_state": ["random_state"],
         "sindy_seeds": [bool],
+        "formulation": [Options("auto", "strong", "weak")],
     }
 
     def __init__(self, operators=("+", "-", "*", "/", "sin", "cos"), maxsize=25, nested=None, loss=None,
@@ -160,7 +173,7 @@ class EvolutionSR(Method):
                  parsimony=1e-4, adaptive_parsimony=20.0, alpha=0.1, crossover_probability=0.05,
                  optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
                  selection_tolerance=1.5, differentiation="spline", targets=None, n_jobs=1, backend=None,
-                 progress=None, random_state=None, sindy_seeds=True):
+                 progress=None, random_state=None, sindy_seeds=True, formulation="auto"):
         self.operators = operators
         self.maxsize = maxsize
         self.nested = nested
@@ -186,6 +199,7 @@ class EvolutionSR(Method):
         self.progress = progress
         self.random_state = random_state
         self.sindy_seeds = sindy_seeds
+        self.formulation = formulation
 
     # ------------------------------------------------------------------ fit
     def _config(self, ops) -> SearchConfig:
@@ -230,19 +244,25 @@ class EvolutionSR(Method):
         X, Y, held = self._rows(series, extra)
         if X.shape[0] < 10:
             raise DataError(f"EvolutionSR needs at least 10 samples; the series has {X.shape[0]}.")
-        train = np.flatnonzero(~held)
-        sub = train[np.unique(np.linspace(0, len(train) - 1, min(self.max_samples, len(train))).astype(int))]
+        self.formulation_ = self._formulation(series)
+        targets = self._targets(series, X, Y, held)
         seeds = [Node.var(i) for i in range(X.shape[1])]
-        problems = [Problem(X[sub], Y[sub, j], ops, self.loss,
-                            seeds + (polynomial_seeds(X[sub], Y[sub, j], ops) if self.sindy_seeds else []))
-                    for j in range(Y.shape[1])]
+        problems = []
+        for tg in targets:
+            Xs, ys, W = tg["X"], tg["y"], tg["W"]
+            if W is None:  # strong form: an evenly spaced subset of the training rows
+                sub = np.unique(np.linspace(0, len(ys) - 1, min(self.max_samples, len(ys))).astype(int))
+                Xs, ys = Xs[sub], ys[sub]
+            more = polynomial_seeds(Xs, ys, ops, W=W) if self.sindy_seeds else []
+            problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W))
         seed = int(rng.integers(2**32))
         result = search(problems, cfg, seed=seed, n_jobs=self.n_jobs, backend=self.backend,
                         progress=self.progress, names=list(self.target_names_))
         self._ops = ops
         self.trees_, self.fronts_, self.equations_, self.metrics_ = [], [], [], []
-        for j, hof in enumerate(result["hofs"]):
-            tree, front, metrics = self._choose(hof, X[train], Y[train, j], X[held], Y[held, j], ops, rng)
+        self.noise_floor_ = [tg["floor"] for tg in targets]
+        for hof, tg in zip(result["hofs"], targets):
+            tree, front, metrics = self._choose(hof, tg, ops, rng)
             self.trees_.append(tree)
             self.fronts_.append(front)
             self.metrics_.append(metrics)
@@ -252,6 +272,105 @@ class EvolutionSR(Method):
         self.search_["seconds_total"] = time.perf_counter() - start
         self.n_extra_ = len(extra)
         return self
+
+    def _formulation(self, series: Series) -> str:
+        if self.formulation != "auto":
+            return self.formulation
+        from ..derivatives import estimate_noise
+
+        rel = [float(np.max(estimate_noise(tr.x, tr.t) / np.maximum(tr.x.std(axis=0), 1e-300)))
+               for tr in series.trajectories if len(tr) >= 10]
+        return "weak" if rel and float(np.median(rel)) > WEAK_NOISE else "strong"
+
+    def _targets(self, series: Series, X, Y, held) -> list[dict]:
+        """Per target: training and held-out rows (and weak-form matrices) and the estimated noise floor."""
+        from ..derivatives import estimate_noise
+
+        d = len(self.variables_)
+        rng = np.random.default_rng(0)
+        # the same trajectories with noise of the estimated level added once more: how far that moves
+        # the targets, twice (the states a candidate is evaluated at are as noisy as the targets), is
+        # the floor below which fits are not told apart
+        noisy = [tr.x + rng.normal(size=tr.x.shape) * estimate_noise(tr.x, tr.t) if len(tr) >= 5 else tr.x
+                 for tr in series.trajectories]
+        out = []
+        train = ~held
+        if self.formulation_ == "strong":
+            again = np.vstack([self._cut(series.with_trajectories([tr]), dx)
+                               for tr, dx in zip(series.trajectories,
+                                                 self._derivatives(series, noisy))])
+            for j in range(Y.shape[1]):
+                if j < d:
+                    floor = 2 * float(np.mean((again[:, j] - Y[:, j]) ** 2) / (np.var(Y[:, j]) or 1.0))
+                else:
+                    col = Y[:, j]
+                    floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
+                out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
+                            "Wv": None, "floor": max(ERROR_FLOOR, floor)})
+            return out
+        Xall, W, B, hw = self._weak(series, [tr.x for tr in series.trajectories])
+        _, _, Bb, _ = self._weak(series, noisy)
+        for j in range(d):
+            floor = 2 * float(np.mean((Bb[:, j] - B[:, j]) ** 2) / (np.var(B[:, j]) or 1.0))
+            out.append({"X": Xall, "y": B[~hw, j], "W": W[~hw], "Xv": Xall, "yv": B[hw, j], "Wv": W[hw],
+                        "floor": max(ERROR_FLOOR, floor)})
+        for j in range(d, Y.shape[1]):  # extra (algebraic) targets stay pointwise
+            col = Y[:, j]
+            floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
+            out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
+                        "Wv": None, "floor": max(ERROR_FLOOR, floor)})
+        return out
+
+    def _derivatives(self, series: Series, xs) -> list[np.ndarray]:
+        from ..derivatives import differentiate
+
+        return [differentiate(x, tr.t, method=self.differentiation) for x, tr in zip(xs, series.trajectories)]
+
+    @staticmethod
+    def _cut(series: Series, dx):
+        n = len(series.trajectories[0])
+        cut = 2 if n > 20 else 0
+        return dx[cut:n - cut]
+
+    def _weak(self, series: Series, xs):
+        """Weak form: features at every sample, test-function quadrature rows ``W`` and their targets.
+
+        Each trajectory is covered by windows of ``max(11, min(n // 3, 41))``
+        samples (stride an eighth of that) with the bump ``((t-a)(b-t))^4``;
+        a row's target is ``-∫ φ' x dt`` and a candidate's value ``∫ φ f(x) dt``
+        (trapezoid rule), so no derivative is estimated. A window is held out
+        when its centre lies in a held-out block (as for the pointwise rows).
+        """
+        from scipy import sparse
+
+        from ..sindy.preprocess import _bump
+
+        inputs = list(series.inputs or [])
+        keep_in = [inputs.index(c) for c in self.inputs_]
+        feats, rows, cols, vals, B, held = [], [], [], [], [], []
+        offset, r = 0, 0
+        every = max(2, int(round(1 / self.validation_fraction)))
+        for tr, x in zip(series.trajectories, xs):
+            n = len(tr)
+            feats.append(np.hstack([x] + ([tr.u[:, keep_in]] if keep_in else [])))
+            width = int(min(n, max(11, min(n // 3, 41))))
+            blocks = np.arange(n) * 10 // max(n, 1)
+            for s0 in range(0, n - width + 1, max(1, width // 8)):
+                tt = tr.t[s0:s0 + width]
+                dt = np.diff(tt)
+                wq = np.zeros(width)
+                wq[:-1] += dt / 2
+                wq[1:] += dt / 2
+                phi, dphi = _bump(tt, tt[0], tt[-1])
+                rows.extend([r] * width)
+                cols.extend(range(offset + s0, offset + s0 + width))
+                vals.extend(wq * phi)
+                B.append(-(wq * dphi) @ x[s0:s0 + width])
+                held.append(blocks[s0 + width // 2] % every == every - 1)
+                r += 1
+            offset += n
+        W = sparse.csr_matrix((vals, (rows, cols)), shape=(r, offset))
+        return np.vstack(feats), W, np.array(B), np.array(held, bool)
 
     def _rows(self, series: Series, extra):
         """States (+ inputs) as features, derivatives (+ extra columns) as targets, and the held-out mask."""
@@ -276,28 +395,32 @@ class EvolutionSR(Method):
             held.append(blocks % every == every - 1)
         return np.vstack(Xs), np.vstack(Ys), np.concatenate(held)
 
-    def _choose(self, hof, X, y, Xv, yv, ops, rng):
+    def _choose(self, hof, tg, ops, rng):
         """Refit, prune and snap every member of the front; score; pick by score under the held-out check."""
+        X, y, W, Xv, yv, Wv, floor = (tg[k] for k in ("X", "y", "W", "Xv", "yv", "Wv", "floor"))
         var = float(np.var(y)) or 1.0
-        varv = var  # held-out losses relative to the training variance: a held-out block may be nearly flat
 
-        def rel(tree, A, b, v):
+        def rel(tree, A, b, M):
+            # held-out losses relative to the training variance: a held-out block may be nearly flat
             pred = evaluate(tree, A, ops)
+            if M is not None:
+                pred = M @ pred
             if not np.all(np.isfinite(pred)):
                 return math.inf
             val = float(self.loss(pred, b)) if self.loss is not None else float(np.mean((pred - b) ** 2))
-            return val / v
+            return val / var
 
         refined = {}
         for m in pareto_front(hof):
             # the search scored the tree with its outer linear coefficients solved: write them in
-            tree = simplify(materialize(m.tree, X, y, ops), ops)
-            tree, _ = optimize_constants(tree, X, y, ops, rng, restarts=3, loss=self.loss)
-            tree, _ = prune(simplify(tree, ops), X, y, ops, rng, floor=ERROR_FLOOR, loss=self.loss)
-            tree, _ = snap_constants(tree, X, y, ops, floor=ERROR_FLOOR, loss=self.loss, rng=rng)
+            tree = simplify(materialize(m.tree, X, y, ops, W), ops)
+            tree, _ = optimize_constants(tree, X, y, ops, rng, restarts=3, loss=self.loss, W=W)
+            tree, _ = prune(simplify(tree, ops), X, y, ops, rng, floor=floor, loss=self.loss, W=W)
+            # a snapped value may cost a tenth of the noise floor, not more (else small true terms snap to 0)
+            tree, _ = snap_constants(tree, X, y, ops, floor=0.1 * floor, loss=self.loss, rng=rng, W=W)
             tree = simplify(tree, ops)
             size = complexity(tree, ops)
-            loss = rel(tree, X, y, var)
+            loss = rel(tree, X, y, W)
             if size not in refined or loss < refined[size][1]:
                 refined[size] = (tree, loss)
         front, best = [], math.inf
@@ -308,10 +431,10 @@ class EvolutionSR(Method):
                 best = loss
         sizes = [f[0] for f in front]
         losses = [f[2] for f in front]
-        # below the floor (derivative round-off on clean data) losses are equal: no score for fitting it
-        scores = front_scores([max(lo, ERROR_FLOOR) for lo in losses], sizes)
-        held = [rel(f[1], Xv, yv, varv) if len(yv) else math.nan for f in front]
-        k = choose(scores, held, tolerance=self.selection_tolerance, floor=ERROR_FLOOR, train=losses)
+        # below the noise floor (estimated from the data) losses are equal: no score for fitting noise
+        scores = front_scores([max(lo, floor) for lo in losses], sizes)
+        held = [rel(f[1], Xv, yv, Wv) if len(yv) else math.nan for f in front]
+        k = choose(scores, held, tolerance=self.selection_tolerance, floor=floor, train=losses)
         table = [{"complexity": s, "loss": lo, "held_out_loss": h, "score": float(sc),
                   "expression": expr_to_str(self._tidy(to_sympy(t, self.feature_names_, ops))), "chosen": i == k}
                  for i, (s, t, lo), h, sc in zip(range(len(front)), front, held, scores)]
@@ -379,7 +502,8 @@ class EvolutionSR(Method):
         return out
 
 
-def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, max_terms: int = 8) -> list[Node]:
+def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, max_terms: int = 8,
+                     W=None) -> list[Node]:
     """Seed trees from a SINDy-style regression of ``y`` on the monomials of the features.
 
     The library holds every monomial up to degree 3 (2 features or 3),
@@ -388,6 +512,7 @@ def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, 
     size, and each support of at most ``max_terms`` terms becomes a sum of
     products of features (its coefficients are solved by the search's linear
     projection). Needs ``+`` and ``*`` among the operators; else no seeds.
+    With ``W`` (weak form) the library's columns are integrated by it first.
     """
     from ..sindy.library import monomial_exponents
     from ..sindy.regression import greedy_backward
@@ -398,6 +523,8 @@ def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, 
     degree = 3 if d <= 3 else 2 if d <= 8 else 1
     exps = monomial_exponents(d, degree, include_bias=False)
     theta = np.column_stack([np.prod(X ** e, axis=1) for e in exps] + [np.ones(len(X))])
+    if W is not None:
+        theta = W @ theta
     scale = np.linalg.norm(theta, axis=0)
     if not np.all(np.isfinite(scale)) or np.any(scale == 0):
         return []

@@ -243,7 +243,7 @@ def evaluate(tree: Node, X: np.ndarray, operators: dict[str, Operator]) -> np.nd
 
 def _eval(n: Node, X, ops):
     if n.op == "const":
-        return n.value
+        return np.float64(n.value)  # numpy scalar: 1/0 is inf (rejected), not a ZeroDivisionError
     if n.op == "var":
         return X[:, n.value]
     f = ops[n.op].func
@@ -268,7 +268,7 @@ def additive_terms(tree: Node) -> list[Node]:
     return [tree]
 
 
-def linear_fit(tree: Node, X: np.ndarray, y: np.ndarray, operators: dict[str, Operator]):
+def linear_fit(tree: Node, X: np.ndarray, y: np.ndarray, operators: dict[str, Operator], W=None):
     """Variable projection of the tree's outer linear coefficients.
 
     The tree is read as ``c0 + c1 t1 + ... + ck tk`` over its additive terms
@@ -276,7 +276,9 @@ def linear_fit(tree: Node, X: np.ndarray, y: np.ndarray, operators: dict[str, Op
     ``c0``); the ``c`` are fitted by linear least squares, so the search and
     the nonlinear optimizer only ever deal with the constants *inside* the
     terms. Returns ``(prediction, coefficients, terms)``; a non-finite column
-    gives a prediction of nan.
+    gives a prediction of nan. With a matrix ``W`` (weak form: rows of
+    test-function quadrature weights over the samples), the columns are
+    ``W @ t(X)`` and the prediction is in the rows of ``W``.
     """
     terms = [t for t in additive_terms(tree) if has_feature(t)]
     n = X.shape[0]
@@ -285,8 +287,10 @@ def linear_fit(tree: Node, X: np.ndarray, y: np.ndarray, operators: dict[str, Op
     with np.errstate(all="ignore"):
         for i, t in enumerate(terms):
             A[:, i + 1] = _eval(t, X, operators)
+        if W is not None:
+            A = W @ A
         scale = np.sqrt(np.einsum("ij,ij->j", A, A))
-    bad = np.full(n, np.nan), np.zeros(len(terms) + 1), terms
+    bad = np.full(A.shape[0], np.nan), np.zeros(len(terms) + 1), terms
     if not (np.all(np.isfinite(scale)) and scale.max() < 1e150):
         return bad
     # normal equations of the column-scaled design with a tiny ridge: a few microseconds for the

@@ -78,6 +78,7 @@ class Problem:
     loss: object = None
     seeds: list = field(default_factory=list)
     project: bool = True
+    W: object = None  #: weak form: quadrature rows of test functions over the samples (``y`` are their targets)
 
     def __post_init__(self):
         var = float(np.var(self.y))
@@ -86,9 +87,11 @@ class Problem:
 
 def _loss(tree: Node, prob: Problem) -> float:
     if prob.project:
-        pred = linear_fit(tree, prob.X, prob.y, prob.operators)[0]
+        pred = linear_fit(tree, prob.X, prob.y, prob.operators, prob.W)[0]
     else:
         pred = evaluate(tree, prob.X, prob.operators)
+        if prob.W is not None:
+            pred = prob.W @ pred
     if not np.all(np.isfinite(pred)):
         return math.inf
     if prob.loss is not None:
@@ -190,7 +193,7 @@ def _step(isl: Island, prob: Problem, cfg: SearchConfig, temperature: float, kin
     isl.evaluations += 1
     if child.constants() and rng.random() < cfg.optimize_probability and math.isfinite(loss):
         child, loss = optimize_constants(child, prob.X, prob.y, ops, rng, restarts=0, loss=prob.loss,
-                                         max_nfev=20, project=prob.project)
+                                         max_nfev=20, project=prob.project, W=prob.W)
         loss = loss / prob.scale
         isl.evaluations += 1
     size = complexity(child, ops)
@@ -228,7 +231,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
             if (m.tree.constants() and isl.rng.random() < 5 * cfg.optimize_probability
                     and math.isfinite(m.loss)):
                 tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
-                                                loss=prob.loss, project=prob.project)
+                                                loss=prob.loss, project=prob.project, W=prob.W)
                 isl.evaluations += 1
                 isl.members[i] = Member(tree, loss / prob.scale, m.size, m.birth)
                 _update_hof(isl.hof, isl.members[i])
@@ -237,7 +240,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
             if m.tree.constants() and not m.tuned:
                 m.tuned = True
                 tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
-                                                loss=prob.loss, project=prob.project)
+                                                loss=prob.loss, project=prob.project, W=prob.W)
                 isl.evaluations += 1
                 _update_hof(isl.hof, Member(tree, loss / prob.scale, size, m.birth, True))
     return isl
@@ -283,23 +286,27 @@ def front_scores(losses, sizes) -> np.ndarray:
 
 
 def choose(scores, held_out, *, tolerance: float = 1.5, floor: float = 1e-6, train=None) -> int:
-    """The best-scored front member among those whose losses are within ``tolerance`` of the best.
+    """The simplest front member whose losses are within the noise of the best.
 
-    PySR's rule (training loss within ``tolerance`` of the front's best) and the same rule on the
-    held-out loss must both hold. Losses below ``floor`` (relative mean squared error: the
-    round-off of estimated derivatives on clean data) count as equal.
+    A member is eligible when its held-out loss is at most ``tolerance``
+    times the best held-out loss of the front, or at most that best plus
+    ``floor`` (the relative error the targets' noise alone causes, estimated
+    from the data), and the same holds for its training loss (PySR's rule).
+    Among the eligible members (the front is ordered by complexity) the
+    simplest is chosen; ``scores`` decide only when no member has a finite
+    held-out loss.
     """
     held = np.asarray(held_out, float)
     ok = np.isfinite(held)
     if train is not None:
         tr = np.asarray(train, float)
-        ok &= tr <= max(tolerance * np.nanmin(tr), floor)
+        best_tr = np.nanmin(tr)
+        ok &= tr <= max(tolerance * best_tr, best_tr + floor)
     if not ok.any():
         return int(np.argmax(scores))
     best = held[ok].min()
-    allowed = ok & (held <= max(tolerance * best, floor))
-    masked = np.where(allowed, scores, -np.inf)
-    return int(np.argmax(masked))
+    allowed = ok & (held <= max(tolerance * best, best + floor))
+    return int(np.flatnonzero(allowed)[0])
 
 
 def search(problems: list[Problem], cfg: SearchConfig, *, seed=None, n_jobs: int | None = 1,
