@@ -859,6 +859,10 @@ def test_a_big_report_stays_small_and_fast(tmp_path):
     assert len(_svgs(page, "plot overlay")) == 10 and len(_svgs(page, "plot phase")) == 1
     assert len(page.encode()) < 1_500_000, len(page.encode())  # decimated: not 1e6 values per series
     assert seconds < 5, seconds
+    # report.json stays data-free (the data only feed the pictures) and valid
+    text = report.to_json()
+    assert len(text) < 20_000 and "data" not in json.loads(text)
+    validate(json.loads(text))
 
 
 def test_summary_shows_the_data_against_the_best_ranked_free_run():
