@@ -919,3 +919,31 @@ def test_a_run_of_latent_coordinates_is_drawn_alone_on_its_own_clock():
                               data=data))
     plots = _svgs(page, "plot overlay")
     assert len(plots) == 2 and all('class="data"' not in p and "the run&#x27;s own clock" in p for p in plots)
+
+
+def test_awkward_runs_and_a_failing_picture_never_cost_the_page(monkeypatch):
+    from discover.data import from_arrays
+    from discover.report import figures
+
+    t = np.linspace(0, 5, 101)
+    x = np.c_[np.sin(t), np.cos(t)]
+    data = from_arrays([x, x[:50]], t=[t, t[:50]], names=["x", "y"])
+    sims = [Simulation(t, np.full((101, 2), np.nan), ("x", "y"), method="a", failed_at=0.0, message="nan at once"),
+            Simulation(t[:1], x[:1], ("x", "y"), method="b"),
+            Simulation(t, x, ("x", "y"), method="c", trajectory=7),  # no such trajectory in the data
+            Simulation(t[:50], x[:50], ("x", "y"), method="d", trajectory=1)]
+    runs = {s.method: MethodResult(s.method, "ok", 0.1, {}, findings=[s]) for s in sims}
+    s_ = symbols_for(["x", "y"])
+    runs["e"] = MethodResult("e", "ok", 0.1, {}, findings=[Invariant(s_["x"] ** 2 + s_["y"] ** 2, method="e"),
+                                                            Invariant(sp.Integer(3) + 0 * s_["x"], method="e")])
+    report = Report(data.summary(), runs, data=data)
+    page = render_html(report)
+    assert "largest relative drift" in page and "could not be drawn" not in page
+
+    def broken(*args):
+        raise RuntimeError("boom <here>")
+
+    monkeypatch.setattr(figures, "simulation_figures", broken)
+    page = render_html(report)
+    assert page.count("This picture could not be drawn (RuntimeError: boom &lt;here&gt;)") == len(sims)
+    assert "Invariants" in page and "</html>" in page

@@ -286,11 +286,20 @@ def summary_html(report: Report) -> str:
             + f" {_e(seconds_text(sec))} s" for n, st, sec in s["methods"]))
     if items:
         out.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
-    out.append(figures.best_run_figure(report))
+    out.append(_picture(figures.best_run_figure, report))
     if len(out) == 2 and not out[1]:
         out.append(_empty("Nothing was found."))
     out.append("</section>")
     return "\n".join(out)
+
+
+def _picture(draw, *args) -> str:
+    """A picture of :mod:`.figures`, or one line saying why it is missing: a
+    picture that fails never costs the page (the findings are all there)."""
+    try:
+        return draw(*args)
+    except Exception as exc:  # noqa: BLE001 - a drawing failure must not cost the report
+        return f'<p class="meta">This picture could not be drawn ({_e(type(exc).__name__)}: {_e(exc)}).</p>'
 
 
 def _section(key: str, title: str) -> str:
@@ -437,7 +446,7 @@ def _invariants(report: Report) -> list[str]:
             meta = f"residual {fmt(inv.residual)}, confidence {fmt(inv.confidence)}"
             if inv.metrics:
                 meta += " · " + metrics_text(inv.metrics)
-            drift = figures.invariant_drift(report, inv)
+            drift = _picture(figures.invariant_drift, report, inv)
             out.append(f'<div class="finding invariant">{block}<p class="meta">{_e(meta)}</p>{drift}</div>')
     out.append("</section>")
     return out
@@ -499,7 +508,7 @@ def _codes(report: Report, uid: _Ids) -> list[str]:
             meta += " · " + metrics_text(c.metrics)
         out.append(f'<div class="finding code"><p class="meta">{_e(meta)}</p>')
         out.append(svg.code_strip_svg(c.alphabet, c.sequence))
-        out.append(figures.code_figures(report, c, uid("t")))
+        out.append(_picture(figures.code_figures, report, c, uid("t")))
         counts: dict[str, int] = {a: 0 for a in c.alphabet}
         for s in c.sequence:
             counts[s] = counts.get(s, 0) + 1
@@ -538,7 +547,7 @@ def _simulations(report: Report, uid: _Ids) -> list[str]:
         if s.failed_at is not None:
             out.append(f'<div class="callout">The simulation stopped at t = {_e(fmt(s.failed_at))}: '
                        f"{_e(s.message)}</div>")
-        out.append(figures.simulation_figures(report, s))
+        out.append(_picture(figures.simulation_figures, report, s))
         if getattr(report, "data", None) is None:
             out.append('<p class="meta">The data are not part of report.json, so this page, rendered from it, '
                        "shows the model's run alone.</p>")
