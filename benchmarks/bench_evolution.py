@@ -47,6 +47,16 @@ def _skeleton(expr):
             return sp.Symbol("c")
         if not e.args:
             return e
+        if e.is_Add:  # every term gets an explicit coefficient: x and 0.9996*x have one skeleton
+            out = []
+            for a in e.args:
+                coeff, rest = a.as_coeff_Mul()
+                if rest == 1:
+                    out.append(walk(coeff))
+                else:
+                    nums.append(float(coeff))
+                    out.append(sp.Symbol("c") * walk(rest))
+            return sp.Add(*out)
         return e.func(*[walk(a) for a in e.args])
 
     return walk(expr), nums

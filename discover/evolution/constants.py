@@ -125,7 +125,7 @@ def snap_constants(tree: Node, X, y, ops, *, tolerance: float = 1e-3, floor: flo
     rng = rng if rng is not None else np.random.default_rng(0)
     t = tree.copy()
     ref = _residual_loss(t, X, y, ops, loss, W)
-    allow = max(ref * (1 + tolerance), floor * float(np.var(y)))
+    allow = ref * (1 + tolerance) + floor * float(np.var(y))
     done: set[int] = set()
     n = len(t.constants())
     for i in range(n):

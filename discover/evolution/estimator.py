@@ -54,7 +54,9 @@ class EvolutionSR(Method):
         Largest complexity searched (nodes, an operator counting its complexity).
     nested : dict, optional
         Nesting constraints, e.g. ``{"sin": {"sin": 0, "cos": 0}}``: no sine
-        or cosine inside a sine.
+        or cosine inside a sine. The default (``None``) allows no ``sin``/``cos``
+        inside ``sin``/``cos`` and no ``exp``/``log`` inside ``exp``/``log``;
+        ``{}`` allows every nesting.
     loss : callable, optional
         ``loss(prediction, target) -> float`` (mean over samples), replacing
         the mean squared error; constants are still fitted by least squares and
@@ -203,7 +205,16 @@ class EvolutionSR(Method):
 
     # ------------------------------------------------------------------ fit
     def _config(self, ops) -> SearchConfig:
-        nested = dict(self.nested or {})
+        if self.nested is None:
+            # PySR's advice made the default: no trigonometric function inside another, no exp/log
+            # inside exp/log (such nestings fit numbers, e.g. sin(sin(sin(2/x))) for 2/x, not laws)
+            nested = {}
+            for family in (("sin", "cos", "tan"), ("exp", "log")):
+                here = [f for f in family if f in ops]
+                for outer in here:
+                    nested[outer] = {inner: 0 for inner in here}
+        else:
+            nested = dict(self.nested)
         for outer, inner in nested.items():
             if outer not in ops or not isinstance(inner, dict) or any(k not in ops for k in inner):
                 raise ParameterError(
@@ -260,13 +271,13 @@ class EvolutionSR(Method):
                         progress=self.progress, names=list(self.target_names_))
         self._ops = ops
         self.trees_, self.fronts_, self.equations_, self.metrics_ = [], [], [], []
-        self.noise_floor_ = [tg["floor"] for tg in targets]
         for hof, tg in zip(result["hofs"], targets):
             tree, front, metrics = self._choose(hof, tg, ops, rng)
             self.trees_.append(tree)
             self.fronts_.append(front)
             self.metrics_.append(metrics)
             self.equations_.append(self._tidy(to_sympy(tree, self.feature_names_, ops)))
+        self.noise_floor_ = [m["noise_floor"] for m in self.metrics_]
         self.search_ = {k: result[k] for k in ("iterations", "evaluations", "evaluations_per_second", "seconds",
                                                "interrupted")}
         self.search_["seconds_total"] = time.perf_counter() - start
@@ -289,36 +300,43 @@ class EvolutionSR(Method):
         d = len(self.variables_)
         rng = np.random.default_rng(0)
         # the same trajectories with noise of the estimated level added once more: how far that moves
-        # the targets, twice (the states a candidate is evaluated at are as noisy as the targets), is
-        # the floor below which fits are not told apart
+        # the targets is their part of the floor below which fits are not told apart (the part of the
+        # noisy states a candidate is evaluated at is added in _choose, with the front's best model)
         noisy = [tr.x + rng.normal(size=tr.x.shape) * estimate_noise(tr.x, tr.t) if len(tr) >= 5 else tr.x
                  for tr in series.trajectories]
+        inputs = list(series.inputs or [])
+        keep_in = [inputs.index(c) for c in self.inputs_]
+        sig = [estimate_noise(np.hstack([tr.x] + ([tr.u[:, keep_in]] if keep_in else [])), tr.t)
+               if len(tr) >= 5 else np.zeros(X.shape[1]) for tr in series.trajectories]
         out = []
         train = ~held
         if self.formulation_ == "strong":
             again = np.vstack([self._cut(series.with_trajectories([tr]), dx)
                                for tr, dx in zip(series.trajectories,
                                                  self._derivatives(series, noisy))])
+            sig_rows = np.vstack([np.tile(sg, (len(self._cut(series.with_trajectories([tr]), tr.x)), 1))
+                                  for sg, tr in zip(sig, series.trajectories)])
             for j in range(Y.shape[1]):
                 if j < d:
-                    floor = 2 * float(np.mean((again[:, j] - Y[:, j]) ** 2) / (np.var(Y[:, j]) or 1.0))
+                    floor = float(np.mean((again[:, j] - Y[:, j]) ** 2) / (np.var(Y[:, j]) or 1.0))
                 else:
                     col = Y[:, j]
                     floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
                 out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
-                            "Wv": None, "floor": max(ERROR_FLOOR, floor)})
+                            "Wv": None, "floor": max(ERROR_FLOOR, floor), "sigma": sig_rows[train]})
             return out
         Xall, W, B, hw = self._weak(series, [tr.x for tr in series.trajectories])
         _, _, Bb, _ = self._weak(series, noisy)
+        sig_all = np.vstack([np.tile(sg, (len(tr), 1)) for sg, tr in zip(sig, series.trajectories)])
         for j in range(d):
-            floor = 2 * float(np.mean((Bb[:, j] - B[:, j]) ** 2) / (np.var(B[:, j]) or 1.0))
+            floor = float(np.mean((Bb[:, j] - B[:, j]) ** 2) / (np.var(B[:, j]) or 1.0))
             out.append({"X": Xall, "y": B[~hw, j], "W": W[~hw], "Xv": Xall, "yv": B[hw, j], "Wv": W[hw],
-                        "floor": max(ERROR_FLOOR, floor)})
+                        "floor": max(ERROR_FLOOR, floor), "sigma": sig_all})
         for j in range(d, Y.shape[1]):  # extra (algebraic) targets stay pointwise
             col = Y[:, j]
             floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
             out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
-                        "Wv": None, "floor": max(ERROR_FLOOR, floor)})
+                        "Wv": None, "floor": max(ERROR_FLOOR, floor), "sigma": None})
         return out
 
     def _derivatives(self, series: Series, xs) -> list[np.ndarray]:
@@ -431,6 +449,10 @@ class EvolutionSR(Method):
                 best = loss
         sizes = [f[0] for f in front]
         losses = [f[2] for f in front]
+        if tg.get("sigma") is not None and front:
+            # the noisy states a candidate is evaluated at move its values too: measured on the most
+            # accurate member of the front, with noise of the estimated level added to the features
+            floor = max(ERROR_FLOOR, floor + self._in_variables(front[-1][1], X, tg["sigma"], W, var, ops))
         # below the noise floor (estimated from the data) losses are equal: no score for fitting noise
         scores = front_scores([max(lo, floor) for lo in losses], sizes)
         held = [rel(f[1], Xv, yv, Wv) if len(yv) else math.nan for f in front]
@@ -440,8 +462,25 @@ class EvolutionSR(Method):
                  for i, (s, t, lo), h, sc in zip(range(len(front)), front, held, scores)]
         size, tree, loss = front[k]
         metrics = {"complexity": size, "loss": loss, "held_out_loss": held[k], "score": float(scores[k]),
-                   "r2": 1.0 - loss, "held_out_r2": 1.0 - held[k] if math.isfinite(held[k]) else math.nan}
+                   "r2": 1.0 - loss, "held_out_r2": 1.0 - held[k] if math.isfinite(held[k]) else math.nan,
+                   "noise_floor": floor, "formulation": "weak" if W is not None else "strong"}
         return tree, table, metrics
+
+    @staticmethod
+    def _in_variables(tree, X, sigma, W, var, ops, draws: int = 3) -> float:
+        """Relative mean squared change of ``tree``'s values when noise ``sigma`` is added to its features."""
+        if not np.any(sigma > 0):
+            return 0.0
+        rng = np.random.default_rng(1)
+        base = evaluate(tree, X, ops)
+        out = []
+        for _ in range(draws):
+            diff = evaluate(tree, X + rng.normal(size=X.shape) * sigma, ops) - base
+            if W is not None:
+                diff = W @ diff
+            if np.all(np.isfinite(diff)):
+                out.append(float(np.mean(diff ** 2)) / var)
+        return float(np.mean(out)) if out else 0.0
 
     @staticmethod
     def _tidy(expr: sp.Expr) -> sp.Expr:
