@@ -264,7 +264,12 @@ class EvolutionSR(Method):
             if W is None:  # strong form: an evenly spaced subset of the training rows
                 sub = np.unique(np.linspace(0, len(ys) - 1, min(self.max_samples, len(ys))).astype(int))
                 Xs, ys = Xs[sub], ys[sub]
-            more = polynomial_seeds(Xs, ys, ops, W=W) if self.sindy_seeds else []
+            more = []
+            if self.sindy_seeds:
+                more = polynomial_seeds(Xs, ys, ops, W=W)
+                if W is not None:  # the weak form's noisy rows may lead the path astray: pointwise too
+                    more += polynomial_seeds(Xs, tg["pointwise"], ops)
+                more = list({t.key(): t for t in more}.values())
             problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W))
         seed = int(rng.integers(2**32))
         result = search(problems, cfg, seed=seed, n_jobs=self.n_jobs, backend=self.backend,
@@ -328,10 +333,11 @@ class EvolutionSR(Method):
         Xall, W, B, hw = self._weak(series, [tr.x for tr in series.trajectories])
         _, _, Bb, _ = self._weak(series, noisy)
         sig_all = np.vstack([np.tile(sg, (len(tr), 1)) for sg, tr in zip(sig, series.trajectories)])
+        pointwise = np.vstack(self._derivatives(series, [tr.x for tr in series.trajectories]))
         for j in range(d):
             floor = float(np.mean((Bb[:, j] - B[:, j]) ** 2) / (np.var(B[:, j]) or 1.0))
             out.append({"X": Xall, "y": B[~hw, j], "W": W[~hw], "Xv": Xall, "yv": B[hw, j], "Wv": W[hw],
-                        "floor": max(ERROR_FLOOR, floor), "sigma": sig_all})
+                        "floor": max(ERROR_FLOOR, floor), "sigma": sig_all, "pointwise": pointwise[:, j]})
         for j in range(d, Y.shape[1]):  # extra (algebraic) targets stay pointwise
             col = Y[:, j]
             floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
@@ -353,7 +359,7 @@ class EvolutionSR(Method):
     def _weak(self, series: Series, xs):
         """Weak form: features at every sample, test-function quadrature rows ``W`` and their targets.
 
-        Each trajectory is covered by windows of ``max(11, min(n // 3, 41))``
+        Each trajectory is covered by windows of ``max(11, min(2n/5, 41))``
         samples (stride an eighth of that) with the bump ``((t-a)(b-t))^4``;
         a row's target is ``-∫ φ' x dt`` and a candidate's value ``∫ φ f(x) dt``
         (trapezoid rule), so no derivative is estimated. A window is held out
@@ -371,7 +377,7 @@ class EvolutionSR(Method):
         for tr, x in zip(series.trajectories, xs):
             n = len(tr)
             feats.append(np.hstack([x] + ([tr.u[:, keep_in]] if keep_in else [])))
-            width = int(min(n, max(11, min(n // 3, 41))))
+            width = int(min(n, max(11, min(2 * n // 5, 41))))
             blocks = np.arange(n) * 10 // max(n, 1)
             for s0 in range(0, n - width + 1, max(1, width // 8)):
                 tt = tr.t[s0:s0 + width]
