@@ -12,6 +12,7 @@ import pytest
 from discover.causal._graphs import auroc, f1
 from discover.causal.dynotears import DYNOTEARS, dynotears_solve
 from discover.causal.simulate import lorenz96, svar
+from discover.data import from_arrays
 from discover.errors import DataError, DataWarning, ParameterError
 from discover.findings import Graph, from_dict
 
@@ -428,3 +429,33 @@ def test_paper_protocol_accuracy():
         auc, f = _summary_metrics(m, truth, series.variables)
         assert auc >= auc_min and f >= f1_min, (seed, auc, f)
         assert m.reliable_
+
+
+def _chain(scales=(1.0, 1.0, 1.0), noise=(1.0, 1.0, 1.0), n=2000, seed=0):
+    """x -> y -> z within each step, nothing lagged: from standardized data alone the direction is open."""
+    e = np.random.default_rng(seed).standard_normal((n, 3)) * np.asarray(noise)
+    x = e[:, 0]
+    y = 1.5 * x + e[:, 1]
+    z = -1.2 * y + e[:, 2]
+    return from_arrays(np.c_[x, y, z] * np.asarray(scales), names=["x", "y", "z"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_equal_noise_variances_orient_contemporaneous_edges(seed):
+    # the standardized search orients seed 3 as y -> x (a Markov-equivalent graph): measured
+    model = DYNOTEARS(max_lag=1, random_state=0).fit(_chain(seed=seed))
+    assert model.noise_variance_ == "equal"
+    lag0 = {(u, v) for u, v, k, d in model.graph("lag").edges(keys=True, data=True) if k == 0 and d["selected"]}
+    assert lag0 == {("x", "y"), ("y", "z")}
+    assert model.findings()[0].metrics["noise_variance"] == "equal"
+
+
+@pytest.mark.parametrize("how", ["units", "noise"])
+def test_unequal_scales_keep_the_standardized_search(how):
+    # columns in other units, or truly different noise levels: the equal-variance model loses on BIC
+    series = _chain(scales=(1.0, 1e3, 1e-2)) if how == "units" else _chain(noise=(0.3, 1.0, 3.0))
+    model = DYNOTEARS(max_lag=1, random_state=0).fit(series)
+    assert model.noise_variance_ == "unequal"
+    assert model.noise_variance_bic_["equal"] > model.noise_variance_bic_["unequal"] + 10
+    summary = {(u, v) for u, v, d in model.graph("summary").edges(data=True) if d["selected"] and u != v}
+    assert {frozenset(e) for e in summary} == {frozenset(("x", "y")), frozenset(("y", "z"))}
