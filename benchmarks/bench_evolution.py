@@ -11,7 +11,10 @@ targets (one regressor per equation) and the same check; a missing tool is
 skipped with a message.
 
 Run: ``python benchmarks/bench_evolution.py [--noise 0 0.01] [--systems lv vdp ...]
-[--max-seconds 100] [--out FILE.json]``. Report the load average printed
+[--max-seconds 100] [--tools evolution gplearn pyoperon] [--out FILE.json]``;
+``--chaotic [lorenz chen ...]`` runs the polynomial chaotic flows of
+:mod:`discover.systems` instead (clean; the equations' terms and numbers
+checked the same way). Report the load average printed
 beside any time: timings on a loaded machine are upper bounds.
 """
 
@@ -37,8 +40,14 @@ from discover.evolution import EvolutionSR  # noqa: E402
 X, Y = sp.symbols("x y", real=True)
 
 
+def _plain(expr):
+    """Sympy expression with every symbol plain (found equations use real symbols, truths may not)."""
+    e = sp.sympify(expr, locals={"x": X, "y": Y}) if isinstance(expr, str) else sp.sympify(expr)
+    return e.xreplace({s: sp.Symbol(s.name) for s in e.free_symbols})
+
+
 def _skeleton(expr):
-    expr = sp.expand(sp.sympify(expr, locals={"x": X, "y": Y}))
+    expr = sp.expand(_plain(expr))
     nums = []
 
     def walk(e):
@@ -66,7 +75,7 @@ def _canonical(expr):
     """A canonical form for equivalent writings: tan/cot as sin/cos, trigonometric functions as
     exponentials, one fraction with expanded numerator and denominator, the denominator's constant
     term (else its first coefficient) scaled to 1."""
-    e = sp.sympify(expr, locals={"x": X, "y": Y})
+    e = _plain(expr)
     e = e.replace(sp.tan, lambda a: sp.sin(a) / sp.cos(a)).replace(sp.cot, lambda a: sp.cos(a) / sp.sin(a))
     if e.has(sp.sin, sp.cos):
         e = e.rewrite(sp.exp)
@@ -107,7 +116,7 @@ def exact(found, truth, tol=0.1) -> bool:
 
 
 def _targets(series):
-    dx = np.vstack(series.derivatives("auto"))
+    dx = np.vstack(series.derivatives("spline"))  # the targets EvolutionSR uses on clean data
     return series.x, dx
 
 
@@ -115,6 +124,25 @@ def run_evolution(series, max_seconds, seed):
     t0 = time.perf_counter()
     model = EvolutionSR(random_state=seed, max_seconds=max_seconds, progress=False).fit(series)
     return [str(e) for e in model.equations()], time.perf_counter() - t0, model.search_
+
+
+def run_chaotic(names, max_seconds, seed):
+    """Polynomial chaotic flows of discover.systems (clean, 2000 samples after the burn-in of the SINDy suite)."""
+    from discover.systems import SYSTEMS as FLOWS
+    from discover.systems import simulate as simulate_flow
+
+    total = found = 0
+    for name in names:
+        system = FLOWS[name]
+        series = simulate_flow(name, n=2000, dt=system.extra.get("dt", 0.01),
+                               burn_in=system.extra.get("burn_in", 1000), seed=seed)
+        eqs, secs, info = run_evolution(series, max_seconds, seed)
+        ok = [exact(e, system.equations[v]) for e, v in zip(eqs, system.variables)]
+        total += len(ok)
+        found += sum(ok)
+        print(json.dumps({"system": name, "evolution": eqs, "exact": ok, "seconds": secs,
+                          "seconds_per_equation": secs / len(ok)}), f"load {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"chaotic: evolution exact {found}/{total}, load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def run_gplearn(X_, dx, seed):
@@ -141,7 +169,8 @@ def run_pyoperon(X_, dx, seed):
         return None
     out = []
     for j in range(2):
-        reg = SymbolicRegressor(allowed_symbols="add,sub,mul,div,sin,cos,constant,variable", random_state=seed)
+        reg = SymbolicRegressor(allowed_symbols="add,sub,mul,div,sin,cos,constant,variable", random_state=seed,
+                                n_threads=1)
         reg.fit(X_, dx[:, j])
         out.append(reg.get_model_string(reg.model_, 6, ["x", "y"]))
     return out
@@ -154,30 +183,48 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=100.0, help="search budget per system (two equations)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--tools", nargs="+", default=["evolution", "gplearn", "pyoperon"],
+                    help="which of evolution, gplearn, pyoperon to run (e.g. references in a separate process)")
+    ap.add_argument("--chaotic", nargs="*", default=None,
+                    help="instead: polynomial chaotic flows of discover.systems (no names: lorenz)")
     args = ap.parse_args()
+    if args.chaotic is not None:
+        run_chaotic(args.chaotic or ["lorenz"], args.max_seconds, args.seed)
+        return
     rows = []
     for noise in args.noise:
         for name in args.systems:
             series = simulate(name, noise=noise, seed=args.seed)
             truth = SYSTEMS[name]
-            eqs, secs, info = run_evolution(series, args.max_seconds, args.seed)
-            row = {"system": name, "noise": noise, "evolution": eqs, "seconds": secs,
-                   "seconds_per_equation": secs / 2, "evaluations_per_second": info["evaluations_per_second"],
-                   "exact": [exact(e, t) for e, t in zip(eqs, truth)]}
+            row = {"system": name, "noise": noise}
+            if "evolution" in args.tools:
+                eqs, secs, info = run_evolution(series, args.max_seconds, args.seed)
+                row.update({"evolution": eqs, "seconds": secs, "seconds_per_equation": secs / 2,
+                            "evaluations_per_second": info["evaluations_per_second"],
+                            "exact": [exact(e, t) for e, t in zip(eqs, truth)]})
             X_, dx = _targets(series)
             for tool, fn in (("gplearn", run_gplearn), ("pyoperon", run_pyoperon)):
+                if tool not in args.tools:
+                    continue
+                t0 = time.perf_counter()
                 res = fn(X_, dx, args.seed)
                 if res is None:
                     print(f"{tool} is not installed: skipped", flush=True)
                     continue
                 row[tool] = res
+                row[f"{tool}_seconds_per_equation"] = (time.perf_counter() - t0) / 2
                 row[f"{tool}_exact"] = [exact(e, t) for e, t in zip(res, truth)]
             rows.append(row)
             print(json.dumps(row), f"load {os.getloadavg()[0]:.1f}", flush=True)
         sub = [r for r in rows if r["noise"] == noise]
-        print(f"noise {noise:g}: evolution exact {sum(sum(r['exact']) for r in sub)}/{2 * len(sub)}, "
-              f"mean {np.mean([r['seconds_per_equation'] for r in sub]):.1f} s per equation, "
-              f"load {os.getloadavg()[0]:.1f}", flush=True)
+        for tool, key, sec in (("evolution", "exact", "seconds_per_equation"),
+                               ("gplearn", "gplearn_exact", "gplearn_seconds_per_equation"),
+                               ("pyoperon", "pyoperon_exact", "pyoperon_seconds_per_equation")):
+            have = [r for r in sub if key in r]
+            if have:
+                print(f"noise {noise:g}: {tool} exact {sum(sum(r[key]) for r in have)}/{2 * len(have)}, "
+                      f"mean {np.mean([r[sec] for r in have]):.1f} s per equation, "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1))
 
