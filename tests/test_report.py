@@ -829,14 +829,15 @@ def test_symbolic_code_pictures_present_only_with_a_code(report, page):
 
 def test_transition_graph_drawn_with_the_same_node_places_as_the_method_graph():
     g = nx.DiGraph()
-    g.add_edge("b", "a", weight=0.5, score=1.0)
-    g.add_edge("a", "b", weight=0.5, score=1.0)
+    g.add_edge("b", "a", weight=0.5, score=1.0, lag=1)
+    g.add_edge("a", "b", weight=0.5, score=1.0, lag=1)
     code = SymbolicCode(("a", "b"), tuple("aabbaabb"), maps={}, variables=("x",), method="alrnn")
     run = MethodResult("alrnn", "ok", 0.1, {}, findings=[code, Graph(g, kind="transition", method="alrnn")])
     page = render_html(Report({"variables": ["x"]}, {"alrnn": run}))
     drawn = [re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="16"[^>]*><title>(\w)</title>', s)
              for s in _svgs(page, "graph")]
     assert len(drawn) == 2 and drawn[0] == drawn[1] and [n for *_, n in drawn[0]] == ["a", "b"]
+    assert 'class="edge-label"' not in page  # a transition is one step: no "lag 1" on every edge (AL-RNN's are lag 1)
 
 
 def test_a_big_report_stays_small_and_fast(tmp_path):

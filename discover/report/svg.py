@@ -99,7 +99,7 @@ def graph_svg(graph: Graph, uid: str, *, show_candidates: bool = True, order: li
         a = -math.pi / 2 + 2 * math.pi * i / max(n, 1)
         pos[name] = (cx + radius * math.cos(a), cy + radius * math.sin(a), a) if n > 1 else (cx, cy, -math.pi / 2)
     wmax = max((abs(_finite(e["weight"])) for e in edges), default=1.0) or 1.0
-    lagged = any(e["lag"] for e in edges)
+    lagged = any(e["lag"] for e in edges) and graph.kind != "transition"  # one step between regions: no label
 
     title = f"{graph.kind} graph of {graph.method or 'a method'}: {n} nodes, {len(edges)} edges"
     out = [_open(size, size + (18 if dropped else 0), title, "figure graph")]
