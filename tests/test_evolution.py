@@ -8,7 +8,7 @@ from discover.data import from_arrays
 from discover.errors import ParameterError
 from discover.evolution import EvolutionSR, Node, Operator
 from discover.evolution.constants import materialize, optimize_constants, snap_constants
-from discover.evolution.estimator import polynomial_seeds
+from discover.evolution.estimator import polynomial_seeds, rational_seeds
 from discover.evolution.expressions import (
     additive_terms,
     count_nesting,
@@ -296,3 +296,16 @@ def test_noisy_series_uses_the_weak_form_and_a_noise_floor():
     assert min(model.noise_floor_) > 1e-5
     quiet = EvolutionSR(**kw).fit(from_arrays(clean, t=t, names=["a", "b"]))
     assert quiet.formulation_ == "strong" and max(quiet.noise_floor_) < 1e-5
+
+
+def test_rational_seeds_hold_a_rational_rate():
+    ops = default_operators()
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0.5, 5, (300, 2))
+    x, yv = X[:, 0], X[:, 1]
+    y = yv * (x / (1 + x) - 0.075 * yv)  # predator-prey's second equation
+    seeds = rational_seeds(X, y, ops)
+    assert all(s.op == "/" for s in seeds)
+    fits = [np.mean((linear_fit(s, X, y, ops)[0] - y) ** 2) / np.var(y) for s in seeds]
+    assert min(fits) < 1e-12
+    assert rational_seeds(X, y, operator_table(["+", "*"])) == []  # no division: no rational seeds

@@ -107,8 +107,9 @@ class EvolutionSR(Method):
         Seed; the same seed gives the same equations.
     sindy_seeds : bool, default=True
         Seed every island with the sparse polynomial models of SINDy's greedy
-        backward path (:func:`polynomial_seeds`), so terms a polynomial library
-        holds are there from the start.
+        backward path (:func:`polynomial_seeds`) and the rational ones of its
+        implicit form (:func:`rational_seeds`, up to 3 features), so what a
+        polynomial or rational library holds is there from the start.
     formulation : {"auto", "strong", "weak"}, default="auto"
         ``"strong"`` fits estimated derivatives sample by sample; ``"weak"``
         fits integrals against smooth test functions (``∫ φ f(x) dt`` to
@@ -269,6 +270,7 @@ class EvolutionSR(Method):
                 more = polynomial_seeds(Xs, ys, ops, W=W)
                 if W is not None:  # the weak form's noisy rows may lead the path astray: pointwise too
                     more += polynomial_seeds(Xs, tg["pointwise"], ops)
+                more += rational_seeds(Xs, ys if W is None else tg["pointwise"], ops)
                 more = list({t.key(): t for t in more}.values())
             problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W))
         seed = int(rng.integers(2**32))
@@ -591,6 +593,60 @@ def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, 
         for t in terms[1:]:
             tree = Node("+", [tree, t])
         seeds.append(tree)
+    return seeds
+
+
+def _monomial(e, d) -> Node:
+    factors = [Node.var(k) for k in range(d) for _ in range(int(e[k]))]
+    term = factors[0]
+    for f in factors[1:]:
+        term = Node("*", [term, f])
+    return term
+
+
+def rational_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, max_terms: int = 7) -> list[Node]:
+    """Seed trees ``P(x) / (1 + Q(x))`` from the linear implicit form of SINDy-PI.
+
+    ``y (1 + Q) = P`` is linear in the coefficients: ``y`` is regressed on the
+    monomials of ``P`` (degree 3 for up to 3 features, else 2, with a
+    constant) and on ``-y`` times the monomials of ``Q`` (degree 1 and 2);
+    SINDy's greedy backward path gives supports, and each one of at most
+    ``max_terms`` terms with a denominator becomes a tree with its fitted
+    constants (refined by Levenberg–Marquardt in the search). Needs ``+``,
+    ``*`` and ``/``; only for up to 3 features.
+    """
+    from ..sindy.library import monomial_exponents
+    from ..sindy.regression import fit_support, greedy_backward
+
+    d = X.shape[1]
+    if any(o not in ops for o in ("+", "*", "/")) or not 1 <= d <= 3:
+        return []
+    num = monomial_exponents(d, 3 if d <= 3 else 2, include_bias=True)
+    den = monomial_exponents(d, 2, include_bias=False)
+    cols = [np.prod(X ** e, axis=1) for e in num] + [-y * np.prod(X ** e, axis=1) for e in den]
+    theta = np.column_stack(cols)
+    scale = np.linalg.norm(theta, axis=0)
+    if not np.all(np.isfinite(scale)) or np.any(scale == 0):
+        return []
+    ts = theta / scale
+    G, g = ts.T @ ts, ts.T @ y
+    seeds = []
+    for sup in greedy_backward(G, g):
+        k = int(sup.sum())
+        if k > max_terms or not sup[len(num):].any() or not sup[:len(num)].any():
+            continue
+        coef = fit_support(G, g, sup) / scale
+        parts = []
+        for i in np.flatnonzero(sup[:len(num)]):
+            c = Node.const(float(coef[i]))
+            parts.append(c if not num[i].any() else Node("*", [c, _monomial(num[i], d)]))
+        top = parts[0]
+        for t in parts[1:]:
+            top = Node("+", [top, t])
+        bottom = Node.const(1.0)
+        for i in np.flatnonzero(sup[len(num):]):
+            bottom = Node("+", [bottom, Node("*", [Node.const(float(coef[len(num) + i])), _monomial(den[i], d)])])
+        seeds.append(Node("/", [top, bottom]))
     return seeds
 
 
