@@ -86,6 +86,7 @@ const s = document.getElementById('summary');
 out.summary_top = s ? s.getBoundingClientRect().top : null;
 out.screen = window.innerHeight;
 out.page_height = document.documentElement.scrollHeight;
+out.overflow = document.documentElement.scrollWidth - window.innerWidth;
 return out;
 """
 
@@ -111,6 +112,7 @@ def check_in_browser(driver, report: Report, name: str, folder: Path, artifacts:
     assert all(w > 0 and h > 0 for w, h in m["figures"]), f"{name}: a figure has no size: {m['figures']}"
     assert all(w > 0 and h > 0 for w, h in m["images"]), f"{name}: an image did not load"
     assert not m["missing_alt"], f"{name}: figures without a text alternative: {m['missing_alt']}"
+    assert m["overflow"] <= 1, f"{name}: the page is {m['overflow']} px wider than the window"
     assert m["summary_top"] is not None and 0 <= m["summary_top"] < 0.8 * m["screen"], \
         f"{name}: the summary starts at {m['summary_top']} px of a {m['screen']} px screen"
     return m
@@ -173,7 +175,9 @@ def _thirty_columns() -> Report:
 def _failed_method() -> Report:
     x, y = sp.symbols("x y", real=True)
     ok = MethodResult("sindy", "ok", 0.4, {}, findings=[
-        Equation("x", y, method="sindy", metrics={"complexity": 2, "front": [
+        # a long equation: it scrolls in its summary cell, the page does not widen
+        Equation("x", y + sum(sp.Float(0.01 * k) * sp.Symbol(f"z{k}", real=True) for k in range(1, 40)),
+                 method="sindy", metrics={"complexity": 2, "front": [
             {"complexity": 1, "loss": 0.5, "expression": "0"}, {"complexity": 2, "loss": 1e-4, "expression": "y"},
             {"complexity": 5, "loss": 9e-5, "expression": "y + 0.001*x"}]}),
         Equation("y", -x + 0.01 * y, method="sindy",
