@@ -13,6 +13,11 @@ Examples
 >>> print(render_terminal(Report({"source": "decay.csv", "variables": ["x"]}, {"sindy": run})))
 discover report: decay.csv (1 variable); 1/1 methods ok, 1 finding
 <BLANKLINE>
+Summary
+  Equations (one per variable):
+    x: d(x)/dt = -0.5*x [sindy]
+  Methods: sindy ok 0.1 s
+<BLANKLINE>
 Equations
   [sindy] d(x)/dt = -0.5*x
 """
