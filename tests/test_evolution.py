@@ -207,8 +207,6 @@ def test_phase_snaps_to_quarter_turns():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="below target: on 2026-12-05 the search found x*(3 - x - 2*y) only times a spurious "
-                          "near-constant factor within 60-120 s (issue 11 report)", strict=False)
 def test_strogatz_lotka_volterra_recovered_exactly():
     import sys
     from pathlib import Path

@@ -62,7 +62,7 @@ class EvolutionSR(Method):
         the mean squared error; constants are still fitted by least squares and
         kept only where they lower this loss.
     population_size, n_islands, n_iterations, steps : int
-        Members per island (40), islands per target (4), iterations (30:
+        Members per island (40), islands per target (4), iterations (100:
         each is ``steps`` mutations per island, then migration and constant
         refits), ``steps`` (600).
     tournament_size : int, default=10
@@ -172,7 +172,7 @@ class EvolutionSR(Method):
     }
 
     def __init__(self, operators=("+", "-", "*", "/", "sin", "cos"), maxsize=25, nested=None, loss=None,
-                 population_size=40, n_islands=4, n_iterations=30, steps=600, tournament_size=10,
+                 population_size=40, n_islands=4, n_iterations=100, steps=600, tournament_size=10,
                  parsimony=1e-4, adaptive_parsimony=20.0, alpha=0.1, crossover_probability=0.05,
                  optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
                  selection_tolerance=1.5, differentiation="spline", targets=None, n_jobs=1, backend=None,
