@@ -649,6 +649,23 @@ def test_summary_agreement_needs_two_reliable_graphs_with_edges():
     assert [d["scope"] for d in s["graphs"]["graphs"]] == ["summary"] * 3
 
 
+def test_summary_never_picks_a_region_map_as_the_governing_equation():
+    """An AL-RNN's affine map of one region is listed with its method, not chosen as x's law."""
+    from discover.report.summary import summarize
+
+    x, y, z1 = sp.symbols("x y z1")
+    region = [Equation("x", 0.9 * x + 0.2 * z1, kind="affine-region", method="alrnn",
+                       metrics={"region": 0}),
+              Equation("y", 0.8 * y - 0.1 * z1, kind="affine-region", method="alrnn", metrics={"region": 0})]
+    ode = Equation("x", -2.0 * y, kind="ode", method="sindy")
+    runs = {"alrnn": MethodResult("alrnn", "ok", 1.0, {}, findings=region),
+            "sindy": MethodResult("sindy", "ok", 0.1, {}, findings=[ode])}
+    chosen = {e["variable"]: e["chosen"] for e in summarize(Report({"variables": ["x", "y"]}, runs))["equations"]}
+    assert chosen == {"x": ode}  # y has only a region map: no governing equation is claimed for it
+    only = summarize(Report({"variables": ["x", "y"]}, {"alrnn": runs["alrnn"]}))
+    assert only["equations"] == []
+
+
 def test_no_canvas_for_one_node_and_same_node_places_in_every_drawing():
     one = nx.MultiDiGraph()
     one.add_node("sst")

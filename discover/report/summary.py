@@ -69,9 +69,16 @@ def _score(eq: Equation) -> float:
     return math.inf
 
 
+#: Equation kinds that hold in one region of state space only (an AL-RNN's region maps): listed with
+#: their method, never chosen as a variable's governing equation in the summary.
+PIECEWISE_KINDS = ("affine-region",)
+
+
 def _equations(report: Report) -> list[dict]:
     by_var: dict[str, list] = {}
     for e in report.equations:
+        if getattr(e, "kind", "") in PIECEWISE_KINDS:  # one region's map is not the variable's law
+            continue
         by_var.setdefault(e.variable, []).append(e)
     order = [str(v) for v in report.series.get("variables") or []]
     order += [v for v in by_var if v not in order]
