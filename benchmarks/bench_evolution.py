@@ -47,25 +47,37 @@ def _plain(expr):
 
 
 def _skeleton(expr):
+    """The expression with every number replaced by ``c``, and the numbers.
+
+    Implicit coefficients are made explicit wherever a number could stand
+    (``x`` is ``1*x``, ``cos(x)`` is ``1*cos(1*x)``), so that ``0.9996*x``
+    or ``cos(0.997*x)`` have the truth's skeleton and their numbers are then
+    compared with its 1s.
+    """
     expr = sp.expand(_plain(expr))
     nums = []
+    c = sp.Symbol("c")
 
-    def walk(e):
+    def walk(e):  # a place where a coefficient may stand
         if e.is_Number:
             nums.append(float(e))
-            return sp.Symbol("c")
+            return c
+        coeff, rest = e.as_coeff_Mul()
+        nums.append(float(coeff))
+        return c * inner(rest)
+
+    def inner(e):
+        if e.is_Number:
+            nums.append(float(e))
+            return c
         if not e.args:
             return e
-        if e.is_Add:  # every term gets an explicit coefficient: x and 0.9996*x have one skeleton
-            out = []
-            for a in e.args:
-                coeff, rest = a.as_coeff_Mul()
-                if rest == 1:
-                    out.append(walk(coeff))
-                else:
-                    nums.append(float(coeff))
-                    out.append(sp.Symbol("c") * walk(rest))
-            return sp.Add(*out)
+        if e.is_Add:
+            return sp.Add(*[walk(a) for a in e.args])
+        if e.is_Mul:
+            return sp.Mul(*[inner(a) for a in e.args])
+        if e.is_Pow:
+            return inner(e.base) ** inner(e.exp)
         return e.func(*[walk(a) for a in e.args])
 
     return walk(expr), nums
@@ -73,15 +85,18 @@ def _skeleton(expr):
 
 def _canonical(expr):
     """A canonical form for equivalent writings: tan/cot as sin/cos, trigonometric functions as
-    exponentials, one fraction with expanded numerator and denominator, the denominator's constant
-    term (else its first coefficient) scaled to 1."""
+    exponentials, one fraction with expanded numerator and denominator, the coefficient of the
+    denominator's first term scaled to 1."""
     e = _plain(expr)
     e = e.replace(sp.tan, lambda a: sp.sin(a) / sp.cos(a)).replace(sp.cot, lambda a: sp.cos(a) / sp.sin(a))
     if e.has(sp.sin, sp.cos):
         e = e.rewrite(sp.exp)
     num, den = sp.fraction(sp.together(sp.expand(e)))
     num, den = sp.expand(num), sp.expand(den)
-    lead = den.as_coeff_Add()[0] or den.as_coeff_Mul()[0]
+    # scale so that the denominator's first term (in sympy's canonical order of its non-numeric part)
+    # has coefficient 1: the same fraction written with other factors then has the same numbers
+    first = min(sp.Add.make_args(den), key=lambda a: sp.default_sort_key(a.as_coeff_Mul()[1]))
+    lead = first.as_coeff_Mul()[0]
     if lead:
         num, den = num / lead, den / lead
     return sp.expand(sp.N(num)), sp.expand(sp.N(den))
@@ -187,7 +202,15 @@ def main() -> None:
                     help="which of evolution, gplearn, pyoperon to run (e.g. references in a separate process)")
     ap.add_argument("--chaotic", nargs="*", default=None,
                     help="instead: polynomial chaotic flows of discover.systems (no names: lorenz)")
+    ap.add_argument("--rescore", default=None, help="score the rows of a saved --out FILE.json again and stop")
     args = ap.parse_args()
+    if args.rescore:
+        for row in json.loads(Path(args.rescore).read_text()):
+            truth = SYSTEMS[row["system"]]
+            marks = {t: [exact(e, tr) for e, tr in zip(row[t], truth)] for t in ("evolution", "gplearn", "pyoperon")
+                     if t in row}
+            print(row["system"], row["noise"], marks, f"{row.get('seconds_per_equation', float('nan')):.1f} s/eq")
+        return
     if args.chaotic is not None:
         run_chaotic(args.chaotic or ["lorenz"], args.max_seconds, args.seed)
         return
