@@ -33,9 +33,11 @@ __all__ = ["batch"]
                    "default: a local cluster. Input files must be readable by the workers at the same paths.")
 @click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
               show_default=True, help="Report files per dataset: json, md, html (json is always written).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop a dataset still running after SECONDS and record it as failed (the others go on).")
 @click.option("--rerun", is_flag=True, help="Fit every dataset again (default: skip those with a report.json).")
 @quiet_option
-def batch(source, out, methods, config, seed, jobs, backend, scheduler, formats, rerun, quiet):
+def batch(source, out, methods, config, seed, jobs, backend, scheduler, formats, timeout, rerun, quiet):
     """Fit every dataset in SOURCE and write one report each plus an index page to --out.
 
     SOURCE is a folder of CSV files, a glob pattern (quote it: 'runs/*.csv')
@@ -62,7 +64,8 @@ def batch(source, out, methods, config, seed, jobs, backend, scheduler, formats,
         from discover.batch import run_batch
 
         result = run_batch(source, out, methods=methods, config=config, seed=seed, backend=backend, n_jobs=jobs,
-                           scheduler=scheduler, formats=tuple(formats), resume=not rerun, on_done=show)
+                           scheduler=scheduler, formats=tuple(formats), resume=not rerun, on_done=show,
+                           timeout=timeout)
     if not quiet:
         ok = sum(r["status"] == "ok" for r in result.rows)
         click.echo(f"{len(result.rows)} datasets ({ok} ok, {len(result.skipped)} already done, "

@@ -51,13 +51,20 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import html
 import json
 import math
 import os
+import pickle
 import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -67,7 +74,8 @@ from typing import Any
 
 from .errors import DataError
 
-__all__ = ["Dataset", "BatchResult", "find_datasets", "fit_dataset", "run_batch", "write_index"]
+__all__ = ["Dataset", "BatchResult", "DatasetTimeout", "find_datasets", "fit_dataset", "run_batch",
+           "write_index"]
 
 #: Load options a manifest row may set (passed to :func:`discover.load`).
 LOAD_OPTIONS = ("time", "group", "inputs", "dt", "wide")
@@ -206,28 +214,97 @@ def find_datasets(source: str | os.PathLike | Sequence) -> list[Dataset]:
 
 
 # -------------------------------------------------------------- one dataset
+class DatasetTimeout(BaseException):
+    """A dataset ran past the batch's ``timeout``. A ``BaseException``, like
+    ``KeyboardInterrupt``, so that :func:`discover.fit`, which keeps a failing
+    method from losing the others, does not take it for one method's failure."""
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float):
+    """Raise :class:`DatasetTimeout` in this (main) thread after ``seconds`` (POSIX ``SIGALRM``)."""
+    def ring(signum, frame):
+        raise DatasetTimeout(f"timed out after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_CHILD = ("import pickle, sys\n"
+          "from discover.batch import fit_dataset\n"
+          "with open(sys.argv[1], 'rb') as f:\n"
+          "    args = pickle.load(f)\n"
+          "res = fit_dataset(*args)\n"
+          "with open(sys.argv[2], 'wb') as f:\n"
+          "    pickle.dump(res, f)\n")
+
+
+#: Seconds a child interpreter may take beyond the timeout (its start and imports) before it is killed.
+CHILD_GRACE = 120.0
+
+
+def _fit_in_child(dataset: Dataset, methods, config, seed, timeout: float) -> dict:
+    """Fit in a child interpreter, for threads (a Dask worker's) where no signal can interrupt the fit.
+
+    The child times the fit itself (``SIGALRM`` in its main thread, so its
+    start and imports are not counted) and is killed if it outlives the
+    timeout by :data:`CHILD_GRACE` seconds (a call that never returns).
+    """
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="discover-batch-") as tmp:
+        args, result = Path(tmp) / "args.pkl", Path(tmp) / "result.pkl"
+        with open(args, "wb") as f:
+            pickle.dump((dataset, methods, config, seed, timeout), f)
+        try:
+            proc = subprocess.run([sys.executable, "-c", _CHILD, str(args), str(result)], capture_output=True,
+                                  text=True, timeout=timeout + CHILD_GRACE)
+        except subprocess.TimeoutExpired:
+            return {"name": dataset.name, "report": None,
+                    "error": f"DatasetTimeout: timed out after {timeout:g} s (its process was killed)",
+                    "traceback": "", "seconds": time.perf_counter() - start}
+        if proc.returncode != 0 or not result.exists():
+            return {"name": dataset.name, "report": None,
+                    "error": f"the fit's process ended with status {proc.returncode}",
+                    "traceback": proc.stderr[-4000:], "seconds": time.perf_counter() - start}
+        with open(result, "rb") as f:
+            return pickle.load(f)
+
+
 def fit_dataset(dataset: Dataset, methods: Any = None, config: Mapping | None = None,
-                seed: int | None = 0) -> dict:
+                seed: int | None = 0, timeout: float | None = None) -> dict:
     """Load and fit one dataset; never raises. Runs wherever the batch sends it.
 
     Returns ``{"name", "report" (a Report or None), "error", "traceback",
     "seconds"}``. The fit uses one BLAS thread, so the numbers do not depend
-    on the machine's thread count or the executor.
+    on the machine's thread count or the executor. With ``timeout`` (seconds),
+    a fit still running then is stopped and reported as failed ("timed out
+    after N s"): by ``SIGALRM`` in a process's main thread (serial and
+    process-pool batches; a single long numerical call finishes first), else
+    (Dask workers run tasks in threads) in a child interpreter that does the
+    same, started for the purpose.
     """
+    if timeout is not None and (threading.current_thread() is not threading.main_thread()
+                                or not hasattr(signal, "setitimer")):
+        return _fit_in_child(dataset, methods, config, seed, timeout)
     from threadpoolctl import threadpool_limits
 
     from .pipeline import fit
 
     start = time.perf_counter()
     try:
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1), (_alarm(timeout) if timeout is not None else contextlib.nullcontext()):
             files = list(dataset.files)
             report = fit(files[0] if len(files) == 1 else files,
                          dataset.methods if dataset.methods is not None else methods, config=config,
                          seed=dataset.seed if dataset.seed is not None else seed, **dict(dataset.load))
         return {"name": dataset.name, "report": report, "error": None, "traceback": None,
                 "seconds": time.perf_counter() - start}
-    except Exception as exc:  # noqa: BLE001 - one dataset's failure never stops the batch
+    except (Exception, DatasetTimeout) as exc:  # noqa: BLE001 - one dataset's failure never stops the batch
         return {"name": dataset.name, "report": None, "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
 
@@ -378,7 +455,8 @@ def _executor(backend: str, todo: list[Dataset], args: tuple, n_jobs: int | None
 def run_batch(source: str | os.PathLike | Sequence, out: str | os.PathLike, *, methods: Any = None,
               config: Mapping | None = None, seed: int | None = 0, backend: str = "processes",
               n_jobs: int | None = None, scheduler: Any = None, formats: tuple[str, ...] = ("json", "md", "html"),
-              resume: bool = True, on_done: Callable[[dict], None] | None = None) -> BatchResult:
+              resume: bool = True, on_done: Callable[[dict], None] | None = None,
+              timeout: float | None = None) -> BatchResult:
     """Fit every dataset of ``source`` and write one report each plus an index page into ``out``.
 
     Parameters
@@ -403,6 +481,10 @@ def run_batch(source: str | os.PathLike | Sequence, out: str | os.PathLike, *, m
         Skip datasets whose ``report.json`` exists in ``out``.
     on_done : callable, optional
         Called with each new index row as its dataset finishes.
+    timeout : float, optional
+        Seconds one dataset may take; one still running then is recorded as
+        failed ("timed out after N s", see :func:`fit_dataset`) and the
+        others go on. A timed-out dataset is fitted again by a rerun.
 
     Returns
     -------
@@ -414,6 +496,9 @@ def run_batch(source: str | os.PathLike | Sequence, out: str | os.PathLike, *, m
                          f"Got {backend!r} instead.")
     if scheduler is not None and backend != "dask":
         raise ValueError("a scheduler needs backend='dask'")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"The 'timeout' parameter of run_batch must be a positive number of seconds; "
+                         f"got {timeout!r}.")
     formats = tuple(dict.fromkeys(("json", *formats)))
     datasets = find_datasets(source)
     out = Path(out)
@@ -430,7 +515,7 @@ def run_batch(source: str | os.PathLike | Sequence, out: str | os.PathLike, *, m
     from .report import atomic_write
 
     try:
-        for res in _executor(backend, todo, (methods, config, seed), n_jobs, scheduler):
+        for res in _executor(backend, todo, (methods, config, seed, timeout), n_jobs, scheduler):
             ds = by_name[res["name"]]
             folder = out / ds.name
             if res["report"] is not None:

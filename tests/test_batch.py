@@ -210,3 +210,48 @@ def test_cli_batch_writes_the_index_skips_finished_and_fails_clearly(folder, tmp
     assert r.exit_code == 1 and "no datasets found" in r.stderr and "Traceback" not in r.output
     r = CliRunner().invoke(main, ["batch", str(folder), "--scheduler", "tcp://127.0.0.1:1"])
     assert r.exit_code == 2 and "--backend dask" in r.stderr
+
+
+def _slow_manifest(folder: Path, tmp_path: Path) -> Path:
+    """Two quick DMD fits and one evolution search that runs far past a 3 s timeout."""
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("file,name,methods\n"
+                        f"{folder / 'osc0.csv'},quick0,dmd\n"
+                        f"{folder / 'osc1.csv'},slow,evolution\n"
+                        f"{folder / 'osc2.csv'},quick2,dmd\n")
+    return manifest
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes", "dask"])
+def test_a_dataset_past_its_timeout_is_recorded_and_the_others_go_on(folder, tmp_path, backend):
+    import time
+
+    out = tmp_path / "out"
+    start = time.perf_counter()
+    result = run_batch(_slow_manifest(folder, tmp_path), out, backend=backend, n_jobs=2, timeout=3.0)
+    elapsed = time.perf_counter() - start
+    rows = {r["name"]: r for r in result.rows}
+    assert rows["slow"]["status"] == "failed" and "timed out after 3 s" in rows["slow"]["error"]
+    assert rows["quick0"]["status"] == rows["quick2"]["status"] == "ok"
+    assert "timed out after 3 s" in (out / "slow" / "error.txt").read_text()
+    assert not (out / "slow" / "report.json").exists() and (out / "quick2" / "report.json").exists()
+    assert elapsed < 60  # the evolution search alone runs for minutes
+    assert result.failed == ["slow"]
+
+
+def test_timeout_must_be_positive(folder, tmp_path):
+    with pytest.raises(ValueError, match="'timeout'"):
+        run_batch(folder, tmp_path / "out", methods=["dmd"], backend="serial", timeout=0)
+
+
+def test_cli_timeout(folder, tmp_path):
+    from click.testing import CliRunner
+    from discover.cli import main
+
+    res = CliRunner().invoke(main, ["batch", str(_slow_manifest(folder, tmp_path)), "-o", str(tmp_path / "out"),
+                                    "--backend", "serial", "--timeout", "2"])
+    assert res.exit_code == 3
+    assert "slow: failed" in res.stderr and "timed out after 2 s" in res.stderr
+    assert "quick0: ok" in res.stderr
+    bad = CliRunner().invoke(main, ["batch", str(folder), "--timeout", "0"])
+    assert bad.exit_code == 2 and "--timeout" in bad.output + bad.stderr
