@@ -12,6 +12,8 @@ Cases (known graphs, generated in code by :mod:`discover.causal.simulate`):
 * ``l96-ode`` — Lorenz-96, d=10, F=10, ODE, 4000 samples at dt=0.01;
 * ``l96-sde`` — the same with diffusion σ=1 (``--l96-seeds N``: both Lorenz-96 cases averaged over seeds 0..N-1);
 * ``l96-irr`` — the SDE observed at irregular times (bursts, large gaps), two trajectories;
+* ``l96-gappy`` — (not in the default run) the SDE with σ=0.5, 20 trajectories each observed at 50
+  uniformly random times on [0, 25] (issue 12.4; ``--family-seeds`` seeds);
 * ``paper`` — the DYNOTEARS paper's protocol (Pamfil et al. 2020, Sec. 5; :func:`discover.causal.simulate.pamfil`):
   one case per cell of ``--grid-d`` x ``--grid-n`` x ``--grid-noise`` (default: the paper's d in {5, 10, 20, 50},
   n in {200, 500, 1000, 2000}, Gaussian and exponential noise), two lags, expected degree of W ``--grid-degree``
@@ -286,6 +288,11 @@ def cases(selected, l96_seeds=1, grid=None, family_seeds=3):
     if "l96-irr" in selected:
         out["l96-irr"] = (1, [lorenz96(d=10, n=4000, dt=0.01, sigma=1.0, seed=0, substeps=10, irregular=True,
                                        n_trajectories=2)])
+    if "l96-gappy" in selected:
+        # issue 12.4: 20 short trajectories, each seen at 50 uniformly random times on [0, 25]
+        out["l96-gappy"] = (1, [lorenz96(d=10, dt=0.05, sigma=0.5, seed=s, substeps=10, n_trajectories=20,
+                                         obs_times="uniform", n_obs=50, t_max=25.0)
+                                for s in range(family_seeds)])
     return out
 
 

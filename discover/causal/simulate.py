@@ -210,17 +210,27 @@ def _l96_drift(x: np.ndarray, forcing: float) -> np.ndarray:
 
 def lorenz96(d: int = 10, *, forcing: float = 10.0, n: int = 2000, dt: float = 0.01, sigma: float = 0.0,
              n_trajectories: int = 1, irregular: bool = False, keep: float = 0.3, seed: int = 0,
-             burn_in: float = 5.0, substeps: int = 10) -> tuple[Series, list]:
+             burn_in: float = 5.0, substeps: int = 10, obs_times: str = "grid", n_obs: int = 50,
+             t_max: float = 25.0) -> tuple[Series, list]:
     """Lorenz-96 ``dx_i/dt = (x_{i+1} - x_{i-2}) x_{i-1} - x_i + F``, as an ODE or an SDE.
 
     Integrated with fourth-order Runge–Kutta (``sigma = 0``) or
     Euler–Maruyama with diffusion ``sigma`` (``substeps`` inner steps per
     sample). ``irregular=True`` keeps a random fraction ``keep`` of the
     ``n`` samples of each trajectory, in random bursts with large gaps
-    between them. The truth: ``x_{i-1}, x_{i+1}, x_{i-2} -> x_i`` (lag 1)
-    and the self-loop ``x_i -> x_i``.
+    between them. ``obs_times="uniform"`` observes each trajectory at
+    ``n_obs`` distinct times drawn uniformly at random from the grid of step
+    ``dt`` on ``[0, t_max]`` (``n`` is then ignored): many short, gappy
+    trajectories, mean gap about ``t_max / n_obs``. The truth:
+    ``x_{i-1}, x_{i+1}, x_{i-2} -> x_i`` (lag 1) and the self-loop ``x_i -> x_i``.
     """
     rng = np.random.default_rng(seed)
+    if obs_times not in ("grid", "uniform"):
+        raise ValueError(f"obs_times must be 'grid' or 'uniform', got {obs_times!r}")
+    if obs_times == "uniform":
+        n = int(round(t_max / dt)) + 1
+        if n_obs > n:
+            raise ValueError(f"n_obs={n_obs} is more than the {n} grid times on [0, {t_max}] at dt={dt}")
     names = tuple(f"x{i}" for i in range(d))
     h = dt / substeps
     trajs = []
@@ -250,6 +260,9 @@ def lorenz96(d: int = 10, *, forcing: float = 10.0, n: int = 2000, dt: float = 0
             mask &= rng.random(n) < 0.8
             mask[0] = True
             out, t = out[mask], t[mask]
+        elif obs_times == "uniform":
+            pick = np.sort(rng.choice(n, n_obs, replace=False))
+            out, t = out[pick], t[pick]
         trajs.append(Trajectory(t, out, name=f"lorenz96-{k}"))
     truth = []
     for i in range(d):
