@@ -19,8 +19,19 @@ from __future__ import annotations
 import numpy as np
 
 
+class NonFiniteBasis(np.linalg.LinAlgError):
+    """``exp(α t)`` overflowed (an eigenvalue growing over a long record): no step may go there, and
+    LAPACK must never see the inf or NaN (its least squares can hang on them)."""
+
+
+def _check_finite(Phi: np.ndarray) -> None:
+    if not np.all(np.isfinite(Phi)):
+        raise NonFiniteBasis("exp(alpha t) is not finite over the record (an eigenvalue grows too fast)")
+
+
 def _fit_linear(t, Z, alpha):
     Phi = np.exp(np.outer(t, alpha))
+    _check_finite(Phi)
     B, *_ = np.linalg.lstsq(Phi, Z, rcond=None)
     return Phi, B
 
@@ -47,6 +58,7 @@ def varpro(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12):
         res, jac = [], []
         for t, Z in zip(ts, Zs):
             Phi = np.exp(np.outer(t, a))
+            _check_finite(Phi)
             Q, R = np.linalg.qr(Phi)
             try:
                 B = np.linalg.solve(R, Q.conj().T @ Z)
@@ -90,7 +102,11 @@ def _levenberg_marquardt(evaluate, alpha, max_iter, tol):
             if not np.all(np.isfinite(trial)):
                 mu *= 10
                 continue
-            r_new, J_new = evaluate(trial)
+            try:
+                r_new, J_new = evaluate(trial)
+            except NonFiniteBasis:  # the step grows a mode past overflow: a shorter one
+                mu *= 10
+                continue
             c_new = np.vdot(r_new, r_new).real
             if c_new < cost:
                 improved = True
@@ -166,6 +182,7 @@ def varpro_real(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12):
         res, jac = [], []
         for t, Z in zip(ts, Zs):
             Phi = _real_basis(t, a, w, c)
+            _check_finite(Phi)
             Q, R = np.linalg.qr(Phi)
             try:
                 B = np.linalg.solve(R, Q.T @ Z)
@@ -190,7 +207,9 @@ def varpro_real(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12):
     alpha = np.concatenate([np.ravel(np.column_stack([a + 1j * w, a - 1j * w])), c.astype(complex)])
     Bs = []
     for t, Z in zip(ts, Zs):
-        B = np.linalg.lstsq(_real_basis(t, a, w, c), Z, rcond=None)[0]
+        Phi = _real_basis(t, a, w, c)
+        _check_finite(Phi)
+        B = np.linalg.lstsq(Phi, Z, rcond=None)[0]
         Bc = np.empty((2 * P + nr, Z.shape[1]), complex)
         # p cos + q sin = ½(p − iq) e^{iωt} + ½(p + iq) e^{−iωt}
         Bc[0:2 * P:2] = 0.5 * (B[0:2 * P:2] - 1j * B[1:2 * P:2])
