@@ -95,9 +95,12 @@ def _check_methods(methods, config) -> None:
               help="Dask scheduler address (e.g. tcp://10.0.0.5:8786) for --backend dask.")
 @click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
               show_default=True, help="Report files to write: json, md, html (comma-separated) or all.")
+@click.option("--max-rows", type=click.IntRange(min=0), default=1_000_000, show_default=True, metavar="N",
+              help="Fit longer data on evenly spaced stretches of consecutive rows adding up to N "
+                   "(each method's warnings say so); 0 fits every row.")
 @quiet_option
 def fit(data, out, methods, config, time, time_unit, dt, variables, drop, group, inputs, wide, seed, jobs, backend,
-        scheduler, formats, quiet):
+        scheduler, formats, max_rows, quiet):
     """Fit methods to DATA (CSV files) and write a report to --out.
 
     Several files are several trajectories of one system (same columns).
@@ -114,6 +117,8 @@ def fit(data, out, methods, config, time, time_unit, dt, variables, drop, group,
                                  param_hint="'-j' / '--jobs'")
     if scheduler and backend != "dask":
         raise click.BadParameter("needs --backend dask.", param_hint="'--scheduler'")
+    if max_rows == 1:
+        raise click.BadParameter("must be 0 (every row) or at least 2.", param_hint="'--max-rows'")
     if backend and ctx.get_parameter_source("jobs") is click.core.ParameterSource.DEFAULT:
         jobs = -1
     with user_errors(), one_line_warnings(), _dask_client(backend, scheduler, jobs):
@@ -123,7 +128,7 @@ def fit(data, out, methods, config, time, time_unit, dt, variables, drop, group,
                                variables=variables, drop=drop, time_unit=time_unit)
         progress = not quiet and stderr_is_terminal()
         report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs, backend=backend,
-                              progress=progress)
+                              progress=progress, max_rows=max_rows or None)
         report.save(out, formats=formats)
     if not quiet:
         click.echo(str(report))

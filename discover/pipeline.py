@@ -19,11 +19,12 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from . import registry
 from .data import Series, load
-from .errors import MethodError, ParameterError
+from .errors import DataWarning, MethodError, ParameterError
 from .findings import _jsonable
 from .progress import attach
 from .report import MethodResult, Report
@@ -120,16 +121,52 @@ def _summarise_warnings(caught: list) -> list[str]:
     return [t if n == 1 else f"{t} (x{n})" for t, n in counts.items()]
 
 
-def _run_one(name: str, est: BaseEstimator, series: Series) -> MethodResult:
+#: Rows above which each method is fitted on a subsample (``discover.fit(max_rows=...)``, ``--max-rows``).
+MAX_ROWS = 1_000_000
+
+
+def subsample(series: Series, max_rows: int | None, stretches: int = 10) -> tuple[Series, str | None]:
+    """At most ``max_rows`` rows of ``series``: evenly spaced stretches of consecutive rows.
+
+    Each trajectory is cut into stretches of ``max_rows // stretches`` rows
+    and that many stretches are kept, evenly spaced over the whole record,
+    each as a trajectory of its own (consecutive rows keep the time step, so
+    derivatives and lags stay right, while the stretches cover the record).
+    Returns the series and a sentence saying what was used, or ``(series,
+    None)`` when it is small enough.
+    """
+    n = series.n_samples
+    if max_rows is None or n <= max_rows:
+        return series, None
+    per = max(2, max_rows // stretches)
+    pieces = [(k, a, min(a + per, len(tr))) for k, tr in enumerate(series.trajectories)
+              for a in range(0, len(tr), per)]
+    take = max(1, max_rows // per)
+    chosen = sorted({int(round(i)) for i in np.linspace(0, len(pieces) - 1, min(take, len(pieces)))})
+    trajs = []
+    for i in chosen:
+        k, a, b = pieces[i]
+        tr = series.trajectories[k]
+        trajs.append(type(tr)(tr.t[a:b], tr.x[a:b], None if tr.u is None else tr.u[a:b], f"{tr.name}[{a}:{b}]"))
+    used = sum(len(tr) for tr in trajs)
+    note = (f"{n:,} rows are more than max_rows={max_rows:,}: fitted on {len(trajs)} evenly spaced stretches "
+            f"of up to {per:,} consecutive rows ({used:,} rows); max_rows=None (--max-rows 0) fits every row")
+    return series.with_trajectories(trajs), note
+
+
+def _run_one(name: str, est: BaseEstimator, series: Series, note: str | None = None) -> MethodResult:
     """Fit one method; never raises (its error is recorded instead).
 
     Warnings the method raises are recorded in its entry of the report
-    (deduplicated) instead of flooding the terminal.
+    (deduplicated) instead of flooding the terminal; ``note`` (what
+    :func:`subsample` did) is one of them.
     """
     start = time.perf_counter()
     params = _jsonable(est.get_params(deep=False))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if note:
+            warnings.warn(note, DataWarning, stacklevel=2)
         try:
             est.fit(series)
             findings = list(est.findings())
@@ -155,6 +192,7 @@ def fit(
     n_jobs: int | None = 1,
     backend: str | None = None,
     progress: bool = False,
+    max_rows: int | None = MAX_ROWS,
     **load_options: Any,
 ) -> Report:
     """Run methods on data and return one :class:`~discover.report.Report`.
@@ -177,6 +215,11 @@ def fit(
         ``dask.distributed.Client`` running).
     progress : bool
         Show a progress display on the terminal.
+    max_rows : int or None, default=1_000_000
+        Longer data are fitted on evenly spaced stretches of consecutive rows
+        that add up to this many (:func:`subsample`); each method's entry in
+        the report says so in a warning. ``None`` fits every row (memory
+        grows with rows times each method's library or embedding width).
 
     Returns
     -------
@@ -185,22 +228,25 @@ def fit(
         A method that raises is recorded as failed; the others go on.
     """
     series = data if isinstance(data, Series) else load(data, **load_options)
+    if max_rows is not None and (isinstance(max_rows, bool) or int(max_rows) != max_rows or max_rows < 2):
+        raise ParameterError(f"max_rows must be an integer of at least 2, or None; got {max_rows!r}")
+    used, note = subsample(series, max_rows)
     jobs = [(name, _seeded(est, seed)) for name, est in resolve_methods(methods, config)]
     results: list[MethodResult] = []
     if n_jobs in (None, 1) or len(jobs) == 1:
         with _progress(progress, len(jobs)) as advance:
             for name, est in jobs:
                 advance(name, started=True)
-                results.append(_run_one(name, est, series))
+                results.append(_run_one(name, est, used, note))
                 advance(name, started=False)
     else:
         from .parallel import run_parallel
 
         with _progress(progress, len(jobs)) as advance:
-            results = run_parallel(_run_one, [(n, e, series) for n, e in jobs], n_jobs=n_jobs,
+            results = run_parallel(_run_one, [(n, e, used, note) for n, e in jobs], n_jobs=n_jobs,
                                    backend=backend, on_done=lambda n: advance(n, started=False))
-    report = Report(series.summary(), {r.name: r for r in results}, seed=seed, data=series)
-    report.checks = _checks(report, series)
+    report = Report(series.summary(), {r.name: r for r in results}, seed=seed, data=used)
+    report.checks = _checks(report, used)
     return report
 
 
