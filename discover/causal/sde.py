@@ -409,6 +409,13 @@ class SDEStructure(Method):
         opt = torch.optim.Adam(groups)
         p0 = self.prior_probability
         edge_price = self.edge_cost * math.log(max(n, 2)) / 2
+        if latent:
+            # the path's ELBO has one Euler–Maruyama term per latent step, not per observed gap: a spurious
+            # input gains in every step (the path and the drift fit each other there), so an edge between
+            # two variables costs the price once per latent step per gap (issue 12.4: gappy Lorenz-96, ~14
+            # steps a gap, selected 78-92 edges for 30 before); self-loops (a variable's own damping, which
+            # nearly every SDE has) keep the per-gap price
+            edge_price = edge_price * (lik.steps_per_gap * (1 - eye) + eye)
         self.loss_history_ = []
         with task(f"sde structure ({'latent path' if latent else 'pairs'})", total=self.max_steps) as update:
             self._optimize(update, params, lik, opt, gen, eye, d, n, edge_price, p0, dtype, torch)
@@ -460,7 +467,7 @@ class SDEStructure(Method):
             if not self.self_loops:
                 q = q * (1 - eye)
             kl = (q * torch.log(q / p0 + 1e-12) + (1 - q) * torch.log((1 - q) / (1 - p0) + 1e-12)).sum()
-            loss = -ll + (kl + edge_price * q.sum()) / n
+            loss = -ll + (kl + (edge_price * q).sum()) / n
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -579,7 +586,8 @@ class SDEStructure(Method):
         # warm up only where enough gaps are single steps to teach the model meanwhile
         warm_up = _WARM_UP if one.sum() >= 0.25 * n else 0.0
         return SimpleNamespace(loglik=loglik, n=n, groups=groups, draw=lambda: None, states=Y, warm_up=warm_up,
-                               observation_noise=lambda: torch.sqrt(obs_var()))
+                               observation_noise=lambda: torch.sqrt(obs_var()),
+                               steps_per_gap=float(seg["steps"].sum()) / max(n, 1))
 
     def graph(self) -> nx.DiGraph:
         """Every candidate edge with its posterior probability (``score``) and ``selected`` flag."""
