@@ -95,9 +95,10 @@ def _check_methods(methods, config) -> None:
               help="Dask scheduler address (e.g. tcp://10.0.0.5:8786) for --backend dask.")
 @click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
               show_default=True, help="Report files to write: json, md, html (comma-separated) or all.")
-@click.option("--max-rows", type=click.IntRange(min=0), default=1_000_000, show_default=True, metavar="N",
+@click.option("--max-rows", type=click.IntRange(min=0), default=None, metavar="N",
               help="Fit longer data on evenly spaced stretches of consecutive rows adding up to N "
-                   "(each method's warnings say so); 0 fits every row.")
+                   "(each method's warnings say so); 0 fits every row. Default: each method's own "
+                   "limit (1e5 rows for the library methods, 1e6 for DMD and DYNOTEARS).")
 @quiet_option
 def fit(data, out, methods, config, time, time_unit, dt, variables, drop, group, inputs, wide, seed, jobs, backend,
         scheduler, formats, max_rows, quiet):
@@ -128,7 +129,7 @@ def fit(data, out, methods, config, time, time_unit, dt, variables, drop, group,
                                variables=variables, drop=drop, time_unit=time_unit)
         progress = not quiet and stderr_is_terminal()
         report = discover.fit(series, methods, config=config, seed=seed, n_jobs=jobs, backend=backend,
-                              progress=progress, max_rows=max_rows or None)
+                              progress=progress, max_rows="auto" if max_rows is None else (max_rows or None))
         report.save(out, formats=formats)
     if not quiet:
         click.echo(str(report))

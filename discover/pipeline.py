@@ -192,7 +192,7 @@ def fit(
     n_jobs: int | None = 1,
     backend: str | None = None,
     progress: bool = False,
-    max_rows: int | None = MAX_ROWS,
+    max_rows: int | str | None = "auto",
     **load_options: Any,
 ) -> Report:
     """Run methods on data and return one :class:`~discover.report.Report`.
@@ -215,11 +215,15 @@ def fit(
         ``dask.distributed.Client`` running).
     progress : bool
         Show a progress display on the terminal.
-    max_rows : int or None, default=1_000_000
+    max_rows : "auto", int or None, default="auto"
         Longer data are fitted on evenly spaced stretches of consecutive rows
         that add up to this many (:func:`subsample`); each method's entry in
-        the report says so in a warning. ``None`` fits every row (memory
-        grows with rows times each method's library or embedding width).
+        the report says so in a warning. ``"auto"``: each method's own limit
+        (``registry`` ``max_rows``: 10^5 rows for the library methods SINDy,
+        EDMD, conservation, evolution and the neural ones, 10^6 for DMD and
+        DYNOTEARS), set from measured peak memory. ``None`` fits every row
+        (memory grows with rows times each method's library or embedding
+        width).
 
     Returns
     -------
@@ -228,14 +232,24 @@ def fit(
         A method that raises is recorded as failed; the others go on.
     """
     series = data if isinstance(data, Series) else load(data, **load_options)
-    if max_rows is not None and (isinstance(max_rows, bool) or int(max_rows) != max_rows or max_rows < 2):
-        raise ParameterError(f"max_rows must be an integer of at least 2, or None; got {max_rows!r}")
-    used, note = subsample(series, max_rows)
+    if max_rows not in ("auto", None) and (isinstance(max_rows, (bool, str)) or int(max_rows) != max_rows
+                                           or max_rows < 2):
+        raise ParameterError(f"max_rows must be 'auto', an integer of at least 2, or None; got {max_rows!r}")
     jobs = [(name, _seeded(est, seed)) for name, est in resolve_methods(methods, config)]
+    cut: dict = {}
+
+    def rows_for(name):
+        spec = registry.REGISTRY.get(name)
+        limit = (spec.max_rows if spec is not None else MAX_ROWS) if max_rows == "auto" else max_rows
+        if limit not in cut:
+            cut[limit] = subsample(series, limit)
+        return cut[limit]
+
+    runs = [(name, est, *rows_for(name)) for name, est in jobs]
     results: list[MethodResult] = []
     if n_jobs in (None, 1) or len(jobs) == 1:
         with _progress(progress, len(jobs)) as advance:
-            for name, est in jobs:
+            for name, est, used, note in runs:
                 advance(name, started=True)
                 results.append(_run_one(name, est, used, note))
                 advance(name, started=False)
@@ -243,10 +257,11 @@ def fit(
         from .parallel import run_parallel
 
         with _progress(progress, len(jobs)) as advance:
-            results = run_parallel(_run_one, [(n, e, used, note) for n, e in jobs], n_jobs=n_jobs,
+            results = run_parallel(_run_one, runs, n_jobs=n_jobs,
                                    backend=backend, on_done=lambda n: advance(n, started=False))
-    report = Report(series.summary(), {r.name: r for r in results}, seed=seed, data=used)
-    report.checks = _checks(report, used)
+    shown = subsample(series, MAX_ROWS if max_rows == "auto" else max_rows)[0]  # the checks and pictures
+    report = Report(series.summary(), {r.name: r for r in results}, seed=seed, data=shown)
+    report.checks = _checks(report, shown)
     return report
 
 

@@ -28,6 +28,9 @@ class MethodSpec:
     quick: bool  #: runs by default (fast on ordinary data)
     summary: str
     extra: str | None = None  #: pip extra it needs, e.g. ``"neural"``
+    #: rows it fits at most by default (longer data: evenly spaced stretches, see ``discover.pipeline.subsample``);
+    #: set from measured peak memory, so that a default fit stays within a few GB
+    max_rows: int | None = 1_000_000
 
     @property
     def module(self) -> str:
@@ -103,9 +106,10 @@ def _importable(name: str) -> bool:
         return False
 
 
-def register(name: str, target: str, *, quick: bool, summary: str, extra: str | None = None) -> MethodSpec:
+def register(name: str, target: str, *, quick: bool, summary: str, extra: str | None = None,
+             max_rows: int | None = 1_000_000) -> MethodSpec:
     """Add (or replace) a method in the registry; returns its spec."""
-    spec = MethodSpec(name, target, quick, summary, extra)
+    spec = MethodSpec(name, target, quick, summary, extra, max_rows)
     REGISTRY[name] = spec
     return spec
 
@@ -130,23 +134,25 @@ def get(name: str) -> MethodSpec:
 
 
 # The methods of discover. Quick ones run by default; the others when named or with "all".
-register("sindy", "discover.sindy:SINDy", quick=True,
+# max_rows from measured peak memory (10 columns): SINDy 6.3 GB and conservation 5.2 GB at 2e5 rows (their
+# libraries hold rows x hundreds of terms several times), DMD 0.67 GB, DYNOTEARS 0.38 GB
+register("sindy", "discover.sindy:SINDy", quick=True, max_rows=100_000,
          summary="Sparse identification of nonlinear dynamics (pysindy): ODEs per variable")
 register("dmd", "discover.operators.dmd:DMD", quick=True,
          summary="Dynamic mode decomposition: linear spectrum, modes, forecast")
-register("edmd", "discover.operators.edmd:EDMD", quick=False,
+register("edmd", "discover.operators.edmd:EDMD", quick=False, max_rows=100_000,
          summary="Extended DMD: Koopman spectrum and eigenfunctions over a symbolic dictionary")
 register("hankel", "discover.operators.hankel:HankelDMD", quick=False,
          summary="Delay-embedded DMD and HAVOK forced linear models")
 register("pdmd", "discover.operators.pdmd:PiecewiseDMD", quick=False,
          summary="Piecewise DMD over time windows")
-register("conservation", "discover.conservation:ConservationLaws", quick=True,
+register("conservation", "discover.conservation:ConservationLaws", quick=True, max_rows=100_000,
          summary="Conserved quantities over a symbolic library")
 register("dynotears", "discover.causal.dynotears:DYNOTEARS", quick=True,
          summary="Causal graph with contemporaneous and lagged edges (DYNOTEARS)")
-register("sde", "discover.causal.sde:SDEStructure", quick=False, extra="neural",
+register("sde", "discover.causal.sde:SDEStructure", quick=False, extra="neural", max_rows=100_000,
          summary="Causal graph from a latent SDE with a learned edge posterior (PyTorch)")
-register("evolution", "discover.evolution:EvolutionSR", quick=False,
+register("evolution", "discover.evolution:EvolutionSR", quick=False, max_rows=100_000,
          summary="Symbolic regression by regularized evolution")
-register("alrnn", "discover.alrnn:ALRNN", quick=False, extra="neural",
+register("alrnn", "discover.alrnn:ALRNN", quick=False, extra="neural", max_rows=100_000,
          summary="Almost-linear RNN and its symbolic code (PyTorch)")

@@ -74,3 +74,15 @@ def test_cli_max_rows(tmp_path):
                    ["methods"]["dmd"]["warnings"])
     bad = CliRunner().invoke(main, ["fit", str(tmp_path / "d.csv"), "--max-rows", "1"])
     assert bad.exit_code == 2
+
+
+def test_auto_takes_each_methods_own_limit(monkeypatch):
+    from dataclasses import replace
+
+    from discover import registry
+
+    assert registry.REGISTRY["sindy"].max_rows == 100_000 and registry.REGISTRY["dmd"].max_rows == 1_000_000
+    monkeypatch.setitem(registry.REGISTRY, "dmd", replace(registry.REGISTRY["dmd"], max_rows=1_000))
+    report = discover.fit(_oscillation(3_000), methods=["dmd", "dynotears"])
+    assert any("max_rows=1,000" in w for w in report.methods["dmd"].warnings)
+    assert not any("max_rows" in w for w in report.methods["dynotears"].warnings)
