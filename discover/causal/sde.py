@@ -35,7 +35,9 @@ deviation across it), the pair likelihood otherwise.
 
 The edge price is automatic: each edge costs ``edge_cost * log(N) / 2`` nats
 of log-likelihood over the ``N`` observed transitions (a BIC-like price), so the
-price grows with the data as BIC's does. Its scale ``edge_cost`` was tuned:
+price grows with the data as BIC's does; on the latent path an edge between two
+variables pays it once per latent step per observed gap (the ELBO has a term
+per step), a self-loop once. Its scale ``edge_cost`` was tuned:
 it went from 1 to 8 in one commit (c839bcd), chosen on Lorenz-96 (d = 6-10,
 F = 10, ODE and SDE), as were ``hidden``, ``max_steps``, ``learning_rate``
 and ``prior_probability``; no other family was used to choose them. Scored
