@@ -323,8 +323,12 @@ def main():
     ap.add_argument("--rows", default=None, help="CSV rows, comma-separated (default 1000000,3000000)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per method on the big CSV")
     ap.add_argument("--methods", default=",".join(QUICK), help="methods of the grid and CSV sections")
+    ap.add_argument("--big", action="store_true",
+                    help="only the big-CSV section at 10⁶ and 10⁷ rows × 10 columns (issue 15.4; needs ~1 GB in the temp folder)")
     ap.add_argument("--json", default="bench_scale.json")
     a = ap.parse_args()
+    if a.big:
+        a.only, a.rows = "csv", a.rows or "1000000,10000000"
     QUICK[:] = a.methods.split(",")
     only = set(a.only.split(","))
     ns = [int(float(v)) for v in (a.grid_n or ("500,2000" if a.quick else "1000,4000,16000")).split(",")]
