@@ -728,7 +728,8 @@ class DYNOTEARS(Method):
         makes its benchmark that way). ``"auto"`` fits both and keeps the
         equal-variance model only when its BIC on the raw scale is lower by
         more than 10 (very strong evidence), so columns in different units,
-        and near ties, keep the standardized search. The
+        and near ties, keep the standardized search; only when one sample is
+        one lag (``step_ == 1``: a discrete-time structural VAR). The
         choice is in ``noise_variance_`` and the findings' metrics.
     tabu_edges, required_edges : list of (source, target[, lag]), optional
         Edges never allowed, and edges always in the graph (unpenalized);
@@ -932,7 +933,7 @@ class DYNOTEARS(Method):
         return coefs, best
 
     def _equal_variance_choice(self, S, Z, d, names, scale, n_eff, lambdas, penalty, zero, required, taus,
-                               allowed, coefs, best):
+                               allowed, coefs, best, step=1):
         """The model under equal noise variances, when the data support it better (or the user says so).
 
         With Gaussian noise the orientation of contemporaneous edges is not
@@ -945,11 +946,17 @@ class DYNOTEARS(Method):
         the model of the standardized search with one variance per variable
         (both on the raw scale) by more than 10 — "very strong" evidence on
         Kass & Raftery's scale; data in different units never pass, and a
-        near tie (Lorenz-96, whose variables are alike) keeps the
-        standardized model.
+        near tie keeps the standardized model. Only for discrete-time data
+        (one sample per lag, ``step_ == 1``): at a longer step the series is
+        a sampled continuous-time system whose window innovations integrate
+        the noise of many steps, not a structural VAR's equal-variance DAG.
         """
         self.noise_variance_ = "unequal"
         if self.noise_variance == "unequal" or not self.contemporaneous or d < 2:
+            return allowed, coefs, best
+        if self.noise_variance == "auto" and step > 1:
+            # a sampled continuous-time system: a window's innovations integrate the noise of many steps,
+            # not the equal-variance DAG of a structural VAR (Kuramoto oscillators, step 6: F1 1.0 -> 0.67)
             return allowed, coefs, best
         saved = (self.path_, self.order_)
         D = np.tile(scale, len(S) // d)
@@ -1041,7 +1048,7 @@ class DYNOTEARS(Method):
             allowed, coefs, best = self._select(S, Z, d, names, n_eff, lambdas, lam_al, al_fits, penalty, zero,
                                                 required, taus)
         allowed, coefs, best = self._equal_variance_choice(S, Z, d, names, scale, n_eff, lambdas, penalty, zero,
-                                                           required, taus, allowed, coefs, best)
+                                                           required, taus, allowed, coefs, best, step)
         self.n_eff_, self.residual_correlation_time_ = float(n_eff), float(corr_time)
         _, k_star, tau_star, sup_star, _ = best
         lam_star = lambdas[k_star]
