@@ -471,13 +471,18 @@ def line_plot_svg(x, ys, *, labels=None, title: str = "", xlabel: str = "", ylab
             out.append(f'<text x="{_n(px_)}" y="{_n(yb)}" font-size="10" fill="#374151" text-anchor="end" '
                        f'transform="rotate(-45 {_n(px_)} {_n(yb)})">{_e(short)}</text>')
     if failed_at is not None and math.isfinite(failed_at):
-        xf = ax.px(failed_at)
-        out.append(f'<line x1="{_n(xf)}" y1="{_n(box[1])}" x2="{_n(xf)}" y2="{_n(box[1] + box[3])}" '
-                   f'stroke="{NEGATIVE}" stroke-dasharray="4 3" stroke-width="1.5" class="failed-at">'
-                   f"<title>simulation stopped at t = {_e(fmt(failed_at))}</title></line>")
+        out.append(_failed_line(ax, box, failed_at, "simulation stopped"))
     out.append("</svg>")
     return "".join(out)
 
+
+
+def _failed_line(ax, box, failed_at: float, what: str) -> str:
+    """A dashed red vertical line where a free run stopped (it diverged), with its time as a tooltip."""
+    xf = ax.px(failed_at)
+    return (f'<line x1="{_n(xf)}" y1="{_n(box[1])}" x2="{_n(xf)}" y2="{_n(box[1] + box[3])}" '
+            f'stroke="{NEGATIVE}" stroke-dasharray="4 3" stroke-width="1.5" class="failed-at">'
+            f"<title>{what} at t = {_e(fmt(failed_at))}</title></line>")
 
 # ---------------------------------------------------------------------------
 # symbolic codes
@@ -642,10 +647,7 @@ def overlay_svg(t_data, y_data, t_model, y_model, *, title: str, xlabel: str = "
         legend.append((HELD_OUT, "held out", "area"))
     out.append(_legend(box, legend))
     if failed_at is not None and math.isfinite(failed_at) and ax.x0 <= failed_at <= ax.x1:
-        xf = ax.px(failed_at)
-        out.append(f'<line x1="{_n(xf)}" y1="{_n(box[1])}" x2="{_n(xf)}" y2="{_n(box[1] + box[3])}" '
-                   f'stroke="{NEGATIVE}" stroke-dasharray="4 3" stroke-width="1.5" class="failed-at">'
-                   f"<title>the run stopped at t = {_e(fmt(failed_at))}</title></line>")
+        out.append(_failed_line(ax, box, failed_at, "the run stopped"))
     out.append("</svg>")
     return "".join(out)
 
