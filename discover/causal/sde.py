@@ -43,7 +43,7 @@ F = 10, ODE and SDE), as were ``hidden``, ``max_steps``, ``learning_rate``
 and ``prior_probability``; no other family was used to choose them. Scored
 since on every family of ``benchmarks/bench_causal.py`` in one run (summary
 AUROC / F1, self-loops out): Lorenz-96 ODE and SDE 1.000 / 1.000, at
-irregular times 1.000 / 0.984; Ornstein–Uhlenbeck (d = 10) 0.939 / 0.365;
+irregular times 1.000 / 1.000; Ornstein–Uhlenbeck (d = 10) 0.939 / 0.365;
 Kuramoto oscillators (six, coupling graph) 0.871 / 0.465; discrete-time
 SVARs 0.52-0.80 / 0.26-0.38 (near chance, with confident, wrong edge
 probabilities: a continuous-time drift is the wrong model there). On OU and
