@@ -7,7 +7,7 @@ import numpy as np
 from ..data import Series
 from ..errors import DataError
 
-__all__ = ["standardize", "decorrelation_step", "auroc", "f1", "edge_key"]
+__all__ = ["standardize", "constant_columns", "decorrelation_step", "auroc", "f1", "edge_key"]
 
 
 def standardize(series: Series) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -17,14 +17,23 @@ def standardize(series: Series) -> tuple[list[np.ndarray], np.ndarray, np.ndarra
     :class:`~discover.errors.DataError` naming it.
     """
     centred = [tr.x - tr.x.mean(axis=0) for tr in series.trajectories]
-    pooled = np.concatenate(centred)
-    scale = pooled.std(axis=0)
-    for j, s in enumerate(scale):
-        if not np.isfinite(s) or s <= 1e-12 * max(1.0, float(np.abs(series.x[:, j]).max())):
-            raise DataError("the variable is constant (within each trajectory); a causal graph needs variation",
-                            column=series.variables[j])
+    scale = np.concatenate(centred).std(axis=0)
+    bad = sorted([j for j, s in enumerate(scale) if not np.isfinite(s)] + constant_columns(series, scale))
+    if bad:
+        raise DataError("the variable is constant (within each trajectory); a causal graph needs variation",
+                        column=series.variables[bad[0]])
     means = np.array([tr.x.mean(axis=0) for tr in series.trajectories])
     return [c / scale for c in centred], means, scale
+
+
+def constant_columns(series: Series, scale: np.ndarray | None = None) -> list[int]:
+    """Columns without variation within any trajectory: a pooled within-trajectory spread (``scale``,
+    computed when not given) of at most 1e-12 of the column's largest magnitude."""
+    if scale is None:
+        scale = np.concatenate([tr.x - tr.x.mean(axis=0) for tr in series.trajectories]).std(axis=0)
+    size = np.abs(series.x).max(axis=0)
+    return [j for j in range(series.n_variables)
+            if np.isfinite(scale[j]) and scale[j] <= 1e-12 * max(1.0, float(size[j]))]
 
 
 def _median_acf(xs: list[np.ndarray], k: int) -> float | None:

@@ -54,7 +54,14 @@ from ..data import Series
 from ..errors import DataError, DataWarning, ParameterError
 from ..findings import Graph
 from ..parallel import parallel_map
-from ._graphs import decorrelation_step, residual_shape, standardize, trending_columns, undecided_scores
+from ._graphs import (
+    constant_columns,
+    decorrelation_step,
+    residual_shape,
+    standardize,
+    trending_columns,
+    undecided_scores,
+)
 
 __all__ = ["DYNOTEARS", "dynotears_solve"]
 
@@ -652,15 +659,6 @@ def _edge_list(edges, names, what):
     return out
 
 
-def _constant_columns(series: Series) -> list[int]:
-    """Columns without variation within any trajectory (the test :func:`standardize` refuses)."""
-    centred = np.concatenate([tr.x - tr.x.mean(axis=0) for tr in series.trajectories])
-    spread = centred.std(axis=0)
-    size = np.abs(series.x).max(axis=0)
-    return [j for j in range(series.n_variables)
-            if np.isfinite(spread[j]) and spread[j] <= 1e-12 * max(1.0, float(size[j]))]
-
-
 class DYNOTEARS(Method):
     """Contemporaneous and lagged causal graph (DYNOTEARS) with λ and threshold chosen from the data.
 
@@ -994,7 +992,7 @@ class DYNOTEARS(Method):
             from ..data import load
 
             series = load(series)
-        constant = _constant_columns(series)
+        constant = constant_columns(series)
         if constant:
             return self._fit_without_constant(series, constant)
         self.constant_columns_ = []
