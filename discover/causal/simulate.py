@@ -74,6 +74,19 @@ def summary_edges(W: np.ndarray, A: list[np.ndarray], names) -> list[tuple[str, 
     return out
 
 
+def _structural_var(e: np.ndarray, A: list[np.ndarray], inv: np.ndarray) -> np.ndarray:
+    """``x_t = (e_t + sum_k x_{t-k} A_k) (I - W)^{-1}`` from ``x = 0`` before the first row (``inv`` is
+    ``(I - W)^{-1}``): the recursion of a structural VAR, for :func:`svar` and :func:`pamfil`."""
+    x = np.zeros_like(e)
+    for t in range(len(e)):
+        acc = e[t].copy()
+        for lag, Ak in enumerate(A, start=1):
+            if t - lag >= 0:
+                acc += x[t - lag] @ Ak
+        x[t] = acc @ inv
+    return x
+
+
 def svar(d: int = 5, n: int = 500, *, max_lag: int = 2, n_trajectories: int = 1, noise_scale: float = 1.0,
          scales=None, seed: int = 0, burn_in: int = 100, **kwargs) -> tuple[Series, list]:
     """A linear structural VAR with contemporaneous and lagged edges.
@@ -91,15 +104,7 @@ def svar(d: int = 5, n: int = 500, *, max_lag: int = 2, n_trajectories: int = 1,
     trajs = []
     for k in range(n_trajectories):
         total = n + burn_in
-        e = rng.standard_normal((total, d)) * sd
-        x = np.zeros((total, d))
-        for t in range(total):
-            acc = e[t].copy()
-            for lag, Ak in enumerate(A, start=1):
-                if t - lag >= 0:
-                    acc += x[t - lag] @ Ak
-            x[t] = acc @ inv
-        x = x[burn_in:]
+        x = _structural_var(rng.standard_normal((total, d)) * sd, A, inv)[burn_in:]
         if scales is not None:
             x = x * np.asarray(scales, float)
         trajs.append(Trajectory(np.arange(n, dtype=float), x, name=f"svar-{k}"))
@@ -189,13 +194,7 @@ def pamfil(d: int = 20, n: int = 2000, *, max_lag: int = 2, w_degree: float = 2.
             z = rng.standard_normal((total, d))
         else:
             z = rng.exponential(1.0, (total, d)) - 1.0
-        x = np.zeros((total, d))
-        for t in range(total):
-            acc = z[t].copy()
-            for lag, Ak in enumerate(A, start=1):
-                if t - lag >= 0:
-                    acc += x[t - lag] @ Ak
-            x[t] = acc @ inv
+        x = _structural_var(z, A, inv)
         trajs.append(Trajectory(np.arange(n, dtype=float), x[burn_in:], name=f"pamfil-{k}"))
     series = Series(tuple(trajs), names, source="discover.causal.simulate:pamfil",
                     meta={"W": W, "A": A, "noise": noise})
