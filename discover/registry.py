@@ -8,6 +8,7 @@ not offered.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 from .errors import MethodError
 
 __all__ = ["MethodSpec", "register", "get", "available", "quick_methods", "REGISTRY", "EXTRA_MODULES",
-           "EXTRA_INSTALL", "import_torch"]
+           "EXTRA_INSTALL", "import_torch", "torch_threads"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,19 @@ def import_torch(method: str):
         raise MethodError(f"The {method!r} method needs PyTorch, which is not installed. "
                           f"Install it with: {EXTRA_INSTALL['neural']}") from exc
     return torch
+
+
+@contextlib.contextmanager
+def torch_threads(method: str, n_threads: int):
+    """:func:`import_torch` for ``method``, with torch's thread count set to ``n_threads`` while the block
+    runs and put back after it (also when it raises)."""
+    torch = import_torch(method)
+    old = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield torch
+    finally:
+        torch.set_num_threads(old)
 
 
 def _importable(name: str) -> bool:

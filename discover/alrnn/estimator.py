@@ -196,19 +196,14 @@ class ALRNN(Method):
     def fit(self, series: Series, y=None) -> ALRNN:
         """Train the AL-RNN (choosing P unless given) and code its free run."""
         self._validate_params()
-        from ..registry import import_torch
+        from ..registry import torch_threads
 
-        torch = import_torch("alrnn")
-        if not isinstance(series, Series):
-            from ..data import load
+        with torch_threads("alrnn", self.n_threads) as torch:
+            if not isinstance(series, Series):
+                from ..data import load
 
-            series = load(series)
-        old = torch.get_num_threads()
-        torch.set_num_threads(self.n_threads)
-        try:
+                series = load(series)
             self._fit(series, torch)
-        finally:
-            torch.set_num_threads(old)
         return self
 
     def _fit(self, series: Series, torch) -> None:

@@ -324,19 +324,14 @@ class SDEStructure(Method):
     def fit(self, series: Series, y=None) -> SDEStructure:
         """Learn the edge posterior, drift and diffusion from ``series``."""
         self._validate_params()
-        from ..registry import import_torch
+        from ..registry import torch_threads
 
-        torch = import_torch("sde")
-        if not isinstance(series, Series):
-            from ..data import load
+        with torch_threads("sde", self.n_threads) as torch:
+            if not isinstance(series, Series):
+                from ..data import load
 
-            series = load(series)
-        old_threads = torch.get_num_threads()
-        torch.set_num_threads(self.n_threads)
-        try:
+                series = load(series)
             return self._fit(series, torch)
-        finally:
-            torch.set_num_threads(old_threads)
 
     def _fit(self, series: Series, torch):
         from .dynotears import _generator

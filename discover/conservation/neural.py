@@ -40,16 +40,11 @@ def neural_detector(series, *, laws=(), hidden: int = 32, epochs: int = 400, thr
     if series.n_trajectories < 2:
         return {"verdict": "undetermined", "score": float("nan"), "confidence": 0.0, "outside_library": None,
                 "reason": "the neural detector needs at least two trajectories from different initial conditions"}
-    from ..registry import import_torch
+    from ..registry import torch_threads
 
-    torch = import_torch("conservation (neural=True)")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny network: one thread is fastest
-    try:
+    with torch_threads("conservation (neural=True)", 1) as torch:  # tiny network: one thread is fastest
         return _neural_fit(torch, series, laws, hidden, epochs, threshold, validation_fraction, max_points,
                            random_state)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _neural_fit(torch, series, laws, hidden, epochs, threshold, validation_fraction, max_points, random_state):
