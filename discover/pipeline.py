@@ -238,12 +238,14 @@ def fit(
     jobs = [(name, _seeded(est, seed)) for name, est in resolve_methods(methods, config)]
     cut: dict = {}
 
-    def rows_for(name):
-        spec = registry.REGISTRY.get(name)
-        limit = (spec.max_rows if spec is not None else MAX_ROWS) if max_rows == "auto" else max_rows
+    def rows_at(limit):  # one subsample per distinct limit
         if limit not in cut:
             cut[limit] = subsample(series, limit)
         return cut[limit]
+
+    def rows_for(name):
+        spec = registry.REGISTRY.get(name)
+        return rows_at((spec.max_rows if spec is not None else MAX_ROWS) if max_rows == "auto" else max_rows)
 
     runs = [(name, est, *rows_for(name)) for name, est in jobs]
     results: list[MethodResult] = []
@@ -259,7 +261,7 @@ def fit(
         with _progress(progress, len(jobs)) as advance:
             results = run_parallel(_run_one, runs, n_jobs=n_jobs,
                                    backend=backend, on_done=lambda n: advance(n, started=False))
-    shown = subsample(series, MAX_ROWS if max_rows == "auto" else max_rows)[0]  # the checks and pictures
+    shown = rows_at(MAX_ROWS if max_rows == "auto" else max_rows)[0]  # the checks and pictures
     report = Report(series.summary(), {r.name: r for r in results}, seed=seed, data=shown)
     report.checks = _checks(report, shown)
     return report
