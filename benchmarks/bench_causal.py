@@ -15,9 +15,11 @@ Cases (known graphs, generated in code by :mod:`discover.causal.simulate`):
 * ``l96-gappy`` — (not in the default run) the SDE with σ=0.5, 20 trajectories each observed at 50
   uniformly random times on [0, 25] (issue 12.4; ``--family-seeds`` seeds);
 * ``paper`` — the DYNOTEARS paper's protocol (Pamfil et al. 2020, Sec. 5; :func:`discover.causal.simulate.pamfil`):
-  one case per cell of ``--grid-d`` x ``--grid-n`` x ``--grid-noise`` (default: the paper's d in {5, 10, 20, 50},
-  n in {200, 500, 1000, 2000}, Gaussian and exponential noise), two lags, expected degree of W ``--grid-degree``
-  (default 2), averaged over ``--grid-seeds`` seeds (default 10). The full grid is large: pass a subset.
+  one case per cell of ``--grid-degree`` x ``--grid-d`` x ``--grid-n`` x ``--grid-noise`` (default: expected
+  degree of W 2, the paper's d in {5, 10, 20, 50}, n in {200, 500, 1000, 2000}, Gaussian and exponential noise;
+  ``--grid-degree 1,2,3,4`` for the paper's degrees), two lags, averaged over ``--grid-seeds`` seeds (default 10,
+  from ``--grid-seed-start``). The full grid is large: pass a subset. Cells run in that order (degree, then d,
+  n, noise), so a run can be stopped and the finished cells kept.
 
 Methods: ``discover.dynotears`` and ``discover.sde`` with their own automatic
 choices (nothing tuned per case; the SDE method's defaults, edge_cost=8 among them, were
@@ -36,11 +38,18 @@ method's own selection.
 
 Run ``python benchmarks/bench_causal.py [--cases svar5,ou,osc,l96-ode] [--methods ...] [--no-causalnex]
 [--no-sde] [--l96-seeds 8] [--family-seeds 3]``.
+
+Long runs: ``--jsonl FILE`` appends one JSON line per (case, method, seed) as soon as it is scored, and
+skips the (case, method, seed) already in the file, so a stopped run resumes where it stopped;
+``--summarize FILE`` prints the table of such a file (mean over the seeds each cell has) and the cells
+where discover's DYNOTEARS has a lower F1 than PCMCI+ (compared on the seeds both methods have).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 import types
@@ -263,15 +272,33 @@ EXTRA_METHODS = {"causalnex.fixed0.1": run_causalnex_fixed}
 # ---------------------------------------------------------------------------
 
 
+class _Lazy:
+    """A list of instances made one at a time when read (a d = 50 grid cell's ten series stay unmade until
+    their turn; with ``--jsonl`` the seeds already scored are never made)."""
+
+    def __init__(self, make, seeds):
+        self.make, self.seeds = make, list(seeds)
+
+    def __iter__(self):
+        return (self.make(s) for s in self.seeds)
+
+
+def paper_cell_name(degree, d, n, noise):
+    return f"paper-k{degree:g}-d{d}-n{n}-{noise[:3]}"
+
+
 def cases(selected, l96_seeds=1, grid=None, family_seeds=3):
+    """``{case: (max_lag, instances)}``; each instance is ``(series, truth)``; ``case_seeds[case]`` are the seeds."""
     out = {}
     if "paper" in selected and grid is not None:
-        for noise in grid["noise"]:
+        seeds = range(grid.get("seed_start", 0), grid.get("seed_start", 0) + grid["seeds"])
+        for degree in grid["degree"]:
             for d in grid["d"]:
                 for n in grid["n"]:
-                    name = f"paper-d{d}-n{n}-{noise[:3]}"
-                    out[name] = (2, [pamfil(d=d, n=n, noise=noise, w_degree=grid["degree"], seed=s)
-                                     for s in range(grid["seeds"])])
+                    for noise in grid["noise"]:
+                        def make(s, d=d, n=n, noise=noise, degree=degree):
+                            return pamfil(d=d, n=n, noise=noise, w_degree=degree, seed=s)
+                        out[paper_cell_name(degree, d, n, noise)] = (2, _Lazy(make, seeds))
     seeds = range(l96_seeds)
     if "svar20" in selected:
         out["svar20"] = (2, [svar(d=20, n=2000, seed=0)])
@@ -296,6 +323,82 @@ def cases(selected, l96_seeds=1, grid=None, family_seeds=3):
     return out
 
 
+def _seeded(instances):
+    """``(seeds, make)`` for a case's instances: a grid cell's seeds, else the positions in the list."""
+    if isinstance(instances, _Lazy):
+        return instances.seeds, instances.make
+    instances = list(instances)
+    return list(range(len(instances))), instances.__getitem__
+
+
+def _read_jsonl(path):
+    out = []
+    if path and os.path.exists(path):
+        with open(path) as fh:
+            for line in fh:
+                line = line.strip()
+                if line:
+                    out.append(json.loads(line))
+    return out
+
+
+def _mean_rows(records):
+    """``[(case, method, mean metrics or error, mean time, seeds)]`` in the order the cases first appear."""
+    by = {}
+    for r in records:
+        by.setdefault((r["case"], r["method"]), []).append(r)
+    rows = []
+    for (case, mname), rs in by.items():
+        errs = [r["error"] for r in rs if "error" in r]
+        ok = [r for r in rs if "error" not in r]
+        if not ok:
+            rows.append((case, mname, errs[0], None, []))
+            continue
+        keys = [k for k in ok[0]["metrics"] if all(k in r["metrics"] for r in ok)]
+        rows.append((case, mname, {k: float(np.mean([r["metrics"][k] for r in ok])) for k in keys},
+                     float(np.mean([r["time"] for r in ok])), sorted(r["seed"] for r in ok)))
+    return rows
+
+
+def below_pcmci(records):
+    """Cells where discover.dynotears' mean F1 is below PCMCI+'s, each on the seeds both methods have.
+
+    Returns ``(compared, below)``: lists of ``(case, dynotears F1, PCMCI+ F1, n seeds)``.
+    """
+    f1s = {}
+    for r in records:
+        if "error" not in r:
+            f1s.setdefault(r["case"], {}).setdefault(r["method"], {})[r["seed"]] = r["metrics"]["f1"]
+    compared, below = [], []
+    for case, by in f1s.items():
+        a, b = by.get("discover.dynotears", {}), by.get("tigramite.pcmci+", {})
+        common = sorted(set(a) & set(b))
+        if not common:
+            continue
+        row = (case, float(np.mean([a[s] for s in common])), float(np.mean([b[s] for s in common])), len(common))
+        compared.append(row)
+        if row[1] < row[2]:
+            below.append(row)
+    return compared, below
+
+
+def print_table(records):
+    rows = _mean_rows(records)
+    print("| case | method | seeds | AUROC (summary) | AUROC (lag) | F1 (summary) | time [s] |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for case, mname, m, secs, seeds in rows:
+        if isinstance(m, str):
+            print(f"| {case} | {mname} | | {m} | | | |")
+            continue
+        lag = f"{m['auroc_lag']:.3f}" if "auroc_lag" in m else ""
+        print(f"| {case} | {mname} | {len(seeds)} | {m['auroc']:.3f} | {lag} | {m['f1']:.3f} | {secs:.1f} |")
+    # cells where discover's DYNOTEARS has a lower F1 than PCMCI+ (same data, same seeds)
+    compared, below = below_pcmci(records)
+    if compared:
+        print(f"\ncases where discover.dynotears' F1 is below PCMCI+'s: {len(below)} of {len(compared)}"
+              + (": " + ", ".join(f"{c} ({a:.3f} < {b:.3f}, {k} seeds)" for c, a, b, k in below) if below else ""))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", default="svar5,svar20,ou,osc,l96-ode,l96-sde,l96-irr")
@@ -309,62 +412,66 @@ def main(argv=None):
     ap.add_argument("--grid-d", default="5,10,20,50")
     ap.add_argument("--grid-n", default="200,500,1000,2000")
     ap.add_argument("--grid-noise", default="gaussian,exponential")
-    ap.add_argument("--grid-degree", type=float, default=2.0)
+    ap.add_argument("--grid-degree", default="2", help="expected degrees of W, comma-separated (the paper: 1,2,3,4)")
     ap.add_argument("--grid-seeds", type=int, default=10)
+    ap.add_argument("--grid-seed-start", type=int, default=0)
+    ap.add_argument("--jsonl", default=None,
+                    help="append one JSON line per (case, method, seed) here; skip those already in it")
+    ap.add_argument("--summarize", default=None, metavar="FILE",
+                    help="print the table of a --jsonl file and exit (nothing is run)")
     args = ap.parse_args(argv)
+    if args.summarize:
+        print_table(_read_jsonl(args.summarize))
+        return
     grid = {"d": [int(v) for v in args.grid_d.split(",")], "n": [int(v) for v in args.grid_n.split(",")],
-            "noise": args.grid_noise.split(","), "degree": args.grid_degree, "seeds": args.grid_seeds}
+            "noise": args.grid_noise.split(","), "degree": [float(v) for v in args.grid_degree.split(",")],
+            "seeds": args.grid_seeds, "seed_start": args.grid_seed_start}
     methods = dict(METHODS) if args.methods is None else {m: {**METHODS, **EXTRA_METHODS}[m]
                                                                 for m in args.methods.split(",")}
     for flag, name in ((args.no_causalnex, "causalnex.dynotears"), (args.no_sde, "discover.sde"),
                        (args.no_pcmci, "tigramite.pcmci+")):
         if flag:
             methods.pop(name, None)
-    rows = []
-    for name, (p, instances) in cases(args.cases.split(","), args.l96_seeds, grid,
-                                          args.family_seeds).items():
-        for mname, fn in methods.items():
-            # the SDE method runs on the discrete-time SVAR families too (issue 16.3: scored on every
-            # family, not only where its defaults were tuned); its graph is a summary graph
-            vals, secs, err = [], [], None
-            for series, truth in instances:
-                tl, ts = truth_arrays(truth, series.variables, p)
+    done = {(r["case"], r["method"], r["seed"]) for r in _read_jsonl(args.jsonl)}
+    records = []
+    for name, (p, instances) in cases(args.cases.split(","), args.l96_seeds, grid, args.family_seeds).items():
+        seeds, make = _seeded(instances)
+        failed = set()  # a reference that cannot run is reported once and not retried on the next seeds
+        case_records = []
+        for seed in seeds:
+            todo = [m for m in methods if (name, m, seed) not in done and m not in failed]
+            if not todo:
+                continue
+            series, truth = make(seed)
+            tl, ts = truth_arrays(truth, series.variables, p)
+            for mname in todo:
+                # the SDE method runs on the discrete-time SVAR families too (issue 16.3: scored on every
+                # family, not only where its defaults were tuned); its graph is a summary graph
+                rec = {"case": name, "method": mname, "seed": seed}
                 t0 = time.perf_counter()
                 try:
-                    score, sel, lag = fn(series, p)
+                    score, sel, lag = methods[mname](series, p)
                 except Exception as exc:  # noqa: BLE001 - a reference that cannot run is reported
-                    err = f"{type(exc).__name__}: {str(exc)[:60]}"
-                    break
-                secs.append(time.perf_counter() - t0)
-                vals.append(metrics(score, sel, ts, lag, tl if name.startswith(("svar", "paper")) else None,
-                                    groups=(series.meta or {}).get("groups")))
-            if err:
-                rows.append((name, mname, err))
-            else:
-                keys = vals[0].keys()
-                rows.append((name, mname, {k: float(np.mean([v[k] for v in vals])) for k in keys}, np.mean(secs)))
-            r = rows[-1]
-            line = f"{r[0]:8s} {r[1]:20s} " + (r[2] if isinstance(r[2], str) else
-                                                "  ".join(f"{k}={v:.3f}" for k, v in r[2].items())
-                                                + f"  time={r[3]:.1f}s")
+                    rec["error"] = f"{type(exc).__name__}: {str(exc)[:60]}"
+                    failed.add(mname)
+                else:
+                    rec["time"] = time.perf_counter() - t0
+                    rec["metrics"] = metrics(score, sel, ts, lag, tl if name.startswith(("svar", "paper")) else None,
+                                             groups=(series.meta or {}).get("groups"))
+                    rec["n_selected"] = int(np.asarray(sel)[~np.eye(len(ts), dtype=bool)].sum())
+                    rec["n_true"] = int(ts[~np.eye(len(ts), dtype=bool)].sum())
+                case_records.append(rec)
+                if args.jsonl:
+                    with open(args.jsonl, "a") as fh:
+                        fh.write(json.dumps(rec) + "\n")
+        records.extend(case_records)
+        for case, mname, m, secs, seeds_done in _mean_rows(case_records):
+            line = f"{case:8s} {mname:20s} " + (m if isinstance(m, str) else
+                                               "  ".join(f"{k}={v:.3f}" for k, v in m.items())
+                                               + f"  time={secs:.1f}s  seeds={len(seeds_done)}")
             print(line, flush=True)
     print()
-    print("| case | method | AUROC (summary) | AUROC (lag) | F1 (summary) | time [s] |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for r in rows:
-        if isinstance(r[2], str):
-            print(f"| {r[0]} | {r[1]} | {r[2]} | | | |")
-            continue
-        m = r[2]
-        lag = f"{m['auroc_lag']:.3f}" if "auroc_lag" in m else ""
-        print(f"| {r[0]} | {r[1]} | {m['auroc']:.3f} | {lag} | {m['f1']:.3f} | {r[3]:.1f} |")
-    # cells where discover's DYNOTEARS has a lower F1 than PCMCI+ (same data, same run)
-    f1s = {(r[0], r[1]): r[2]["f1"] for r in rows if not isinstance(r[2], str)}
-    pairs = [c for c, mname in f1s if mname == "tigramite.pcmci+" and (c, "discover.dynotears") in f1s]
-    below = [c for c in pairs if f1s[(c, "discover.dynotears")] < f1s[(c, "tigramite.pcmci+")]]
-    if pairs:
-        print(f"\ncases where discover.dynotears' F1 is below PCMCI+'s: {len(below)} of {len(pairs)}"
-              + (": " + ", ".join(below) if below else ""))
+    print_table(records)
 
 
 if __name__ == "__main__":
