@@ -168,6 +168,39 @@ def test_bad_options_are_named(lorenz_series):
         ALRNN(n_latent=2, n_pwl=0, **{k: v for k, v in FAST.items() if k != "n_latent"}).fit(lorenz_series)
 
 
+@pytest.mark.parametrize("level", [-2.0, 3.0])
+def test_recentred_relu_unit_keeps_the_map(level):
+    """A ReLU unit always off (level -2) or always on (+3) is shifted to its median; the
+    observed part of every step is unchanged on states where the unit keeps its sign."""
+    import torch
+
+    from discover.alrnn.model import ALRNNModule
+    from discover.alrnn.training import recentre_relu_units
+
+    torch.manual_seed(0)
+    module = ALRNNModule(6, 2, 1, gen=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        module.W.normal_(0, 0.3)
+        module.l.normal_(0, 0.3)
+    Z = torch.randn(500, 6)
+    Z[:, -1] = level + 0.3 * torch.randn(500)
+    x0 = torch.randn(4, 2)
+    before = [module.step(Z).detach(), module.initial_state(x0).detach()]
+    c = float(Z[:, -1].median())
+    assert recentre_relu_units(module, Z) == [5]
+    Zs = Z.clone()
+    Zs[:, -1] -= c
+    after = module.step(Zs).detach()
+    same = (Zs[:, -1] > 0) == (Z[:, -1] > 0)
+    assert 200 < int(same.sum()) < 300
+    torch.testing.assert_close(after[same, :5], before[0][same, :5], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(after[same, 5], before[0][same, 5] - c, atol=1e-5, rtol=1e-5)
+    assert float((after[~same, :5] - before[0][~same, :5]).abs().max()) > 1e-2  # elsewhere it is a new region
+    torch.testing.assert_close(module.initial_state(x0)[:, 5], before[1][:, 5] - c, atol=1e-6, rtol=1e-6)
+    assert 0.4 < float((Zs[:, -1] > 0).float().mean()) < 0.6
+    assert recentre_relu_units(module, Zs) == []  # now on for about half the states: left alone
+
+
 def test_generalized_forcing_trains(lorenz_series):
     from discover.alrnn import ALRNN
 

@@ -88,6 +88,11 @@ class ALRNN(Method):
     optimizer : {"radam", "adam"}
         RAdam (the paper's) or Adam; RAdam's rectification warms up over about
         2000 updates, so Adam suits short trainings.
+    min_active : float
+        A ReLU unit on for less than this fraction of the training states, or
+        for more than ``1 - min_active``, has its threshold moved to the
+        median of its pre-activations at the next checkpoint (see
+        :func:`discover.alrnn.training.recentre_relu_units`); 0 turns this off.
     noise : float
         Standard deviation of Gaussian noise on the forcing signal (standardised units).
     eval_every : int
@@ -151,6 +156,7 @@ class ALRNN(Method):
         "lr": [Interval(float, 0, None, closed="neither")],
         "lr_end": [Interval(float, 0, None, closed="neither")],
         "noise": [Interval(float, 0, None)],
+        "min_active": [Interval(float, 0, 0.5)],
         "optimizer": [Options("radam", "adam")],
         "eval_every": [Interval(int, 1, None)],
         "max_seconds": [Interval(float, 0, None, closed="neither"), None],
@@ -165,8 +171,8 @@ class ALRNN(Method):
     }
 
     def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=4, forcing="sparse", tau=None, seq_len=200,
-                 batch_size=64, batches_per_epoch=50, epochs=150, lr=3e-3, lr_end=1e-4, noise=0.0, optimizer="radam",
-                 eval_every=5, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
+                 batch_size=64, batches_per_epoch=50, epochs=150, lr=3e-3, lr_end=1e-4, noise=0.0, min_active=0.02,
+                 optimizer="radam", eval_every=5, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
                  free_run=10000, code_length=2000, max_period=8, n_threads=1, random_state=None):
         self.n_latent = n_latent
         self.n_pwl = n_pwl
@@ -180,6 +186,7 @@ class ALRNN(Method):
         self.lr = lr
         self.lr_end = lr_end
         self.noise = noise
+        self.min_active = min_active
         self.optimizer = optimizer
         self.eval_every = eval_every
         self.max_seconds = max_seconds
@@ -230,7 +237,8 @@ class ALRNN(Method):
             res = self._train_one(P, trajectories, torch, rng)
             self.ladder_[P] = {"D_stsp": res.best_divergence, "seconds": res.seconds, "epochs": res.epochs_run,
                                "best_epoch": res.best_epoch,
-                               "seconds_per_million_steps": res.seconds_per_million_steps}
+                               "seconds_per_million_steps": res.seconds_per_million_steps,
+                               "history": res.history}
             fitted[P] = res.params
             if res.interrupted:
                 break
@@ -304,8 +312,9 @@ class ALRNN(Method):
         module = ALRNNModule(self.n_latent, N, P, n_inputs, gen=gen)
         return train(module, trajectories, epochs=self.epochs, seq_len=self.seq_len, batch_size=self.batch_size,
                      batches_per_epoch=self.batches_per_epoch, tau=self.tau_, forcing=self.forcing,
-                     noise=self.noise, lr=self.lr, lr_end=self.lr_end, eval_every=self.eval_every,
-                     max_seconds=self.max_seconds, optimizer=self.optimizer, rng=rng, description=f"alrnn P={P} training")
+                     noise=self.noise, min_active=self.min_active, lr=self.lr, lr_end=self.lr_end,
+                     eval_every=self.eval_every, max_seconds=self.max_seconds, optimizer=self.optimizer, rng=rng,
+                     description=f"alrnn P={P} training")
 
     def _analyse(self, trajectories) -> None:
         p = self.params_

@@ -16,6 +16,17 @@ units are forced by the data:
   (Hess et al., ICML 2023), so forcing is strong exactly when the model's
   dynamics would blow gradients up.
 
+A ReLU unit whose pre-activation keeps one sign along the forced
+trajectories makes no region boundary: always off, it is dead (no gradient
+reaches it); always on, it is one more linear unit. At every checkpoint
+evaluation each such unit (on for less than ``min_active`` or more than
+``1 - min_active`` of the states sampled during the epoch) is shifted by
+the median ``c`` of its pre-activations, ``z_u -> z_u - c``, with ``h`` and
+the latent start compensated so that the map is unchanged where the unit
+kept its sign (exactly for a dead unit; for an always-on unit the
+``W[:, u] c`` it contributed moves into ``h``). Its threshold then lies
+inside the data and training can use it (:func:`recentre_relu_units`).
+
 The loss is the mean squared error on the observations at every step. RAdam
 (or Adam, ``optimizer="adam"``: RAdam's variance rectification acts as a
 warm-up of the order of ``2/(1-β2)`` = 2000 updates, right for long training
@@ -40,7 +51,7 @@ from ..measures import state_space_divergence
 from ..progress import task
 from .model import ALRNNModule, ALRNNParams
 
-__all__ = ["TrainResult", "free_run_divergence", "train"]
+__all__ = ["TrainResult", "free_run_divergence", "recentre_relu_units", "train"]
 
 
 @dataclass
@@ -104,11 +115,37 @@ def _gtf_alpha(module: ALRNNModule, Z: torch.Tensor) -> float:
     return max(0.0, 1.0 - 1.0 / G) if G > 1 else 0.0
 
 
+def recentre_relu_units(module: ALRNNModule, Z: torch.Tensor, min_active: float = 0.02) -> list[int]:
+    """Shift each ReLU unit that keeps one sign on the states ``Z`` so its threshold is at their median.
+
+    With ``c`` the median of unit ``u`` over ``Z`` and ``z_u' = z_u - c``:
+    ``h_u += (A_u - 1) c``, ``l_u -= c`` and, for a unit that was always on,
+    ``h += W[:, u] c``. The map is unchanged on states where the unit keeps
+    the sign it had on ``Z``. Returns the units shifted (indices into ``z``).
+    """
+    shifted = []
+    if not module.P or len(Z) == 0:
+        return shifted
+    with torch.no_grad():
+        for u in range(module.M - module.P, module.M):
+            on = float((Z[:, u] > 0).float().mean())
+            if min_active <= on <= 1 - min_active:
+                continue
+            c = float(Z[:, u].median())
+            if on > 0.5:
+                module.h += module.W[:, u] * c
+            module.h[u] += (float(module.A[u]) - 1.0) * c
+            if u >= module.N:
+                module.l[u - module.N] -= c
+            shifted.append(u)
+    return shifted
+
+
 def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray | None]], *, epochs: int,
           seq_len: int, batch_size: int, batches_per_epoch: int, tau: int, forcing: str = "sparse",
           noise: float = 0.0, lr: float = 1e-3, lr_end: float = 1e-5, eval_every: int = 5,
           eval_length: int = 20000, max_seconds: float | None = None, optimizer: str = "radam",
-          rng: np.random.Generator,
+          min_active: float = 0.02, rng: np.random.Generator,
           description: str = "alrnn training") -> TrainResult:
     """Train ``module`` on standardised ``trajectories`` (list of ``(x, u)``); keep the best by D_stsp.
 
@@ -147,8 +184,8 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
                                 z = torch.cat([Xf[:, s], z[:, N:]], dim=1)
                         elif s > 0:
                             z = torch.cat([alpha * Xf[:, s] + (1 - alpha) * z[:, :N], z[:, N:]], dim=1)
-                            if s % 16 == 0:
-                                forced_states.append(z.detach())
+                        if s % 16 == 0 and len(forced_states) < 64:
+                            forced_states.append(z.detach())
                         z = module.step(z, None if U is None else U[:, s + 1])
                         preds.append(z[:, :N])
                     loss = torch.mean((torch.stack(preds, 1) - X[:, 1:]) ** 2)
@@ -163,6 +200,10 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
                     alpha = _gtf_alpha(module, torch.cat(forced_states))
                 row = {"epoch": epoch, "loss": total / batches_per_epoch}
                 if epoch % eval_every == 0 or epoch == epochs:
+                    if min_active > 0 and forced_states and epoch < epochs:
+                        shifted = recentre_relu_units(module, torch.cat(forced_states), min_active)
+                        if shifted:
+                            row["recentred"] = shifted
                     params = module.to_params()
                     d, _ = free_run_divergence(params, trajectories, eval_length)
                     row["D_stsp"] = d
