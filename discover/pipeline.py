@@ -154,21 +154,27 @@ def subsample(series: Series, max_rows: int | None, stretches: int = 10) -> tupl
     return series.with_trajectories(trajs), note
 
 
-def _run_one(name: str, est: BaseEstimator, series: Series, note: str | None = None) -> MethodResult:
+def _run_one(name: str, est: BaseEstimator, series: Series, note: str | None = None,
+             full: Series | None = None) -> MethodResult:
     """Fit one method; never raises (its error is recorded instead).
 
     Warnings the method raises are recorded in its entry of the report
     (deduplicated) instead of flooding the terminal; ``note`` (what
-    :func:`subsample` did) is one of them.
+    :func:`subsample` did) is one of them. With ``full`` (the whole series,
+    of which ``series`` is the subsample), the method then refits its final
+    estimates on every row of ``full`` in chunks (its ``stream_refit``), and
+    the note says so instead.
     """
     start = time.perf_counter()
     params = _jsonable(est.get_params(deep=False))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if note:
+        if note and full is None:
             warnings.warn(note, DataWarning, stacklevel=2)
         try:
             est.fit(series)
+            if full is not None:
+                _stream(est, series, full, note)
             findings = list(est.findings())
             for f in findings:  # tag findings with the name they were run under
                 if getattr(f, "method", None) in ("", None) or (name != f.method and name.startswith(f.method)):
@@ -181,6 +187,20 @@ def _run_one(name: str, est: BaseEstimator, series: Series, note: str | None = N
             )
     result.warnings = _summarise_warnings(caught)
     return result
+
+
+def _stream(est: BaseEstimator, used: Series, full: Series, note: str | None) -> None:
+    """``est`` (fitted on the subsample ``used``) refitted on every row of ``full`` in chunks, or kept, with a
+    warning saying which."""
+    from .streaming import DEFAULT_CHUNK_ROWS
+
+    why = est.stream_refit(full, chunk_rows=DEFAULT_CHUNK_ROWS)
+    if why is None:
+        warnings.warn(f"fitted on all {full.n_samples:,} rows in chunks of {DEFAULT_CHUNK_ROWS:,} (selection on a "
+                      f"subsample of {used.n_samples:,} rows: {used.n_trajectories} evenly spaced stretches of "
+                      "consecutive rows)", DataWarning, stacklevel=3)
+    else:
+        warnings.warn(f"{note} ({why})", DataWarning, stacklevel=3)
 
 
 def fit(
@@ -218,7 +238,11 @@ def fit(
     max_rows : "auto", int or None, default="auto"
         Longer data are fitted on evenly spaced stretches of consecutive rows
         that add up to this many (:func:`subsample`); each method's entry in
-        the report says so in a warning. ``"auto"``: each method's own limit
+        the report says so in a warning. A method that streams (``registry``
+        ``streams``: DMD, SINDy, DYNOTEARS) makes its choices (rank, library,
+        λ) on those rows and then refits its final estimates on every row in
+        chunks (:mod:`discover.streaming`); its warning says "fitted on all N
+        rows in chunks of K". ``"auto"``: each method's own limit
         (``registry`` ``max_rows``: 10^5 rows for the library methods SINDy,
         EDMD, conservation, evolution and the neural ones, 10^6 for DMD and
         DYNOTEARS), set from measured peak memory. ``None`` fits every row
@@ -243,17 +267,19 @@ def fit(
             cut[limit] = subsample(series, limit)
         return cut[limit]
 
-    def rows_for(name):
+    def rows_for(name, est):
         spec = registry.REGISTRY.get(name)
-        return rows_at((spec.max_rows if spec is not None else MAX_ROWS) if max_rows == "auto" else max_rows)
+        used, note = rows_at((spec.max_rows if spec is not None else MAX_ROWS) if max_rows == "auto" else max_rows)
+        streams = note is not None and spec is not None and spec.streams and hasattr(est, "stream_refit")
+        return used, note, (series if streams else None)
 
-    runs = [(name, est, *rows_for(name)) for name, est in jobs]
+    runs = [(name, est, *rows_for(name, est)) for name, est in jobs]
     results: list[MethodResult] = []
     if n_jobs in (None, 1) or len(jobs) == 1:
         with _progress(progress, len(jobs)) as advance:
-            for name, est, used, note in runs:
+            for name, est, used, note, full in runs:
                 advance(name, started=True)
-                results.append(_run_one(name, est, used, note))
+                results.append(_run_one(name, est, used, note, full))
                 advance(name, started=False)
     else:
         from .parallel import run_parallel

@@ -32,6 +32,9 @@ class MethodSpec:
     #: rows it fits at most by default (longer data: evenly spaced stretches, see ``discover.pipeline.subsample``);
     #: set from measured peak memory, so that a default fit stays within a few GB
     max_rows: int | None = 1_000_000
+    #: above ``max_rows`` the estimator's ``stream_refit`` refits its final estimates on every row in
+    #: chunks (the choices stay those of the subsample); without it the subsample is the whole fit
+    streams: bool = False
 
     @property
     def module(self) -> str:
@@ -121,9 +124,9 @@ def _importable(name: str) -> bool:
 
 
 def register(name: str, target: str, *, quick: bool, summary: str, extra: str | None = None,
-             max_rows: int | None = 1_000_000) -> MethodSpec:
+             max_rows: int | None = 1_000_000, streams: bool = False) -> MethodSpec:
     """Add (or replace) a method in the registry; returns its spec."""
-    spec = MethodSpec(name, target, quick, summary, extra, max_rows)
+    spec = MethodSpec(name, target, quick, summary, extra, max_rows, streams)
     REGISTRY[name] = spec
     return spec
 
@@ -150,9 +153,9 @@ def get(name: str) -> MethodSpec:
 # The methods of discover. Quick ones run by default; the others when named or with "all".
 # max_rows from measured peak memory (10 columns): SINDy 6.3 GB and conservation 5.2 GB at 2e5 rows (their
 # libraries hold rows x hundreds of terms several times), DMD 0.67 GB, DYNOTEARS 0.38 GB
-register("sindy", "discover.sindy:SINDy", quick=True, max_rows=100_000,
+register("sindy", "discover.sindy:SINDy", quick=True, max_rows=100_000, streams=True,
          summary="Sparse identification of nonlinear dynamics (pysindy): ODEs per variable")
-register("dmd", "discover.operators.dmd:DMD", quick=True,
+register("dmd", "discover.operators.dmd:DMD", quick=True, streams=True,
          summary="Dynamic mode decomposition: linear spectrum, modes, forecast")
 register("edmd", "discover.operators.edmd:EDMD", quick=False, max_rows=100_000,
          summary="Extended DMD: Koopman spectrum and eigenfunctions over a symbolic dictionary")
@@ -162,7 +165,7 @@ register("pdmd", "discover.operators.pdmd:PiecewiseDMD", quick=False,
          summary="Piecewise DMD over time windows")
 register("conservation", "discover.conservation:ConservationLaws", quick=True, max_rows=100_000,
          summary="Conserved quantities over a symbolic library")
-register("dynotears", "discover.causal.dynotears:DYNOTEARS", quick=True,
+register("dynotears", "discover.causal.dynotears:DYNOTEARS", quick=True, streams=True,
          summary="Causal graph with contemporaneous and lagged edges (DYNOTEARS)")
 register("sde", "discover.causal.sde:SDEStructure", quick=False, extra="neural", max_rows=100_000,
          summary="Causal graph from a latent SDE with a learned edge posterior (PyTorch)")

@@ -1,5 +1,6 @@
-"""Long data: every method is fitted on evenly spaced stretches of consecutive rows above ``max_rows``,
-and says so; ``max_rows=None`` fits every row."""
+"""Long data: every method makes its choices on evenly spaced stretches of consecutive rows above
+``max_rows`` and says so; the methods that stream (DMD, SINDy, DYNOTEARS) then refit on every row in
+chunks, the others keep the stretches; ``max_rows=None`` fits every row in memory."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_fit_says_which_rows_each_method_used_and_finds_the_same_dynamics():
     small = discover.fit(series, methods=["dmd"], max_rows=5_000)
     full = discover.fit(series, methods=["dmd"], max_rows=None)
     warn = small.methods["dmd"].warnings
-    assert any("30,000 rows are more than max_rows=5,000" in w for w in warn), warn
+    assert any("fitted on all 30,000 rows in chunks" in w and "subsample of 5,000 rows" in w for w in warn), warn
     assert not any("max_rows" in w for w in full.methods["dmd"].warnings)
     periods = [np.abs(np.asarray(r.spectra[0].periods, float)) for r in (small, full)]
     assert np.allclose(np.sort(periods[0])[-1], np.pi, rtol=1e-4)  # 2π/2
@@ -66,7 +67,7 @@ def test_cli_max_rows(tmp_path):
                                   "-o", str(tmp_path / "r"), "-f", "json"])
     assert r.exit_code == 0, r.stderr
     report = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert any("max_rows=1,000" in w for w in report["methods"]["dmd"]["warnings"])
+    assert any("fitted on all 3,000 rows in chunks" in w for w in report["methods"]["dmd"]["warnings"])
     r0 = CliRunner().invoke(main, ["fit", str(tmp_path / "d.csv"), "-m", "dmd", "--max-rows", "0", "-q",
                                    "-o", str(tmp_path / "r0"), "-f", "json"])
     assert r0.exit_code == 0
@@ -84,5 +85,5 @@ def test_auto_takes_each_methods_own_limit(monkeypatch):
     assert registry.REGISTRY["sindy"].max_rows == 100_000 and registry.REGISTRY["dmd"].max_rows == 1_000_000
     monkeypatch.setitem(registry.REGISTRY, "dmd", replace(registry.REGISTRY["dmd"], max_rows=1_000))
     report = discover.fit(_oscillation(3_000), methods=["dmd", "dynotears"])
-    assert any("max_rows=1,000" in w for w in report.methods["dmd"].warnings)
-    assert not any("max_rows" in w for w in report.methods["dynotears"].warnings)
+    assert any("subsample of 1,000 rows" in w for w in report.methods["dmd"].warnings)
+    assert not any("subsample" in w for w in report.methods["dynotears"].warnings)

@@ -992,6 +992,7 @@ class DYNOTEARS(Method):
             from ..data import load
 
             series = load(series)
+        self.streamed_ = None
         constant = constant_columns(series)
         if constant:
             return self._fit_without_constant(series, constant)
@@ -1215,6 +1216,60 @@ class DYNOTEARS(Method):
         self.reliable_, self.unreliable_reason_ = reason is None, reason
 
     # -- findings ------------------------------------------------------------
+    def stream_refit(self, series: Series, *, chunk_rows: int | None = None) -> str | None:
+        """Refit the weights on every row of ``series``, keeping this fit's graph and choices.
+
+        The least-squares weights on the selected edges need the data only
+        through the covariance of the lag windows ``[x_t, x_{t-s}, ..., x_{t-ps}]``,
+        which :func:`discover.streaming.lagged_moments` sums over row chunks
+        (never across trajectories), centred on each trajectory's mean and
+        scaled by the pooled spread of ``series`` as :meth:`fit` standardizes.
+        The step, the order, λ, the threshold and the selected edges stay those
+        of the fit (on a subsample, under :func:`discover.fit`); the weights,
+        the covariance and the standardization are those of every row.
+        Returns None when refitted, else why not (constant columns or
+        ``detrend``, whose full-data form is not a sum over chunks).
+        """
+        from ..progress import task
+        from ..streaming import DEFAULT_CHUNK_ROWS, count_blocks, lagged_moments
+
+        check_is_fitted(self, "scores_")
+        if self.constant_columns_:
+            return "not streamed: constant columns"
+        if self.detrend is not None:
+            return f"not streamed: detrend={self.detrend!r}"
+        if tuple(series.variables) != tuple(self.variables_):
+            raise DataError(f"stream_refit needs the columns of the fit {list(self.variables_)}; "
+                            f"got {list(series.variables)}")
+        d, p, step = len(self.variables_), self.max_lag, self.step_
+        chunk = int(chunk_rows or DEFAULT_CHUNK_ROWS)
+        xs = [tr.x for tr in series.trajectories]
+        means = [x.mean(axis=0) for x in xs]
+        sq, count = np.zeros(d), 0
+        with task("dynotears: covariance over every row", total=2 * count_blocks([len(x) for x in xs], chunk)) as up:
+            for x, mu in zip(xs, means):  # pooled within-trajectory spread, as standardize() takes it
+                G1, _, n1 = lagged_moments([x], (0,), chunk_rows=chunk, center=[mu], update=up)
+                sq += np.diag(G1)
+                count += n1
+            scale = np.sqrt(sq / count)
+            if np.any(scale <= 0):
+                return "not streamed: a column is constant over the rows"
+            G, _, n = lagged_moments(xs, [-k * step for k in range(p + 1)], chunk_rows=chunk, center=means,
+                                     scale=scale, update=up)
+        if n <= d * (p + 1):
+            return f"not streamed: {n} lag windows are too few"
+        S = G / n
+        selected = self.selected_.reshape((p + 1) * d, d)
+        B_sel, _ = _refit(S, selected, d)
+        B_std = np.where(selected, B_sel, self.coef_standardized_)
+        B_orig = B_std * np.tile(scale[None, :] / scale[:, None], (p + 1, 1))
+        self.W_ = B_orig[:d].copy()
+        self.A_ = B_orig[d:].reshape(p, d, d).copy()
+        self.coef_standardized_ = B_std
+        self.n_windows_ = n
+        self.streamed_ = f"weights refitted on all {series.n_samples:,} rows ({n:,} lag windows) in chunks of {chunk:,}"
+        return None
+
     def graph(self, resolution: str = "lag") -> nx.DiGraph:
         """The learned graph with every candidate edge: ``"lag"`` (MultiDiGraph) or ``"summary"`` (DiGraph)."""
         check_is_fitted(self, "scores_")
@@ -1257,7 +1312,7 @@ class DYNOTEARS(Method):
                   "detrend": self.detrend, "trending": dict(self.trending_), "warnings": list(self.warnings_),
                   "reliable": self.reliable_, "unreliable_reason": self.unreliable_reason_,
                   "selection_stability": self.selection_stability_,
-                  "noise_variance": self.noise_variance_}
+                  "noise_variance": self.noise_variance_, "streamed": getattr(self, "streamed_", None)}
         return [
             Graph(self.graph("lag"), kind="causal", method=self.name, metrics={"resolution": "lag", **common}),
             Graph(self.graph("summary"), kind="causal", method=self.name,

@@ -318,6 +318,7 @@ class DMD(Method):
         self._validate_params()
         data = as_data(series, t, u, owner=type(self).__name__)
         self.embedding_, self.embedding_reason_, self.delays_ = None, None, 1
+        self.streamed_ = None
         d, reason = self._choose_delays(data)
         if d > 1:
             return self._fit_embedded(series, t, data, d, reason)
@@ -467,6 +468,20 @@ class DMD(Method):
                       _projected_moments(data.xs, zhat, U, Wk, sk, Vk, colsq1, colsum1))
         self.reconstruction_error_ = float(np.sqrt(np.sum(err2) / max(float(np.sum(sq)), 1e-300)))
         self.noise_level_ = float(np.mean(sd))
+
+    def stream_refit(self, series, *, chunk_rows: int | None = None) -> str | None:
+        """Refit the operator on every row of ``series`` from Gram matrices summed over row chunks.
+
+        The rank, the variant and the channel weights stay those of this fit
+        (on a subsample, under :func:`discover.fit`); the POD basis, the
+        operator, the amplitudes, the residuals and the reconstruction error
+        are those of every row (:mod:`discover.operators._streamed`). Returns
+        None when refitted, else why not (delay embedding, DMDc, BOP-DMD,
+        irregular steps).
+        """
+        from ._streamed import stream_refit
+
+        return stream_refit(self, series, chunk_rows=chunk_rows)
 
     def _reduced_model(self, trajectory, t) -> np.ndarray:
         """The model's trajectory in the reduced coordinates ``z`` (``x ≈ z V_ᵀ``, whitened units), real."""
@@ -733,8 +748,11 @@ class DMD(Method):
     # -------------------------------------------------------------- variants
     @staticmethod
     def _fb(Z1, Z2):
-        Kf = np.linalg.lstsq(Z1, Z2, rcond=None)[0]
-        Kb = np.linalg.lstsq(Z2, Z1, rcond=None)[0]
+        return DMD._fb_combine(np.linalg.lstsq(Z1, Z2, rcond=None)[0], np.linalg.lstsq(Z2, Z1, rcond=None)[0])
+
+    @staticmethod
+    def _fb_combine(Kf, Kb):
+        """Forward-backward operator from the forward (``Z2 ≈ Z1 Kf``) and backward (``Z1 ≈ Z2 Kb``) fits."""
         if np.linalg.cond(Kb) > 1e12:  # the backward map is singular (a vanishing direction): forward only
             return Kf
         M = Kf @ np.linalg.inv(Kb)
@@ -791,22 +809,27 @@ class DMD(Method):
             samples = np.array(samples)
             self.eigenvalue_samples_ = samples
             self.eigenvalue_std_ = np.sqrt(np.var(samples.real, axis=0) + np.var(samples.imag, axis=0))
-        # reduced modes: rows of B (one per eigenvalue), normalised
-        # (from the trajectory where each mode is strongest)
+        return alpha, self._modes_from_B(Bs), Bs
+
+    @staticmethod
+    def _modes_from_B(Bs):
+        """Reduced modes: rows of B (one per eigenvalue), normalised, from the trajectory where each is strongest."""
         strength = np.array([np.linalg.norm(B, axis=1) for B in Bs])  # n_traj × r
         best = np.argmax(strength, axis=0)
         Qr = np.array([Bs[k][j] for j, k in enumerate(best)]).T
         nrm = np.linalg.norm(Qr, axis=0)
         nrm[nrm == 0] = 1
-        return alpha, Qr / nrm, Bs
+        return Qr / nrm
 
-    def _varpro(self, ts, Zs, alpha0):
+    def _varpro(self, ts, Zs, alpha0, stride=None):
         """Variable projection, with eigenvalues in exact conjugate pairs when they pair up.
 
         Long series are thinned first (:func:`_thin`): each solver step costs
         time in proportion to the samples, and 10^5 snapshots took minutes.
+        A given ``stride`` says the samples are thinned already.
         """
-        ts, Zs, stride = _thin(ts, Zs, alpha0)
+        if stride is None:
+            ts, Zs, stride = _thin(ts, Zs, alpha0)
         if self.conjugate_pairs and conjugate_structure(alpha0) is not None:
             alpha, Bs, info = varpro_real(ts, Zs, alpha0, max_iter=self.max_iter)
         else:
@@ -949,6 +972,8 @@ class DMD(Method):
         }
         if self.fallback_:
             metrics["note"] = self.fallback_
+        if getattr(self, "streamed_", None):
+            metrics["streamed"] = self.streamed_
         if self.embedding_ is not None:
             metrics["delays"] = int(self.delays_)
             metrics["embedding"] = self.embedding_reason_
