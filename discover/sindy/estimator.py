@@ -250,11 +250,12 @@ class SINDy(Method):
     def _fit(self, series):
         series = _as_series(series)
         start = time.perf_counter()
+        self.streamed_ = None
         rng = np.random.default_rng(self.random_state)
         self.variables_ = series.variables
         self.inputs_ = series.inputs
         d = series.n_variables
-        lengths = [len(tr) for tr in series.trajectories]
+        lengths = self._lengths = [len(tr) for tr in series.trajectories]
         if min(lengths) < 3:
             raise DataError("SINDy needs at least 3 samples per trajectory.")
 
@@ -453,6 +454,19 @@ class SINDy(Method):
         self.equations_ = [self._expression(j) for j in range(d)]
         diag["seconds_total"] = time.perf_counter() - start
         return self
+
+    def stream_refit(self, series, *, chunk_rows: int | None = None) -> str | None:
+        """Refit the coefficients on every row of ``series`` from normal equations summed over row chunks.
+
+        The library, formulation, derivative windows and supports stay those
+        of this fit (on a subsample, under :func:`discover.fit`); see
+        :func:`discover.sindy.streamed.stream_refit`. Returns None when
+        refitted, else why not (rational fits, a differentiation other than
+        ``"auto"``).
+        """
+        from .streamed import stream_refit
+
+        return stream_refit(self, _as_series(series), chunk_rows=chunk_rows)
 
     def _model_expr(self, coef) -> sp.Expr:
         """``num·θ`` or, with ``2m`` coefficients (numerator then denominator), ``num·θ / (1 + den·θ)``."""
@@ -973,6 +987,8 @@ class SINDy(Method):
                        "library": dict(chosen[0]) if chosen else None,
                        "library_runners_up": runners,
                        "reliable": var not in self.unreliable_}
+            if getattr(self, "streamed_", None):
+                metrics["streamed"] = self.streamed_
             if var in self.unreliable_:
                 metrics["unreliable_reason"] = self.unreliable_[var]
             out.append(Equation(var, self.equations_[j], kind=kind, method=self.name, metrics=metrics,

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-__all__ = ["noise_level", "savgol_window", "derivative", "weak_rows", "validation_mask"]
+__all__ = ["noise_level", "savgol_window", "derivative", "derivative_with", "fd_order", "weak_rows",
+           "validation_mask"]
 
 
 def noise_level(x: np.ndarray) -> np.ndarray:
@@ -60,39 +61,58 @@ def derivative(x: np.ndarray, t: np.ndarray, sigma: np.ndarray | None = None,
     pysindy's sixth-order finite differences; noisy ones a Savitzky–Golay
     derivative (polynomial order 3) with a window set by the noise level.
     """
-    import pysindy as ps
-    from scipy.signal import savgol_filter
-
     x = np.asarray(x, float)
     t = np.asarray(t, float)
     n, d = x.shape
     sigma = noise_level(x) if sigma is None else np.asarray(sigma, float)
     spread = x.std(axis=0)
     spread[spread == 0] = 1.0
-    dx = np.empty_like(x)
-    windows = []
-    order = 6 if n >= 12 else (4 if n >= 5 else 2)
-    fd = ps.FiniteDifference(order=order)._differentiate(x, t) if n >= 3 else np.gradient(x, t, axis=0)
-    uniform = n > 2 and np.allclose(np.diff(t), np.diff(t).mean(), rtol=1e-6, atol=0)
+    order = fd_order(n)
     noisy = [j for j in range(d) if not (sigma[j] <= clean_below * spread[j] or n < 9)]
     # one window for all noisy columns, the narrowest: a column's derivative depends on the
     # others, and a window that suits a slow column smooths away another's fast episodes
     common = min((savgol_window(x[:, j], sigma[j]) for j in noisy), default=1)
+    windows = [common if j in noisy else 1 for j in range(d)]
+    info = {"derivative": f"finite_difference_{order}" if max(windows) == 1 else "savitzky_golay",
+            "windows": windows}
+    return derivative_with(x, t, windows, order), info
+
+
+def fd_order(n: int) -> int:
+    """Order of the finite differences :func:`derivative` takes on a trajectory of ``n`` samples."""
+    return 6 if n >= 12 else (4 if n >= 5 else 2)
+
+
+def derivative_with(x: np.ndarray, t: np.ndarray, windows, order: int, *, uniform: bool | None = None,
+                    delta: float | None = None) -> np.ndarray:
+    """The derivative :func:`derivative` computes once the windows are chosen: column ``j`` by finite
+    differences of ``order`` when ``windows[j] == 1``, else by a Savitzky–Golay derivative of that window.
+
+    Row ``i`` depends only on the rows within ``max(windows[j] // 2, order) + 1`` of it (and on the
+    trajectory's ends), which lets :meth:`SINDy.stream_refit` compute it chunk by chunk; a chunk passes
+    its trajectory's ``uniform`` and ``delta`` (the step), which would otherwise be read from ``t``.
+    """
+    import pysindy as ps
+    from scipy.signal import savgol_filter
+
+    x = np.asarray(x, float)
+    t = np.asarray(t, float)
+    n, d = x.shape
+    dx = np.empty_like(x)
+    fd = ps.FiniteDifference(order=order)._differentiate(x, t) if n >= 3 else np.gradient(x, t, axis=0)
+    if uniform is None:
+        uniform = n > 2 and np.allclose(np.diff(t), np.diff(t).mean(), rtol=1e-6, atol=0)
+    delta = float(t[1] - t[0]) if delta is None and n > 1 else delta
     for j in range(d):
-        if j not in noisy:
+        w = int(windows[j])
+        if w == 1:
             dx[:, j] = fd[:, j]
-            windows.append(1)
-            continue
-        w = common
-        windows.append(w)
-        if uniform:
-            dx[:, j] = savgol_filter(x[:, j], w, 3, deriv=1, delta=float(t[1] - t[0]), mode="interp")
+        elif uniform:
+            dx[:, j] = savgol_filter(x[:, j], w, 3, deriv=1, delta=delta, mode="interp")
         else:
             sm = savgol_filter(x[:, j], w, 3, mode="interp")
             dx[:, j] = np.gradient(sm, t, edge_order=2)
-    info = {"derivative": f"finite_difference_{order}" if max(windows) == 1 else "savitzky_golay",
-            "windows": windows}
-    return dx, info
+    return dx
 
 
 def _bump(t: np.ndarray, a: float, b: float, p: int = 4) -> tuple[np.ndarray, np.ndarray]:
