@@ -58,8 +58,9 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     train, test = x[:n_train], x[n_train:]
     series = Series((Trajectory(np.arange(n_train) * s["dt"], train),), ("x", "y", "z"))
     n_p = 1 if not ladder else s["P"] + 2
-    model = ALRNN(n_latent=20, n_pwl=None if ladder else s["P"], max_pwl=s["P"] + 1, seq_len=s["seq_len"],
-                  tau=s["tau"], epochs=options.pop("epochs"), max_seconds=seconds / n_p, random_state=seed, **options)
+    options = {"seq_len": s["seq_len"], "tau": s["tau"], **{k: v for k, v in options.items() if v is not None}}
+    model = ALRNN(n_latent=20, n_pwl=None if ladder else s["P"], max_pwl=s["P"] + 1, max_seconds=seconds / n_p,
+                  random_state=seed, **options)
     start = time.perf_counter()
     model.fit(series)
     fit_seconds = time.perf_counter() - start
@@ -71,12 +72,18 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     lam_model = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[finite][1000:21000]), s["dt"],
                                               n_exponents=1)[0]) if finite.sum() > 2000 else float("nan")
     regions = sorted(set(model.sequence_))
+    on = (Z[finite][:, 20 - model.n_pwl_:] > 0).mean(axis=0) if model.n_pwl_ else []
     return {
         "system": system, "P": model.n_pwl_, "ladder": {k: round(v["D_stsp"], 3) for k, v in model.ladder_.items()},
         "D_stsp": state_space_divergence(test, gen), "D_H": hellinger_spectrum_distance(test, gen),
         "lyap_data": lam_data, "lyap_model": lam_model, "lyap_err": abs(lam_model - lam_data) / abs(lam_data),
         "regions": len(regions), "expected_regions": s["regions"], "fit_s": fit_seconds,
         "epochs": {k: v["epochs"] for k, v in model.ladder_.items()},
+        "best_epoch": {k: v["best_epoch"] for k, v in model.ladder_.items()},
+        "s_per_epoch": {k: round(v["seconds"] / max(v["epochs"], 1), 2) for k, v in model.ladder_.items()},
+        "relu_on": [round(float(f), 3) for f in on],
+        "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}" + ("*" if r.get("recentred") else "")
+                            for v in model.ladder_.values() for r in v["history"] if "D_stsp" in r),
     }
 
 
@@ -102,18 +109,31 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=2000, help="epochs of the learning-rate schedule (per P)")
+    ap.add_argument("--forcing", default="sparse", choices=["sparse", "generalized"])
+    ap.add_argument("--tau", type=int, default=None, help="forcing interval (default: the paper's per system)")
+    ap.add_argument("--seq-len", type=int, default=None, help="default: the paper's per system")
+    ap.add_argument("--batches", type=int, default=50, help="batches per epoch")
+    ap.add_argument("--eval-every", type=int, default=5)
+    ap.add_argument("--min-active", type=float, default=0.02)
+    ap.add_argument("--history", action="store_true", help="print the checkpoint divergences")
+    ap.add_argument("--lr-end-ratio", type=float, default=30.0, help="lr / lr_end")
     args = ap.parse_args()
     print("load:", os.getloadavg(), "options:", vars(args))
     rows = []
     for system in args.systems.split(","):
         r = reconstruct(system, args.train, args.test, args.minutes * 60, args.ladder, args.seed,
-                        optimizer=args.optimizer, lr=args.lr, lr_end=args.lr / 30, batch_size=args.batch_size,
-                        epochs=args.epochs)
+                        optimizer=args.optimizer, lr=args.lr, lr_end=args.lr / args.lr_end_ratio,
+                        batch_size=args.batch_size, epochs=args.epochs, forcing=args.forcing, tau=args.tau,
+                        seq_len=args.seq_len, batches_per_epoch=args.batches, eval_every=args.eval_every,
+                        min_active=args.min_active)
         rows.append(r)
         print(f"{system:8s} P={r['P']} D_stsp={r['D_stsp']:.3f} D_H={r['D_H']:.3f} "
               f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} err={100 * r['lyap_err']:.0f}% "
               f"regions={r['regions']} (paper {r['expected_regions']}) fit={r['fit_s']:.0f}s "
-              f"ladder={r['ladder']} epochs={r['epochs']}", flush=True)
+              f"ladder={r['ladder']} epochs={r['epochs']} best epoch={r['best_epoch']} "
+              f"s/epoch={r['s_per_epoch']} relu on={r['relu_on']}", flush=True)
+        if args.history:
+            print("  D_stsp on the training data by epoch (* a ReLU unit re-centred):", r["history"])
     sp = recipe_speed(args.recipe_epochs)
     print(f"authors' recipe (batch 16 x 200, 50 batches): {sp['s_per_epoch']:.2f} s/epoch, "
           f"{sp['s_per_1e6_steps']:.2f} s per 10^6 model steps (their PyTorch code: ~137 s/epoch on this machine)")

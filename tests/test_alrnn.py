@@ -201,6 +201,45 @@ def test_recentred_relu_unit_keeps_the_map(level):
     assert recentre_relu_units(module, Zs) == []  # now on for about half the states: left alone
 
 
+@pytest.mark.parametrize("forcing,n_inputs", [("sparse", 0), ("generalized", 2)])
+def test_written_out_gradients_equal_autograd(forcing, n_inputs):
+    """The NumPy backpropagation through time gives torch autograd's loss and gradients."""
+    import torch
+
+    from discover.alrnn.model import ALRNNModule
+    from discover.alrnn.training import _forward_backward
+
+    m = ALRNNModule(7, 3, 2, n_inputs, gen=torch.Generator().manual_seed(1)).double()
+    with torch.no_grad():
+        m.W.normal_(0, 0.3)
+        m.h.normal_(0, 0.2)
+        m.l.normal_(0, 0.3)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 30, 3))
+    Xf = X + 0.1 * rng.normal(size=X.shape)
+    U = rng.normal(size=(5, 30, n_inputs)) if n_inputs else None
+    alpha, tau = 0.3, 4
+    Xt, Xft = torch.tensor(X), torch.tensor(Xf)
+    z, preds = m.initial_state(Xt[:, 0]), []
+    for s in range(29):
+        if forcing == "sparse" and s > 0 and s % tau == 0:
+            z = torch.cat([Xft[:, s], z[:, 3:]], 1)
+        elif forcing == "generalized" and s > 0:
+            z = torch.cat([alpha * Xft[:, s] + (1 - alpha) * z[:, :3], z[:, 3:]], 1)
+        z = m.step(z, None if U is None else torch.tensor(U[:, s + 1]))
+        preds.append(z[:, :3])
+    loss = torch.mean((torch.stack(preds, 1) - Xt[:, 1:]) ** 2)
+    loss.backward()
+    values = {k: None if getattr(m, k) is None else getattr(m, k).detach().numpy() for k in "A W h L l C".split()}
+    ours, grads, states = _forward_backward(**values, X=X, Xf=Xf, U=U, N=3, P=2, tau=tau, forcing=forcing,
+                                            alpha=alpha)
+    assert ours == pytest.approx(float(loss.detach()), rel=1e-12)
+    assert set(grads) == {"A", "W", "h", "L", "l"} | ({"C"} if n_inputs else set())
+    for k, g in grads.items():
+        np.testing.assert_allclose(g, getattr(m, k).grad.numpy(), rtol=1e-10, atol=1e-13)
+    assert states.shape == (29, 5, 7)
+
+
 def test_generalized_forcing_trains(lorenz_series):
     from discover.alrnn import ALRNN
 

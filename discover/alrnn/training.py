@@ -27,7 +27,12 @@ kept its sign (exactly for a dead unit; for an always-on unit the
 ``W[:, u] c`` it contributed moves into ``h``). Its threshold then lies
 inside the data and training can use it (:func:`recentre_relu_units`).
 
-The loss is the mean squared error on the observations at every step. RAdam
+The loss is the mean squared error on the observations at every step. Its
+gradients are computed by backpropagation through time written out in NumPy
+(:func:`_forward_backward`, equal to torch autograd's to rounding): the
+recurrence is many small matrix products, and autograd's per-operation
+overhead was about 80 % of the time. The parameters live in the torch module
+and the torch optimizer steps them. RAdam
 (or Adam, ``optimizer="adam"``: RAdam's variance rectification acts as a
 warm-up of the order of ``2/(1-β2)`` = 2000 updates, right for long training
 and too slow for a few hundred updates) with an exponential decay of the learning rate from ``lr`` to ``lr_end`` over
@@ -98,9 +103,72 @@ def _sample(trajectories, seq_len, batch_size, rng):
         xs.append(x[s:s + seq_len])
         if u is not None:
             us.append(u[s:s + seq_len])
-    X = torch.as_tensor(np.stack(xs), dtype=torch.float32)
-    U = torch.as_tensor(np.stack(us), dtype=torch.float32) if us else None
-    return X, U
+    return np.stack(xs).astype(float), (np.stack(us).astype(float) if us else None)
+
+
+def _forward_backward(A, W, h, L, l, C, X, Xf, U, *, N: int, P: int, tau: int, forcing: str,  # noqa: E741
+                      alpha: float):
+    """Loss and exact gradients of one batch, by backpropagation through time written out in NumPy.
+
+    The recurrence of small matrices costs little arithmetic and many
+    operations; autograd's per-operation overhead was most of the time, so the
+    forward pass stores the forced states ``zt_s`` and the backward pass
+    carries ``g_s = dL/dz_s`` back through
+    ``g_s = c_s * (A * g + (g @ W) * D_s) + dL/dpred``, with ``D_s`` the
+    ReLU units' on/off pattern at ``zt_s`` and ``c_s`` the forcing's factor on
+    the observed units (0 where sparse forcing replaced them, ``1 - alpha``
+    under generalized forcing, 1 elsewhere). The parameter gradients are then
+    single products over all steps. Returns ``(loss, grads, states)``:
+    ``grads`` keyed like the module's parameters, ``states`` the forced states
+    (steps × batch × M).
+    """
+    B, T, _ = X.shape
+    M = len(A)
+    S = T - 1
+    ZT = np.empty((S, B, M))  # the state each step starts from, after forcing
+    Z = np.empty((S, B, M))  # the state each step gives
+    z = np.concatenate([X[:, 0], X[:, 0] @ L.T + l], axis=1)
+    keep = np.ones((S, N))  # dz_s[:, :N] / dz_s before forcing
+    for s in range(S):
+        if s > 0:
+            if forcing == "sparse":
+                if s % tau == 0:
+                    z = z.copy()
+                    z[:, :N] = Xf[:, s]
+                    keep[s] = 0.0
+            else:
+                z = z.copy()
+                z[:, :N] = alpha * Xf[:, s] + (1 - alpha) * z[:, :N]
+                keep[s] = 1 - alpha
+        ZT[s] = z
+        phi = z.copy()
+        if P:
+            np.maximum(phi[:, M - P:], 0.0, out=phi[:, M - P:])
+        z = A * z + phi @ W.T + h
+        if C is not None:
+            z = z + U[:, s + 1] @ C.T
+        Z[s] = z
+    resid = Z[:, :, :N] - X[:, 1:].transpose(1, 0, 2)
+    loss = float(np.mean(resid**2))
+    dpred = resid * (2.0 / resid.size)
+    D = np.ones((S, B, M))
+    if P:
+        D[:, :, M - P:] = ZT[:, :, M - P:] > 0
+    G = np.empty((S, B, M))  # dL/dz_{s+1}, the gradient at each step's output
+    g = np.zeros((B, M))
+    for s in range(S - 1, -1, -1):
+        g[:, :N] += dpred[s]
+        G[s] = g
+        g = (A * g + (g @ W) * D[s])
+        g[:, :N] *= keep[s]
+    # g is now dL/dz_0
+    PHI = ZT * D  # Phi*(zt): D is 1 on the linear units and the ReLU's on/off on the others
+    Gf, PHIf, ZTf = G.reshape(-1, M), PHI.reshape(-1, M), ZT.reshape(-1, M)
+    grads = {"A": np.einsum("ij,ij->j", Gf, ZTf), "W": Gf.T @ PHIf, "h": Gf.sum(0),
+             "L": g[:, N:].T @ X[:, 0], "l": g[:, N:].sum(0)}
+    if C is not None:
+        grads["C"] = Gf.T @ U[:, 1:].transpose(1, 0, 2).reshape(-1, U.shape[2])
+    return loss, grads, ZT
 
 
 def _gtf_alpha(module: ALRNNModule, Z: torch.Tensor) -> float:
@@ -157,7 +225,6 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
     opt = (torch.optim.RAdam if optimizer == "radam" else torch.optim.Adam)(module.parameters(), lr=lr)
     gamma = (lr_end / lr) ** (1.0 / max(epochs, 1)) if lr_end and lr_end < lr else 1.0
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
-    noise_gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     best = (math.inf, module.to_params(), 0)
     history = []
     alpha = 0.5 if forcing == "generalized" else 0.0
@@ -172,28 +239,22 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
                 forced_states = []
                 for _ in range(batches_per_epoch):
                     X, U = _sample(trajectories, seq_len, batch_size, rng)
-                    if noise:
-                        Xf = X + noise * torch.randn(X.shape, generator=noise_gen)
-                    else:
-                        Xf = X
-                    z = module.initial_state(X[:, 0])
-                    preds = []
-                    for s in range(seq_len - 1):
-                        if forcing == "sparse":
-                            if s > 0 and s % tau == 0:
-                                z = torch.cat([Xf[:, s], z[:, N:]], dim=1)
-                        elif s > 0:
-                            z = torch.cat([alpha * Xf[:, s] + (1 - alpha) * z[:, :N], z[:, N:]], dim=1)
-                        if s % 16 == 0 and len(forced_states) < 64:
-                            forced_states.append(z.detach())
-                        z = module.step(z, None if U is None else U[:, s + 1])
-                        preds.append(z[:, :N])
-                    loss = torch.mean((torch.stack(preds, 1) - X[:, 1:]) ** 2)
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
+                    Xf = X + noise * rng.standard_normal(X.shape) if noise else X
+                    values = {name: (None if t is None else t.detach().double().numpy())
+                              for name, t in (("A", module.A), ("W", module.W), ("h", module.h),
+                                              ("L", module.L), ("l", module.l), ("C", module.C))}
+                    loss, grads, states = _forward_backward(**values, X=X, Xf=Xf, U=U, N=N, P=module.P, tau=tau,
+                                                            forcing=forcing, alpha=alpha)
+                    if not math.isfinite(loss):
+                        raise FloatingPointError("the AL-RNN's training loss is not finite")
+                    for name, g in grads.items():
+                        param = getattr(module, name)
+                        param.grad = torch.as_tensor(g, dtype=param.dtype)
                     torch.nn.utils.clip_grad_norm_(module.parameters(), 10.0)
                     opt.step()
-                    total += float(loss.detach())
+                    if len(forced_states) < 16:
+                        forced_states.append(torch.as_tensor(states[::16].reshape(-1, module.M), dtype=torch.float32))
+                    total += loss
                     steps += X.shape[0] * (seq_len - 1)
                 sched.step()
                 if forcing == "generalized" and forced_states:
