@@ -15,9 +15,17 @@ Sections (``--only NAME,...``; all by default):
     its eigendecomposition on the same data, and PyDMD's ``DMD`` and
     ``BOPDMD`` when installed.
 ``csv``
-    A CSV of ``--rows`` rows × 10 columns written to a temporary folder (and
-    deleted after), then for each quick method a fresh process loads it and
-    fits: load and fit time, time per 10⁶ rows, peak resident memory.
+    A CSV of ``--rows`` rows × 10 columns (time and 9 channels mixing damped
+    oscillators, 1 % noise, one continuous record) written to a temporary
+    folder (and deleted after), then for each quick method a fresh process
+    loads it and fits: load and fit time, time per 10⁶ rows, peak resident
+    memory. A method that streams (dmd, sindy, dynotears) runs twice above
+    its row limit: streamed (choices on the subsample, final fit on every
+    row in chunks) and subsampled (``discover.fit(stream=False)``).
+    ``--config JSON`` passes method options (``--big`` gives dmd
+    ``rank=9, delays=1``: the default rank ``"auto"`` keeps 1 of these 9
+    channels, all of which carry signal, and the delay check then embeds
+    them, which does not stream; see docs/scale.rst).
 ``batch``
     64 small datasets (folder of CSVs), ``run_batch`` with 1 and 2 local
     processes (throughput ratio), and the Dask path's overhead for one quick
@@ -215,27 +223,41 @@ t2 = time.perf_counter()
 rss_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 with warnings.catch_warnings(record=True) as w:
     warnings.simplefilter("always")
-    rep = discover.fit(s, [method], seed=0)
+    rep = discover.fit(s, [method], seed=0, stream=sys.argv[3] == "1", config=json.loads(sys.argv[4]))
 t3 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "fit_s": t3 - t2, "status": rep.methods[method].status,
                   "error": rep.methods[method].error, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "rss_after_load_mib": rss_load, "warnings": rep.methods[method].warnings[:3]}))
+                  "rss_after_load_mib": rss_load, "warnings": [w[:300] for w in rep.methods[method].warnings[:6]]}))
 """
 
 
-def write_csv(path: Path, rows: int, seed: int = 0) -> None:
-    t, X = oscillators(min(rows, 200_000), 9, seed)
+def write_csv(path: Path, rows: int, seed: int = 0, d: int = 9, dt: float = 0.02) -> None:
+    """One continuous record of :func:`oscillators` (same construction), written 200,000 rows at a time."""
+    rng = np.random.default_rng(seed)
+    k = (d + 1) // 2
+    w = rng.uniform(0.5, 3.0, k)
+    g = rng.uniform(0.0, 0.05, k) * 10 / max(rows * dt, 10)
+    M = rng.standard_normal((2 * k, d))[:d]
+    scale = None
     block = 200_000
     with open(path, "w") as fh:
-        fh.write("t," + ",".join(f"x{i}" for i in range(9)) + "\n")
+        fh.write("t," + ",".join(f"x{i}" for i in range(d)) + "\n")
         for i in range(0, rows, block):
-            k = min(block, rows - i)
-            tt = (np.arange(i, i + k) * 0.02)[:, None]
-            Xk = np.roll(X, -(i % X.shape[0]), axis=0)[:k] if k <= X.shape[0] else X[:k]
-            np.savetxt(fh, np.c_[tt, Xk], delimiter=",", fmt="%.8g")
+            t = np.arange(i, min(i + block, rows)) * dt
+            S = np.concatenate([np.exp(-g * t[:, None]) * np.cos(w * t[:, None]),
+                                np.exp(-g * t[:, None]) * np.sin(w * t[:, None])], axis=1)[:, :d]
+            X = S @ M
+            scale = X.std() if scale is None else scale  # the first block's spread sets the 1 % noise
+            np.savetxt(fh, np.c_[t, X + 0.01 * scale * rng.standard_normal(X.shape)], delimiter=",", fmt="%.8g")
 
 
-def bench_csv(row_counts, results, timeout):
+#: methods that refit on every row above their row limit (``registry`` ``streams``)
+STREAMS = {"dmd", "sindy", "dynotears"}
+#: row limits of the registry (the subsample a method's choices are made on)
+LIMITS = {"sindy": 100_000, "conservation": 100_000, "dmd": 1_000_000, "dynotears": 1_000_000}
+
+
+def bench_csv(row_counts, results, timeout, config=None):
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for rows in row_counts:
@@ -244,20 +266,25 @@ def bench_csv(row_counts, results, timeout):
             write_csv(path, rows)
             print(f"  wrote {rows:,} rows ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.0f} s",
                   flush=True)
-            for method in QUICK:
+            runs = [(m, True) for m in QUICK if m in STREAMS and rows > LIMITS.get(m, 10**6)]
+            runs += [(m, False) for m in QUICK]
+            for method, stream in runs:
+                opts = {method: (config or {}).get(method, {})}
                 try:
-                    p = subprocess.run([sys.executable, "-c", CHILD, str(path), method], capture_output=True,
-                                       text=True, timeout=timeout)
+                    p = subprocess.run([sys.executable, "-c", CHILD, str(path), method, "1" if stream else "0",
+                                        json.dumps(opts)], capture_output=True, text=True, timeout=timeout)
                     rec = json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {
                         "status": "crashed", "error": p.stderr[-400:]}
                 except subprocess.TimeoutExpired:
                     rec = {"status": "timeout", "error": f"over {timeout} s"}
-                rec.update({"rows": rows, "method": method, "load": load_avg()})
+                rec.update({"rows": rows, "method": method, "load": load_avg(), "options": opts[method],
+                            "mode": ("streamed" if stream else "subsampled" if rows > LIMITS.get(method, 10**6)
+                                     else "in memory")})
                 if "fit_s" in rec:
                     rec["fit_s_per_1e6_rows"] = rec["fit_s"] / (rows / 1e6)
                     rec["load_s_per_1e6_rows"] = rec["load_s"] / (rows / 1e6)
                 out.append(rec)
-                print(f"  {rows:>9,} rows {method:13s} load {rec.get('load_s', float('nan')):6.1f} s  "
+                print(f"  {rows:>9,} rows {method:13s} {rec['mode']:10s} load {rec.get('load_s', float('nan')):6.1f} s  "
                       f"fit {rec.get('fit_s', float('nan')):7.1f} s  peak RSS {rec.get('peak_rss_mib', float('nan')):7.0f}"
                       f" MiB  {rec['status']} {rec.get('error') or ''}", flush=True)
             path.unlink()
@@ -325,10 +352,12 @@ def main():
     ap.add_argument("--methods", default=",".join(QUICK), help="methods of the grid and CSV sections")
     ap.add_argument("--big", action="store_true",
                     help="only the big-CSV section at 10⁶ and 10⁷ rows × 10 columns (issue 15.4; needs ~1 GB in the temp folder)")
+    ap.add_argument("--config", default=None, help="method options of the csv section, as JSON")
     ap.add_argument("--json", default="bench_scale.json")
     a = ap.parse_args()
     if a.big:
         a.only, a.rows = "csv", a.rows or "1000000,10000000"
+        a.config = a.config or json.dumps({"dmd": {"rank": 9, "delays": 1}})
     QUICK[:] = a.methods.split(",")
     only = set(a.only.split(","))
     ns = [int(float(v)) for v in (a.grid_n or ("500,2000" if a.quick else "1000,4000,16000")).split(",")]
@@ -347,7 +376,7 @@ def main():
         bench_batch(results, 16 if a.quick else 64)
     if "csv" in only:
         print("== big CSV")
-        bench_csv(rows, results, a.timeout)
+        bench_csv(rows, results, a.timeout, json.loads(a.config) if a.config else None)
     results["machine"]["load_at_end"] = load_avg()
     Path(a.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(f"curves written to {a.json}")

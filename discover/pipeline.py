@@ -213,6 +213,7 @@ def fit(
     backend: str | None = None,
     progress: bool = False,
     max_rows: int | str | None = "auto",
+    stream: bool = True,
     **load_options: Any,
 ) -> Report:
     """Run methods on data and return one :class:`~discover.report.Report`.
@@ -248,6 +249,9 @@ def fit(
         DYNOTEARS), set from measured peak memory. ``None`` fits every row
         (memory grows with rows times each method's library or embedding
         width).
+    stream : bool, default=True
+        Above ``max_rows``, the methods that stream refit on every row in
+        chunks; ``False`` leaves every method on the subsample.
 
     Returns
     -------
@@ -270,7 +274,8 @@ def fit(
     def rows_for(name, est):
         spec = registry.REGISTRY.get(name)
         used, note = rows_at((spec.max_rows if spec is not None else MAX_ROWS) if max_rows == "auto" else max_rows)
-        streams = note is not None and spec is not None and spec.streams and hasattr(est, "stream_refit")
+        streams = (stream and note is not None and spec is not None and spec.streams
+                   and hasattr(est, "stream_refit"))
         return used, note, (series if streams else None)
 
     runs = [(name, est, *rows_for(name, est)) for name, est in jobs]
