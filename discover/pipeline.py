@@ -194,7 +194,10 @@ def _stream(est: BaseEstimator, used: Series, full: Series, note: str | None) ->
     warning saying which."""
     from .streaming import DEFAULT_CHUNK_ROWS
 
-    why = est.stream_refit(full, chunk_rows=DEFAULT_CHUNK_ROWS)
+    try:
+        why = est.stream_refit(full, chunk_rows=DEFAULT_CHUNK_ROWS)
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:  # the subsample's fit stands
+        why = f"not streamed: {type(exc).__name__}: {exc}"
     if why is None:
         warnings.warn(f"fitted on all {full.n_samples:,} rows in chunks of {DEFAULT_CHUNK_ROWS:,} (selection on a "
                       f"subsample of {used.n_samples:,} rows: {used.n_trajectories} evenly spaced stretches of "
