@@ -199,3 +199,19 @@ def test_fit_streams_above_the_limit_and_subsamples_the_rest(monkeypatch):
     again = discover.fit(series, methods=["dynotears"], max_rows=1000)
     assert any("fitted on all 2,700 rows" in w for w in again.methods["dynotears"].warnings)
     assert not any("rows" in w for w in full.methods["dmd"].warnings)
+
+
+def test_fit_streams_sindy_and_finds_the_lorenz_equations(monkeypatch):
+    monkeypatch.setitem(registry.REGISTRY, "sindy", replace(registry.REGISTRY["sindy"], max_rows=800))
+    (t1, X1), (t2, X2) = _lorenz(1200, (1, 1, 20)), _lorenz(700, (-3, 2, 15), seed=1)
+    report = discover.fit(_series([X1, X2], [t1, t2], ["x", "y", "z"]), methods=["sindy"],
+                          config={"sindy": {"ensemble": 0, "degree": 2}})
+    entry = report.methods["sindy"]
+    assert entry.status == "ok", entry.error
+    assert any("fitted on all 1,900 rows" in w and "selection on a subsample of" in w for w in entry.warnings)
+    eq = {e.variable: e for e in report.equations}
+    assert "refitted on all 1,900 rows" in eq["x"].metrics["streamed"]
+    sym = {str(s): s for s in eq["x"].rhs.free_symbols}
+    x, y = sym["x"], sym["y"]
+    coeffs = eq["x"].rhs.as_coefficients_dict()
+    assert abs(float(coeffs[x]) + 10) < 0.05 and abs(float(coeffs[y]) - 10) < 0.05
