@@ -307,3 +307,30 @@ def test_rational_seeds_hold_a_rational_rate():
     fits = [np.mean((linear_fit(s, X, y, ops)[0] - y) ** 2) / np.var(y) for s in seeds]
     assert min(fits) < 1e-12
     assert rational_seeds(X, y, operator_table(["+", "*"])) == []  # no division: no rational seeds
+
+
+def test_fraction_with_huge_numbers_reads_like_the_textbook():
+    from discover.evolution.constants import readable
+    from discover.evolution.expressions import from_sympy
+
+    ops = default_operators()
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 5.0, (300, 2))
+    y = X[:, 0] * (4 - X[:, 0] - X[:, 1] / (1 + X[:, 0]))
+    a, b = sp.symbols("a b", real=True)
+    s = 1234567891.0  # where a fit drifts along the fraction's flat direction (predprey, session 4)
+    drifted = (s * 4.0000001 * a + s * 3 * a ** 2 - s * a ** 3 - s * a * b) / (s * 0.9999999 + s * a)
+    tree = from_sympy(drifted, ["a", "b"], ops)
+    assert np.allclose(evaluate(tree, X, ops), y, rtol=1e-5, atol=1e-5)
+    out, loss = readable(tree, X, y, ops, floor=1e-6)
+    expr = to_sympy(out, ["a", "b"], ops)
+    num, den = sp.fraction(sp.together(expr))
+    assert sp.expand(den) == a + 1
+    assert sp.expand(num - (4 * a + 3 * a ** 2 - a ** 3 - a * b)) == 0
+    assert loss < 1e-10 * np.var(y)
+    # a fraction of the wrong form comes back with small numbers and no worse a loss, never a better form
+    other = from_sympy((s * a + s * b) / (2 * s + s * a ** 2), ["a", "b"], ops)
+    kept, kept_loss = readable(other, X, y, ops, floor=0.0)
+    assert max(abs(c.value) for c in kept.constants()) < 1e3
+    assert kept_loss <= np.mean((evaluate(other, X, ops) - y) ** 2) * (1 + 1e-3)
+    assert kept.shape().count("x") == other.shape().count("x")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 from scipy.optimize import least_squares
 
-from .expressions import Node, Operator, evaluate, linear_fit
+from .expressions import Node, Operator, evaluate, from_sympy, linear_fit, to_sympy
 
-__all__ = ["optimize_constants", "snap_constants", "prune", "materialize", "projected_loss"]
+__all__ = ["optimize_constants", "snap_constants", "prune", "materialize", "projected_loss",
+           "normalise_fractions", "readable"]
 
 
 def _predict(tree, X, ops, W=None):
@@ -182,3 +184,86 @@ def prune(tree: Node, X, y, ops, rng, *, tolerance: float = 1e-3, floor: float =
             if changed:
                 break
     return t, cur
+
+
+def _scaled_fraction(e):
+    """A product with a sum in its denominator, written so that the denominator's constant term is 1.
+
+    ``c * P / D`` has a flat direction (``P`` and ``D`` times the same
+    number, or ``c`` and ``P``), along which a fit may drift to 10-digit
+    numbers. ``D`` (expanded) is divided by its constant term (else by the
+    coefficient of its first term), and the factor is moved into the
+    numerator's one sum when there is one, so ``2e9*x/(1e9 + 1e9*x)`` reads
+    ``2*x/(x + 1)``. Returns the product unchanged when nothing is to be done.
+    """
+    coeff, factors = sp.S.One, []
+    moved = False
+    for f in sp.Mul.make_args(e):
+        if f.is_Number:
+            coeff *= f
+            continue
+        if f.is_Pow and f.exp.is_Integer and f.exp < 0 and f.base.is_Add:
+            den = sp.expand(f.base)
+            if den.is_Add:
+                numbers = [a for a in den.args if a.is_Number]
+                if numbers:
+                    s = sp.Add(*numbers)
+                else:
+                    first = min(den.args, key=lambda a: sp.default_sort_key(a.as_coeff_Mul()[1]))
+                    s = first.as_coeff_Mul()[0]
+                if s != 0 and s != 1:
+                    den = sp.expand(den / s)
+                    coeff *= s ** f.exp
+                    moved = True
+                factors.append(den ** f.exp)
+                continue
+        factors.append(f)
+    if not moved and coeff == 1:
+        return e
+    sums = [i for i, f in enumerate(factors) if f.is_Add]
+    if len(sums) == 1 and coeff != 1:
+        factors[sums[0]] = sp.expand(coeff * factors[sums[0]])
+        coeff = sp.S.One
+    return sp.Mul(coeff, *factors, evaluate=False) if coeff != 1 else sp.Mul(*factors)
+
+
+def normalise_fractions(tree: Node, ops: dict[str, Operator], n_features: int) -> Node | None:
+    """The tree with every fraction's denominator scaled to a constant term of 1 (see :func:`_scaled_fraction`).
+
+    The result is the same function, up to round-off; ``None`` when the tree
+    has no fraction to normalise or cannot be rewritten with ``ops``.
+    """
+    if not any(n.op == "/" for n in tree.nodes()):
+        return None
+    names = [f"x{i}" for i in range(n_features)]
+    try:
+        expr = to_sympy(tree, names, ops)
+        new = expr.replace(lambda e: e.is_Mul and any(f.is_Pow and f.exp.is_Integer and f.exp < 0
+                                                      and f.base.is_Add for f in e.args), _scaled_fraction)
+        if new == expr:
+            return None
+        return from_sympy(new, names, ops)
+    except (ValueError, TypeError, AttributeError, sp.SympifyError):
+        return None
+
+
+def readable(tree: Node, X, y, ops, *, tolerance: float = 1e-3, floor: float = 0.0, loss=None, rng=None,
+             W=None) -> tuple[Node, float]:
+    """Normalise the tree's fractions, refit and snap their constants, when the loss allows.
+
+    The normalised tree (:func:`normalise_fractions`) has its constants
+    refitted and snapped (:func:`snap_constants`, with the same
+    ``tolerance`` and ``floor``) and is taken when its loss stays within
+    ``(1 + tolerance)`` of the tree's loss plus ``floor`` times the target's
+    variance; else the tree comes back as it was.
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    ref = _residual_loss(tree, X, y, ops, loss, W)
+    new = normalise_fractions(tree, ops, X.shape[1])
+    if new is None:
+        return tree, ref
+    new, _ = optimize_constants(new, X, y, ops, rng, restarts=0, loss=loss, W=W)
+    new, val = snap_constants(new, X, y, ops, tolerance=tolerance, floor=floor, loss=loss, rng=rng, W=W)
+    if np.isfinite(val) and val <= ref * (1 + tolerance) + floor * float(np.var(y)):
+        return new, val
+    return tree, ref

@@ -12,7 +12,7 @@ from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
 from ..errors import DataError, ParameterError
 from ..findings import Equation, Invariant, expr_to_str
-from .constants import materialize, optimize_constants, prune, snap_constants
+from .constants import materialize, optimize_constants, prune, readable, snap_constants
 from .expressions import Node, Operator, complexity, evaluate, operator_table, to_sympy
 from .mutations import simplify
 from .search import Problem, SearchConfig, choose, front_scores, pareto_front, search
@@ -454,6 +454,9 @@ class EvolutionSR(Method):
             tree, _ = prune(simplify(tree, ops), X, y, ops, rng, floor=floor, loss=self.loss, W=W)
             # a snapped value may cost a tenth of the noise floor, not more (else small true terms snap to 0)
             tree, _ = snap_constants(tree, X, y, ops, floor=0.1 * floor, loss=self.loss, rng=rng, W=W)
+            # a fraction's numbers drift along its flat direction (numerator and denominator times the
+            # same number) to 10 digits: its denominator is scaled to a constant term of 1 and snapped
+            tree, _ = readable(simplify(tree, ops), X, y, ops, floor=0.1 * floor, loss=self.loss, rng=rng, W=W)
             tree = simplify(tree, ops)
             size = complexity(tree, ops)
             loss = rel(tree, X, y, W)

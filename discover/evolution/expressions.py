@@ -31,7 +31,7 @@ import sympy as sp
 from ..findings import symbols_for
 
 __all__ = ["Operator", "Node", "default_operators", "operator_table", "evaluate", "to_sympy", "complexity",
-           "count_nesting", "additive_terms", "has_feature", "linear_fit", "BINARY", "UNARY"]
+           "count_nesting", "additive_terms", "has_feature", "linear_fit", "from_sympy", "BINARY", "UNARY"]
 
 
 @dataclass(frozen=True)
@@ -325,3 +325,90 @@ def to_sympy(tree: Node, names, operators: dict[str, Operator], *, digits: int |
         return operators[n.op].sympy(*args)
 
     return sp.sympify(conv(tree))
+
+
+def from_sympy(expr, names, operators: dict[str, Operator]) -> Node:
+    """A tree for a sympy expression over the column ``names`` (the inverse of :func:`to_sympy`).
+
+    Sums, products, quotients, integer powers (as products), numbers, the
+    columns and the unary operators of ``operators`` by their sympy name
+    (``sin``, ``cos``, ``exp``, ``log``, ``tanh``; ``sqrt`` for a power 1/2).
+    Raises ``ValueError`` for anything else or for an operator the search
+    does not have, so a caller can keep the tree it had.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from discover.evolution.expressions import default_operators, from_sympy, to_sympy
+    >>> ops = default_operators()
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> to_sympy(from_sympy(4 * x * y / (1 + x), ["x", "y"], ops), ["x", "y"], ops)
+    4*x*y/(x + 1)
+    """
+    index = {str(n): i for i, n in enumerate(names)}
+
+    def need(op: str) -> None:
+        if op not in operators:
+            raise ValueError(f"operator {op!r} is not among the search's operators")
+
+    def power(base: Node, k: int) -> Node:
+        need("*")
+        out = base
+        for _ in range(k - 1):
+            out = Node("*", [out, base.copy()])
+        return out
+
+    def conv(e) -> Node:
+        if e.is_Number:
+            v = float(e)
+            if not np.isfinite(v):
+                raise ValueError(f"the number {e} is not finite")
+            return Node.const(v)
+        if e.is_Symbol:
+            if e.name not in index:
+                raise ValueError(f"{e.name!r} is not a column")
+            return Node.var(index[e.name])
+        if e.is_Add:
+            args = list(e.as_ordered_terms())
+            out = conv(args[0])
+            for a in args[1:]:
+                coeff, rest = a.as_coeff_Mul()
+                if coeff < 0 and "-" in operators:
+                    out = Node("-", [out, conv(-a)])
+                else:
+                    need("+")
+                    out = Node("+", [out, conv(a)])
+            return out
+        if e.is_Mul or (e.is_Pow and e.exp.is_Integer and e.exp < 0):
+            top, bottom = [], []
+            for f in sp.Mul.make_args(e):
+                if f.is_Pow and f.exp.is_Integer and f.exp < 0:
+                    bottom.append(f.base ** (-f.exp))
+                else:
+                    top.append(f)
+            num = conv_product(top) if top else Node.const(1.0)
+            if not bottom:
+                return num
+            need("/")
+            return Node("/", [num, conv_product(bottom)])
+        if e.is_Pow:
+            if e.exp.is_Integer and e.exp > 0:
+                return power(conv(e.base), int(e.exp))
+            if e.exp == sp.Rational(1, 2):
+                need("sqrt")
+                return Node("sqrt", [conv(e.base)])
+            raise ValueError(f"the power {e} is not an integer power or a square root")
+        name = type(e).__name__.lower()
+        if name in operators and operators[name].arity == 1 and len(e.args) == 1:
+            return Node(name, [conv(e.args[0])])
+        raise ValueError(f"{type(e).__name__} cannot be written with the search's operators")
+
+    def conv_product(factors) -> Node:
+        nodes = [conv(f) for f in factors]
+        out = nodes[0]
+        for n in nodes[1:]:
+            need("*")
+            out = Node("*", [out, n])
+        return out
+
+    return conv(sp.sympify(expr))
