@@ -96,9 +96,11 @@ def _check_methods(methods, config) -> None:
 @click.option("-f", "--format", "formats", type=FormatList(), default=",".join(REPORT_FORMATS),
               show_default=True, help="Report files to write: json, md, html (comma-separated) or all.")
 @click.option("--max-rows", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Fit longer data on evenly spaced stretches of consecutive rows adding up to N "
-                   "(each method's warnings say so); 0 fits every row. Default: each method's own "
-                   "limit (1e5 rows for the library methods, 1e6 for DMD and DYNOTEARS).")
+              help="Above N rows each method makes its choices on evenly spaced stretches of "
+                   "consecutive rows adding up to N; DMD, SINDy and DYNOTEARS then refit on every row "
+                   "in chunks, the others keep the stretches (each method's warnings say which); 0 fits "
+                   "every row in memory. Default: each method's own limit (1e5 rows for the library "
+                   "methods, 1e6 for DMD and DYNOTEARS).")
 @quiet_option
 def fit(data, out, methods, config, time, time_unit, dt, variables, drop, group, inputs, wide, seed, jobs, backend,
         scheduler, formats, max_rows, quiet):
