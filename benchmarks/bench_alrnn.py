@@ -65,7 +65,7 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     model.fit(series)
     fit_seconds = time.perf_counter() - start
     p = model.params_
-    Z = p.run(p.initial_state(test[0]), n_test)
+    Z = p.run(p.forced_state(np.concatenate([train[-200:], test[:1]])), n_test)  # latent state from the last 200 steps
     gen = Z[:, :3]
     finite = np.all(np.isfinite(gen), axis=1)
     lam_data = lyapunov_from_data(test, s["dt"])

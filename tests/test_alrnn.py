@@ -34,6 +34,14 @@ def test_regions_code_and_graph(two_region_map):
     assert g["0"]["1"]["weight"] == 1.0 and g["1"]["0"]["weight"] == 1.0
 
 
+def test_forced_state_replaces_the_observed_units(two_region_map):
+    p = two_region_map
+    z = p.forced_state(np.array([[0.0], [5.0], [7.0]]))
+    # y starts at l = 3: y1 = -0.5*3 - relu(3) + 1 = -3.5, y2 = -0.5*(-3.5) - 0 + 1 = 2.75; x is forced to 7
+    np.testing.assert_allclose(z, [7.0, 2.75])
+    np.testing.assert_allclose(p.forced_state(np.array([[4.0]])), p.initial_state(np.array([4.0])))
+
+
 def test_self_loops_kept_and_probabilities():
     g = codes.transition_graph(list("0001101"))
     assert g["0"]["0"]["weight"] == pytest.approx(2 / 4)

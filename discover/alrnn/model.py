@@ -68,6 +68,21 @@ class ALRNNParams:
         rest = self.L @ x0 + self.l if self.L is not None else np.zeros(self.n_latent - self.n_obs)
         return np.concatenate([x0, rest])
 
+    def forced_state(self, x: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+        """The state at the last row of ``x`` after running the model along ``x`` with its observed units forced.
+
+        Starts from :meth:`initial_state` of ``x[0]``; at every later step the
+        first N units are replaced by the data and the latent units carry on,
+        so the latent state is the one the model infers from the recent past
+        (a warm-up before a free run; ``u`` row t drives the step into row t).
+        """
+        x = np.asarray(x, float)
+        z = self.initial_state(x[0])
+        for t in range(1, len(x)):
+            z = self.step(z, None if u is None else u[t])
+            z[:self.n_obs] = x[t]
+        return z
+
     def step(self, z: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
         """One step of the map (``z`` of shape (M,) or (B, M))."""
         phi = z.copy()

@@ -78,14 +78,22 @@ class TrainResult:
 
 
 def free_run_divergence(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
-                        max_length: int = 20000) -> tuple[float, list[np.ndarray]]:
-    """D_stsp of free runs from each trajectory's first sample against the trajectory (observed units)."""
+                        max_length: int = 20000, warmup: int = 200) -> tuple[float, list[np.ndarray]]:
+    """D_stsp of free runs against each trajectory (observed units).
+
+    The model is first forced along the trajectory's first ``warmup`` samples
+    (at most a tenth of it; :meth:`ALRNNParams.forced_state`), so that its
+    latent units are inferred from the data, then runs freely over the next
+    ``max_length`` samples at most, which it is compared with.
+    """
     runs, data = [], []
     for x, u in trajectories:
-        n = min(len(x), max_length)
-        z = params.run(params.initial_state(x[0]), n, None if u is None else u[:n])
+        w = int(min(warmup, len(x) // 10))
+        n = min(len(x) - w, max_length)
+        z0 = params.forced_state(x[:w + 1], None if u is None else u[:w + 1])
+        z = params.run(z0, n, None if u is None else u[w:w + n])
         runs.append(z[:, :params.n_obs])
-        data.append(x[:n])
+        data.append(x[w:w + n])
     gen = np.concatenate(runs)
     if not np.all(np.isfinite(gen)):
         return float("inf"), runs
