@@ -431,6 +431,37 @@ def test_paper_protocol_accuracy():
         assert m.reliable_
 
 
+@pytest.mark.parametrize("d, n, seed, f1_min", [(5, 500, 4, 0.95), (10, 2000, 0, 0.9)])
+def test_paper_protocol_dense_dag_selects_each_variable_in_units_of_its_own_noise(d, n, seed, f1_min):
+    """Expected degree 4: chains of weights up to 2 give standard deviations over a decade apart.
+
+    With one λ and one threshold for every standardized variable the deep variables' parents were
+    missed: F1 0.30 (d=5, n=500, seed 4) and 0.49 (d=10, n=2000, seed 0) before λ and thresholds were
+    scaled by each variable's noise under the equal-variance model; measured 1.0 and 0.966 after.
+    """
+    from discover.causal.simulate import pamfil
+
+    series, truth = pamfil(d=d, n=n, w_degree=4, seed=seed)
+    m = DYNOTEARS(random_state=0).fit(series)
+    assert m.noise_variance_ == "equal"
+    auc, f = _summary_metrics(m, truth, series.variables)
+    assert f >= f1_min, (auc, f)
+
+
+@pytest.mark.slow
+def test_paper_protocol_d50_seed_whose_equal_variance_model_lost():
+    """d=50, n=1000, seed 0: the noise of the deepest variables is 1e-5 of their variance. Before the
+    per-variable noise scale its parents never entered the path, the equal-variance model lost the
+    BIC comparison and F1 was 0.26 (AUROC 0.58); measured 0.752 (AUROC 0.891) after."""
+    from discover.causal.simulate import pamfil
+
+    series, truth = pamfil(d=50, n=1000, seed=0)
+    m = DYNOTEARS(random_state=0).fit(series)
+    assert m.noise_variance_ == "equal"
+    auc, f = _summary_metrics(m, truth, series.variables)
+    assert auc >= 0.85 and f >= 0.7, (auc, f)
+
+
 def _chain(scales=(1.0, 1.0, 1.0), noise=(1.0, 1.0, 1.0), n=2000, seed=0):
     """x -> y -> z within each step, nothing lagged: from standardized data alone the direction is open."""
     e = np.random.default_rng(seed).standard_normal((n, 3)) * np.asarray(noise)
