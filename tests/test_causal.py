@@ -460,6 +460,10 @@ def test_paper_protocol_d50_seed_whose_equal_variance_model_lost():
     assert m.noise_variance_ == "equal"
     auc, f = _summary_metrics(m, truth, series.variables)
     assert auc >= 0.85 and f >= 0.7, (auc, f)
+    # its correlation matrix is near-singular (eigenvalue 1.5e-6), which the equal-variance model resolves:
+    # warned, not called unreliable
+    assert m.contemporaneous_min_eigenvalue_ < 1e-3 and m.reliable_
+    assert any("near-singular" in w and "equal-noise-variance" in w for w in m.warnings_)
 
 
 def _chain(scales=(1.0, 1.0, 1.0), noise=(1.0, 1.0, 1.0), n=2000, seed=0):
