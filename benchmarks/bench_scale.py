@@ -23,9 +23,10 @@ Sections (``--only NAME,...``; all by default):
     its row limit: streamed (choices on the subsample, final fit on every
     row in chunks) and subsampled (``discover.fit(stream=False)``).
     ``--config JSON`` passes method options (``--big`` gives dmd
-    ``rank=9, delays=1``: the default rank ``"auto"`` keeps 1 of these 9
-    channels, all of which carry signal, and the delay check then embeds
-    them, which does not stream; see docs/scale.rst).
+    ``rank=9, delays=1``: the 9 channels carry 5 oscillators, a
+    10-dimensional state, so the default delay check rightly embeds them
+    below its size limit, and an embedded fit does not stream; see
+    docs/scale.rst).
 ``batch``
     64 small datasets (folder of CSVs), ``run_batch`` with 1 and 2 local
     processes (throughput ratio), and the Dask path's overhead for one quick

@@ -19,7 +19,7 @@ import discover.systems
 from discover.data import from_arrays
 from discover.errors import DataError, DataWarning, ParameterError
 from discover.findings import Equation, Simulation, Spectrum, from_dict
-from discover.operators._linalg import match_eigenvalues, optimal_rank, temporal_svd
+from discover.operators._linalg import difference_noise, gd_noise_sigma, match_eigenvalues, optimal_rank, temporal_svd
 from discover.operators.dictionaries import RBF, Custom, Delays, Fourier, Polynomial
 from discover.operators.dmd import DMD
 from discover.operators.edmd import EDMD
@@ -711,3 +711,45 @@ def test_long_records_are_thinned_for_variable_projection_without_changing_the_a
     # the guard: a fast mode keeps the stride below a quarter turn per kept step
     ts, Zs, stride = dmd_mod._thin([t], [X], np.array([0.0 + 60.0j]))
     assert stride == int((np.pi / 2) / (60.0 * 0.01)) == 2 and len(ts[0]) == 30000
+
+
+# ------------------------------------------- rank of tall data without a noise bulk
+
+def _sensors(n, d, k, noise=0.01, seed=0, dt=0.02):
+    """``d`` sensors mixing ``k`` undamped oscillators (rank 2k, amplitudes 0.5-2), white noise of level ``noise``·std."""
+    rng = np.random.default_rng(seed)
+    w = np.sort(rng.uniform(0.5, 3.0, k))
+    t = np.arange(n) * dt
+    S = np.concatenate([np.cos(w * t[:, None]), np.sin(w * t[:, None])], axis=1)
+    Q = np.linalg.qr(rng.standard_normal((d, 2 * k)))[0].T  # orthonormal rows: no direction mixed away
+    X = S @ (rng.uniform(0.5, 2.0, 2 * k)[:, None] * Q)
+    level = noise * X.std()
+    return t, X + level * rng.standard_normal(X.shape), w, level
+
+
+def test_difference_noise_measures_white_noise_under_a_smooth_signal():
+    _, X, _, level = _sensors(20_000, 9, 4)
+    assert difference_noise(X) == pytest.approx(level, rel=0.1)
+    # two trajectories: the differences never cross from one to the other
+    assert difference_noise([X[:5000], X[5000:] + 100.0]) == pytest.approx(level, rel=0.1)
+
+
+def test_tall_data_whose_columns_all_carry_signal_keep_their_rank():
+    # 12 sensors of 6 oscillators: rank 12, no noise bulk; the median rule alone kept 1 direction
+    _, X, w, _ = _sensors(4000, 12, 6)
+    s = np.linalg.svd(X, compute_uv=False)
+    assert optimal_rank(s, X.shape) <= 2
+    assert optimal_rank(s, X.shape, noise=difference_noise(X)) == 12
+    m = DMD(random_state=0).fit(from_arrays(X, t=np.arange(len(X)) * 0.02))
+    assert m.rank_ == 12
+    freqs = np.sort(np.abs(m.continuous_eigenvalues_.imag))[::2]
+    np.testing.assert_allclose(freqs, w, rtol=1e-3)
+
+
+def test_a_real_noise_bulk_is_left_to_the_median_rule():
+    # 3 oscillators in 60 noisy sensors: the bulk is there and the measured level agrees with it
+    _, X, _, _ = _sensors(3000, 60, 3, noise=0.3)
+    s = np.linalg.svd(X, compute_uv=False)
+    noise = difference_noise(X)
+    assert gd_noise_sigma(s, X.shape) / noise < 2
+    assert optimal_rank(s, X.shape, noise=noise) == optimal_rank(s, X.shape) == 6

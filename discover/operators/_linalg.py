@@ -14,11 +14,16 @@ import numpy as np
 __all__ = [
     "gd_omega",
     "gd_noise_sigma",
+    "difference_noise",
     "optimal_rank",
     "snapshot_svd",
     "temporal_svd",
     "match_eigenvalues",
 ]
+
+#: How far above a measured noise level the median singular value's noise
+#: estimate must be before the spectrum is taken to have no noise bulk.
+NO_BULK = 4.0
 
 #: Columns per block when the Gram matrix is accumulated from a large array.
 CHUNK = 8192
@@ -50,13 +55,70 @@ def gd_noise_sigma(s: np.ndarray, shape: tuple[int, int]) -> float:
     return float(np.median(s) / (np.sqrt(max(m, n)) * sqrt_mu))
 
 
-def optimal_rank(s: np.ndarray, shape: tuple[int, int], rank="auto", *, rel_tol: float = 1e-10) -> int:
+def difference_noise(xs, *, order: int = 3, rows: int = 1000, stretches: int = 4, max_trajectories: int = 8,
+                     scale=None) -> float:
+    """Noise level per entry of snapshot rows, from their differences in time.
+
+    White noise of level ``σ`` gives a ``k``-th difference of variance
+    ``C(2k, k) σ²``, while a signal sampled finely enough is nearly removed
+    by it. Each channel's level is a robust spread (1.4826 · MAD) of its
+    ``order``-th differences over up to ``stretches`` stretches of ``rows``
+    consecutive rows (fewer, down to 50, when there are many columns) in each
+    of up to ``max_trajectories`` trajectories: a few hundred to a few
+    thousand differences per channel, enough for a spread known to a few
+    per cent, at a cost far below one pass over the data. The largest over
+    the channels is returned, since the top of the noise singular values of
+    a tall matrix is set by its noisiest channel. A signal too coarse for its differences to
+    vanish makes this an over-estimate, never an under-estimate, so it is
+    only ever used as a cap on the spectrum's own (median) estimate.
+
+    ``xs`` is one ``(n_samples, n_features)`` array or a list of them (one
+    per trajectory; differences never cross two trajectories); ``scale``
+    (one factor per column) gives the level of the scaled columns. Returns
+    ``inf`` when no trajectory has more than ``order + 8`` rows.
+    """
+    from math import comb
+
+    xs = [xs] if isinstance(xs, np.ndarray) else list(xs)
+    xs = [x for x in xs if len(x) > order + 8]
+    if len(xs) > max_trajectories:
+        xs = [xs[i] for i in np.linspace(0, len(xs) - 1, max_trajectories).astype(int)]
+    pieces = []
+    for x in xs:
+        n = len(x)
+        # fewer rows per stretch for many columns (at least 50): the cost stays a few 10^5 numbers
+        take = min(n, rows, max(50, 50_000 // max(1, x.shape[1] if x.ndim > 1 else 1)))
+        starts = np.unique(np.linspace(0, n - take, max(1, min(stretches, n // take))).astype(int))
+        pieces += [np.diff(np.asarray(x[a:a + take], float), n=order, axis=0) for a in starts]
+    if not pieces:
+        return float("inf")
+    D = np.concatenate(pieces)
+    if scale is not None:
+        D = D * np.asarray(scale, float)
+    mad = np.median(np.abs(D - np.median(D, axis=0)), axis=0)
+    return float(np.max(1.4826 * mad) / np.sqrt(comb(2 * order, order)))
+
+
+def optimal_rank(s: np.ndarray, shape: tuple[int, int], rank="auto", *, rel_tol: float = 1e-10,
+                 noise: float | None = None) -> int:
     """The rank to keep given singular values ``s`` (descending) of a matrix of ``shape``.
 
     ``rank`` is ``"auto"`` (Gavish–Donoho optimal hard threshold, never above
     the numerical rank), a float in (0, 1) (the smallest rank whose energy
     fraction ``Σ s_i²`` reaches it) or an int (kept as is, capped by the
     number of nonzero singular values).
+
+    ``noise`` (per entry, e.g. :func:`difference_noise`) caps the noise level
+    that ``"auto"`` reads from the median singular value. That estimate
+    assumes most singular values are noise; a tall matrix whose few columns
+    all carry signal (nine sensors of five oscillators) has no noise bulk,
+    its median is signal, and the median rule kept one direction of nine.
+    When the median's level is more than ``NO_BULK`` times ``noise`` the
+    median cannot be noise, and the threshold is the known-noise one at
+    level ``noise``, at least twice the Marchenko–Pastur edge. (Red noise,
+    the intrinsic noise of real series, has small differences: its
+    embeddings read 1.4–1.8 times their difference level, so the margin
+    leaves a real bulk alone.)
     """
     s = np.asarray(s, float)
     if s.size == 0 or s[0] <= 0:
@@ -75,7 +137,10 @@ def optimal_rank(s: np.ndarray, shape: tuple[int, int], rank="auto", *, rel_tol:
     # With fewer singular values than the short side (a truncated sketch) the
     # median is biased: use the ones we have.
     tau = gd_omega(beta) * np.median(s)
-    if s.size >= min(m, n):
+    if noise is not None and s.size >= min(m, n) and 0 < NO_BULK * noise < gd_noise_sigma(s, shape):
+        lam_star = np.sqrt(2 * (beta + 1) + 8 * beta / ((beta + 1) + np.sqrt(beta**2 + 14 * beta + 1)))
+        tau = max(lam_star * np.sqrt(max(m, n)) * noise, 2.0 * noise * (np.sqrt(m) + np.sqrt(n)))
+    elif s.size >= min(m, n):
         # Keep clear of the noise bulk: heteroscedastic noise (a noise level
         # per channel) pushes its top well past the Marchenko–Pastur edge
         # σ(√m + √n), and directions just above the edge are mostly noise
@@ -115,7 +180,7 @@ def _times_right(X: np.ndarray, M: np.ndarray, chunk: int = CHUNK) -> np.ndarray
 
 
 def temporal_svd(X: np.ndarray, *, method: str = "auto", rank="auto", random_state=None,
-                 chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray, int]:
+                 chunk: int = CHUNK, noise: float | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Temporal singular vectors and singular values of snapshot rows ``X`` (m×n).
 
     Returns ``(W, s, r)``: ``W`` (m×k) the left singular vectors (one row per
@@ -127,28 +192,29 @@ def temporal_svd(X: np.ndarray, *, method: str = "auto", rank="auto", random_sta
     the m×m Gram matrix, refined by one subspace iteration so the leading
     vectors keep full precision), ``"randomized"`` (a sketch of a few more
     columns than the rank) or ``"auto"`` (``"svd"`` for small data, ``"gram"``
-    when there are many more columns than rows).
+    when there are many more columns than rows). ``noise`` is passed to
+    :func:`optimal_rank`.
     """
     from ._common import blas_threads
 
     with blas_threads(X.shape[0] * X.shape[1]):
-        return _temporal_svd(X, method, rank, random_state, chunk)
+        return _temporal_svd(X, method, rank, random_state, chunk, noise)
 
 
-def _temporal_svd(X, method, rank, random_state, chunk):
+def _temporal_svd(X, method, rank, random_state, chunk, noise=None):
     m, n = X.shape
     if method == "auto":
         method = "gram" if (n > 4 * m and m * n > 2_000_000) or isinstance(X, np.memmap) else "svd"
     if method == "svd":
         U, s, _ = np.linalg.svd(np.asarray(X, float), full_matrices=False)
-        return U, s, optimal_rank(s, (m, n), rank)
+        return U, s, optimal_rank(s, (m, n), rank, noise=noise)
     if method == "gram":
         G = _gram(X, chunk)
         w, U = np.linalg.eigh(G)
         w, U = w[::-1], U[:, ::-1]
         s = np.sqrt(np.clip(w, 0, None))
         # singular values below sqrt(eps)·s0 are not resolved by the Gram matrix
-        r = optimal_rank(s, (m, n), rank, rel_tol=1e-7)
+        r = optimal_rank(s, (m, n), rank, rel_tol=1e-7, noise=noise)
         if r < s.size and s[r] > NOISY_TAIL * s[0]:
             # noisy data: the Gram matrix's rounding (eps·s0² in G) moves the
             # leading vectors by ~1e-8 of what the noise tail already moves them;
@@ -176,7 +242,7 @@ def _temporal_svd(X, method, rank, random_state, chunk):
         B = _times_right(X, Q, chunk).T  # k×n
         Ub, s, _ = np.linalg.svd(B, full_matrices=False)
         U = Q @ Ub
-        r = optimal_rank(s, (m, n), rank)
+        r = optimal_rank(s, (m, n), rank, noise=noise)
         return U, s, r
     raise ValueError(f"unknown SVD method {method!r}")
 

@@ -102,7 +102,7 @@ from ..base import Interval, Method, Options, check_is_fitted
 from ..errors import DataError, DataWarning, NumericalError
 from ..findings import Equation, Simulation, Spectrum, symbols_for
 from ._common import as_data, blas_threads
-from ._linalg import CHUNK, _times_right, _xq, gd_noise_sigma, optimal_rank, temporal_svd
+from ._linalg import CHUNK, NO_BULK, _times_right, _xq, difference_noise, gd_noise_sigma, optimal_rank, temporal_svd
 from ._varpro import conjugate_structure, varpro, varpro_real
 from .residual import eigenpair_residuals, expected_noise_residual, pseudospectrum
 
@@ -358,15 +358,16 @@ class DMD(Method):
         if rows * n * d > AUTO_DELAY_MAX_SIZE:
             return 1, None
 
-        def revealed(M):
+        def revealed(M, noise):
             s = np.linalg.svd(M, compute_uv=False)
             if s.size == 0 or s[0] <= 0:
                 return 0
-            return min(optimal_rank(s, M.shape, "auto"), int(np.sum(s > REVEAL_TOL * s[0])))
+            return min(optimal_rank(s, M.shape, "auto", noise=noise), int(np.sum(s > REVEAL_TOL * s[0])))
 
         X = np.concatenate([np.asarray(x, float) for x in data.xs])
-        r_cols = revealed(X)
-        r_emb = revealed(np.concatenate([hankel_embed(x, d) for x in data.xs]))
+        noise = difference_noise(data.xs)  # a delay copy has the same noise per entry
+        r_cols = revealed(X, noise)
+        r_emb = revealed(np.concatenate([hankel_embed(x, d) for x in data.xs]), noise)
         if r_emb <= r_cols:
             return 1, None
         what = "1 column" if n == 1 else f"{n} columns"
@@ -498,7 +499,9 @@ class DMD(Method):
         so on noisy data the reduced trajectories cost only one product of
         each trajectory's last sample; the basis is one pass over the data.
         """
-        W, s, r = temporal_svd(X1, method=self.svd, rank=rank, random_state=self.random_state)
+        # the time differences cap the spectrum's noise estimate (no noise bulk when few channels all carry signal)
+        noise = difference_noise(data.xs) if data.regular else None
+        W, s, r = temporal_svd(X1, method=self.svd, rank=rank, random_state=self.random_state, noise=noise)
         if use_u:  # the inputs may need more state modes than the free dynamics
             r = max(r, 1)
         if r == 0:
@@ -508,6 +511,7 @@ class DMD(Method):
         tail = float(np.sum(s[r:] ** 2)) if s.size > r else 0.0
         noise_ratio = float(np.sqrt(tail / max(np.sum(s**2), 1e-300)))
         sigma = gd_noise_sigma(s, (m1, n)) if s.size >= min(m1, n) and r < s.size else 0.0
+        sigma = noise if noise is not None and 0 < NO_BULK * noise < sigma else sigma
         sigma = sigma if noise_ratio > 1e-8 else 0.0
         # a few more directions than the rank for the whitened refit (_reweight)
         k = r
