@@ -500,7 +500,8 @@ class DMD(Method):
         each trajectory's last sample; the basis is one pass over the data.
         """
         # the time differences cap the spectrum's noise estimate (no noise bulk when few channels all carry signal)
-        noise = difference_noise(data.xs) if data.regular else None
+        # (wide data, more columns than rows, always have a bulk of time directions: not needed there)
+        noise = difference_noise(data.xs) if data.regular and X1.shape[1] < X1.shape[0] else None
         W, s, r = temporal_svd(X1, method=self.svd, rank=rank, random_state=self.random_state, noise=noise)
         if use_u:  # the inputs may need more state modes than the free dynamics
             r = max(r, 1)
