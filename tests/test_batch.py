@@ -255,3 +255,17 @@ def test_cli_timeout(folder, tmp_path):
     assert "quick0: ok" in res.stderr
     bad = CliRunner().invoke(main, ["batch", str(folder), "--timeout", "0"])
     assert bad.exit_code == 2 and "--timeout" in bad.output + bad.stderr
+
+
+def test_a_local_worker_writes_its_own_report_and_the_index_reads_it_back(folder, tmp_path):
+    # the report is rendered and written where the fit ran (the caller only reads report.json back)
+    from discover.batch import fit_dataset
+
+    ds = find_datasets(folder)[0]
+    res = fit_dataset(ds, ["dmd"], out=tmp_path / "w")
+    assert res["saved"] is True and res["error"] is None
+    written = sorted(p.name for p in (tmp_path / "w" / ds.name).iterdir())
+    assert {"report.json", "report.md", "report.html"} <= set(written)
+    assert json.loads((tmp_path / "w" / ds.name / "report.json").read_text()) == json.loads(res["report"].to_json())
+    # without out nothing is written and nothing claims it was
+    assert "saved" not in fit_dataset(ds, ["dmd"])
