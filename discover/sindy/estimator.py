@@ -17,7 +17,7 @@ from ..errors import DataError, DataWarning, ParameterError
 from ..findings import Equation, Graph, Simulation, expr_to_str, symbols_for
 from . import preprocess
 from .library import Library
-from .regression import DEFAULT_THRESHOLDS, Problem, block_bootstrap_weights, fit_support, select
+from .regression import DEFAULT_THRESHOLDS, Problem, block_bootstrap_weights, fit_support, select, wald_intervals
 
 __all__ = ["SINDy"]
 
@@ -725,10 +725,8 @@ class SINDy(Method):
         return max(4.0, nv / max(1.0, max(widths) / 2))
 
     def _intervals(self, As, Bs, supports, coef_s, problem, rng):
-        d, m = supports.shape
+        d = supports.shape[0]
         s, sb = problem.s, problem.sb
-        lower = np.zeros((d, m))
-        upper = np.zeros((d, m))
         n = len(As)
         if self.ensemble:
             draws = []
@@ -741,18 +739,10 @@ class SINDy(Method):
             draws = np.array(draws)  # (bags, d, m)
             lo, hi = np.percentile(draws, [2.5, 97.5], axis=0)
         else:
-            lo, hi = np.zeros((d, m)), np.zeros((d, m))
-            for j in range(d):
-                idx = np.flatnonzero(supports[j])
-                if not len(idx):
-                    continue
-                X = As[:, idx]
-                r = Bs[:, j] - X @ coef_s[j, idx]
-                dof = max(1, n - len(idx))
-                cov = np.linalg.pinv(X.T @ X) * (r @ r) / dof
-                se = np.sqrt(np.clip(np.diag(cov), 0, None))
-                lo[j, idx] = coef_s[j, idx] - 1.96 * se
-                hi[j, idx] = coef_s[j, idx] + 1.96 * se
+            idxs = [np.flatnonzero(sup) for sup in supports]
+            res = [Bs[:, j] - As[:, idx] @ coef_s[j, idx] for j, idx in enumerate(idxs)]
+            lo, hi = wald_intervals(coef_s, supports, lambda idx: As[:, idx].T @ As[:, idx],
+                                    [r @ r for r in res], n)
         scale = sb[:, None] / s[None, :]
         lower, upper = lo * scale, hi * scale
         return np.minimum(lower, upper), np.maximum(lower, upper)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Problem", "Candidate", "Selection", "select", "candidate_supports", "fit_support", "swap_refine"]
+__all__ = ["Problem", "Candidate", "Selection", "select", "candidate_supports", "fit_support", "swap_refine", "wald_intervals"]
 
 _RIDGE = 1e-10
 
@@ -97,6 +97,25 @@ def fit_support(G: np.ndarray, g: np.ndarray, support: np.ndarray) -> np.ndarray
     idx = np.flatnonzero(support)
     coef[idx] = _solve(G, g, idx)
     return coef
+
+
+def wald_intervals(coef: np.ndarray, supports: np.ndarray, gram, rss, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wald intervals of least-squares coefficients on their supports; zeros off them.
+
+    ``coef`` and ``supports`` are ``(d, m)`` (one equation per row), ``gram(idx)``
+    gives the Gram matrix of the terms ``idx`` and ``rss[j]`` equation ``j``'s
+    residual sum of squares over ``n`` rows. In the units of ``coef``.
+    """
+    lo, hi = np.zeros(coef.shape), np.zeros(coef.shape)
+    for j in range(coef.shape[0]):
+        idx = np.flatnonzero(supports[j])
+        if not len(idx):
+            continue
+        cov = np.linalg.pinv(gram(idx)) * rss[j] / max(1, n - len(idx))
+        se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        lo[j, idx] = coef[j, idx] - 1.96 * se
+        hi[j, idx] = coef[j, idx] + 1.96 * se
+    return lo, hi
 
 
 def stlsq(G: np.ndarray, g: np.ndarray, threshold: float, allowed: np.ndarray | None = None,

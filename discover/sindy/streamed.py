@@ -19,7 +19,7 @@ from ..errors import DataError
 from ..progress import task
 from ..streaming import DEFAULT_CHUNK_ROWS, count_blocks, row_blocks
 from . import preprocess
-from .regression import fit_support
+from .regression import fit_support, wald_intervals
 
 __all__ = ["stream_refit", "chunk_rows_of"]
 
@@ -126,15 +126,7 @@ def stream_refit(est, series, *, chunk_rows: int | None = None) -> str | None:
     if est.ensemble:
         lo, hi = np.minimum(lo, coef), np.maximum(hi, coef)
     else:
-        lo, hi = np.zeros((d, m)), np.zeros((d, m))
-        for j in range(d):
-            idx = np.flatnonzero(supports[j])
-            if not len(idx):
-                continue
-            cov = np.linalg.pinv(G[np.ix_(idx, idx)]) * rss[j] / max(1, N - len(idx))
-            se = np.sqrt(np.clip(np.diag(cov), 0, None))
-            lo[j, idx] = coef_s[j, idx] - 1.96 * se
-            hi[j, idx] = coef_s[j, idx] + 1.96 * se
+        lo, hi = wald_intervals(coef_s, supports, lambda idx: G[np.ix_(idx, idx)], rss, N)
         lo, hi = lo * unscale, hi * unscale
         lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
     est.coefficients_ = coef
