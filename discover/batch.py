@@ -305,14 +305,18 @@ def fit_dataset(dataset: Dataset, methods: Any = None, config: Mapping | None = 
     else:
         res = _fit_dataset(dataset, methods, config, seed, timeout)
     if out is not None and res["report"] is not None:
-        folder = Path(out) / dataset.name
-        res["report"].save(folder, formats=formats)
-        try:
-            (folder / "error.txt").unlink()
-        except FileNotFoundError:
-            pass
+        _save(res["report"], Path(out) / dataset.name, formats)
         res["saved"] = True
     return res
+
+
+def _save(report, folder: Path, formats: tuple[str, ...]) -> None:
+    """A dataset's report files (``report.json`` last), and no ``error.txt`` of an earlier failed run."""
+    report.save(folder, formats=formats)
+    try:
+        (folder / "error.txt").unlink()
+    except FileNotFoundError:
+        pass
 
 
 def _fit_dataset(dataset, methods, config, seed, timeout) -> dict:
@@ -549,11 +553,7 @@ def run_batch(source: str | os.PathLike | Sequence, out: str | os.PathLike, *, m
                 if res.get("saved"):
                     summary = json.loads((folder / "report.json").read_text(encoding="utf-8"))
                 else:
-                    res["report"].save(folder, formats=formats)
-                    try:
-                        (folder / "error.txt").unlink()
-                    except FileNotFoundError:
-                        pass
+                    _save(res["report"], folder, formats)
                     summary = json.loads(res["report"].to_json())
                 row = _summary(ds.name, ds.files, summary)
             else:
