@@ -15,6 +15,7 @@ __all__ = [
     "gd_omega",
     "gd_noise_sigma",
     "difference_noise",
+    "capped_noise",
     "optimal_rank",
     "snapshot_svd",
     "temporal_svd",
@@ -97,6 +98,16 @@ def difference_noise(xs, *, order: int = 3, rows: int = 1000, stretches: int = 4
         D = D * np.asarray(scale, float)
     mad = np.median(np.abs(D - np.median(D, axis=0)), axis=0)
     return float(np.max(1.4826 * mad) / np.sqrt(comb(2 * order, order)))
+
+
+def capped_noise(sigma: float, noise: float | None) -> float:
+    """The spectrum's noise level ``sigma``, or the measured ``noise`` where there is no noise bulk.
+
+    No bulk: ``sigma`` (read from the median singular value) is more than
+    ``NO_BULK`` times ``noise`` (:func:`difference_noise`), as in
+    :func:`optimal_rank`.
+    """
+    return noise if noise is not None and 0 < NO_BULK * noise < sigma else sigma
 
 
 def optimal_rank(s: np.ndarray, shape: tuple[int, int], rank="auto", *, rel_tol: float = 1e-10,

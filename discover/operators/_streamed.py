@@ -37,7 +37,7 @@ from ..errors import DataError
 from ..progress import task
 from ..streaming import DEFAULT_CHUNK_ROWS, count_blocks, lagged_moments, row_blocks
 from ._common import as_data
-from ._linalg import NO_BULK, difference_noise, gd_noise_sigma
+from ._linalg import capped_noise, difference_noise, gd_noise_sigma
 from .residual import eigenpair_residuals, expected_noise_residual
 
 __all__ = ["stream_refit"]
@@ -95,7 +95,7 @@ def stream_refit(est, series, *, chunk_rows: int | None = None) -> str | None:
         sigma = gd_noise_sigma(s, (m1, n)) if s.size >= min(m1, n) and r < s.size else 0.0
         if w is None:  # as DMD._decompose: the time differences cap a median that is signal
             noise = difference_noise(data.xs)
-            sigma = noise if 0 < NO_BULK * noise < sigma else sigma
+            sigma = capped_noise(sigma, noise)
         sigma = sigma if noise_ratio > 1e-8 else 0.0
 
         variant, fallback, Bs = est.variant_, None, None

@@ -102,7 +102,16 @@ from ..base import Interval, Method, Options, check_is_fitted
 from ..errors import DataError, DataWarning, NumericalError
 from ..findings import Equation, Simulation, Spectrum, symbols_for
 from ._common import as_data, blas_threads
-from ._linalg import CHUNK, NO_BULK, _times_right, _xq, difference_noise, gd_noise_sigma, optimal_rank, temporal_svd
+from ._linalg import (
+    CHUNK,
+    _times_right,
+    _xq,
+    capped_noise,
+    difference_noise,
+    gd_noise_sigma,
+    optimal_rank,
+    temporal_svd,
+)
 from ._varpro import conjugate_structure, varpro, varpro_real
 from .residual import eigenpair_residuals, expected_noise_residual, pseudospectrum
 
@@ -512,7 +521,7 @@ class DMD(Method):
         tail = float(np.sum(s[r:] ** 2)) if s.size > r else 0.0
         noise_ratio = float(np.sqrt(tail / max(np.sum(s**2), 1e-300)))
         sigma = gd_noise_sigma(s, (m1, n)) if s.size >= min(m1, n) and r < s.size else 0.0
-        sigma = noise if noise is not None and 0 < NO_BULK * noise < sigma else sigma
+        sigma = capped_noise(sigma, noise)
         sigma = sigma if noise_ratio > 1e-8 else 0.0
         # a few more directions than the rank for the whitened refit (_reweight)
         k = r
