@@ -112,6 +112,16 @@ def _seeded(est: BaseEstimator, seed: int | None) -> BaseEstimator:
     return est
 
 
+def _on_cluster(est: BaseEstimator, backend: str | None) -> BaseEstimator:
+    """A method run in this process spreads its own parallel work (evolution's islands,
+    DYNOTEARS' subsamples) on the Dask cluster when ``backend="dask"``, unless its
+    ``backend`` option was set. Methods run side by side on the cluster keep theirs."""
+    if backend == "dask" and "backend" in est.get_params(deep=False):
+        if est.get_params(deep=False)["backend"] is None:
+            est.set_params(backend="dask")
+    return est
+
+
 def _summarise_warnings(caught: list) -> list[str]:
     """``["ConvergenceWarning: Objective did not converge ... (x18)", ...]`` in first-seen order."""
     counts: dict[str, int] = {}
@@ -236,7 +246,10 @@ def fit(
         Methods run in parallel (joblib) when ``n_jobs != 1``.
     backend : str, optional
         A joblib backend, e.g. ``"loky"`` or ``"dask"`` (with a
-        ``dask.distributed.Client`` running).
+        ``dask.distributed.Client`` running). With ``"dask"``, a method
+        run in this process (one method, or ``n_jobs=1``) whose own
+        ``backend`` option is left at ``None`` runs its parallel work on
+        the cluster: evolution's islands, DYNOTEARS' subsamples.
     progress : bool
         Show a progress display on the terminal.
     max_rows : "auto", int or None, default="auto"
@@ -287,7 +300,7 @@ def fit(
         with _progress(progress, len(jobs)) as advance:
             for name, est, used, note, full in runs:
                 advance(name, started=True)
-                results.append(_run_one(name, est, used, note, full))
+                results.append(_run_one(name, _on_cluster(est, backend), used, note, full))
                 advance(name, started=False)
     else:
         from .parallel import run_parallel
