@@ -79,6 +79,9 @@ class Problem:
     seeds: list = field(default_factory=list)
     project: bool = True
     W: object = None  #: weak form: quadrature rows of test functions over the samples (``y`` are their targets)
+    #: another objective than regression (e.g. conservation along trajectories, :mod:`.invariants`): an object
+    #: with ``loss(tree)`` and ``optimize(tree, rng, restarts=, max_nfev=)`` returning ``(tree, loss)``
+    objective: object = None
 
     def __post_init__(self):
         var = float(np.var(self.y))
@@ -86,6 +89,8 @@ class Problem:
 
 
 def _loss(tree: Node, prob: Problem) -> float:
+    if prob.objective is not None:
+        return prob.objective.loss(tree)
     if prob.project:
         pred = linear_fit(tree, prob.X, prob.y, prob.operators, prob.W)[0]
     else:
@@ -99,6 +104,14 @@ def _loss(tree: Node, prob: Problem) -> float:
     else:
         val = float(np.mean((pred - prob.y) ** 2))
     return val / prob.scale if math.isfinite(val) else math.inf
+
+
+def _optimize(tree: Node, prob: Problem, rng, *, restarts: int, max_nfev: int = 60) -> tuple[Node, float]:
+    """The tree with its constants refitted for the problem's objective, and its loss (before ``prob.scale``)."""
+    if prob.objective is not None:
+        return prob.objective.optimize(tree, rng, restarts=restarts, max_nfev=max_nfev)
+    return optimize_constants(tree, prob.X, prob.y, prob.operators, rng, restarts=restarts, loss=prob.loss,
+                              max_nfev=max_nfev, project=prob.project, W=prob.W)
 
 
 def _valid(tree: Node, cfg: SearchConfig, ops: dict[str, Operator]) -> bool:
@@ -192,8 +205,7 @@ def _step(isl: Island, prob: Problem, cfg: SearchConfig, temperature: float, kin
     loss = _loss(child, prob)
     isl.evaluations += 1
     if child.constants() and rng.random() < cfg.optimize_probability and math.isfinite(loss):
-        child, loss = optimize_constants(child, prob.X, prob.y, ops, rng, restarts=0, loss=prob.loss,
-                                         max_nfev=20, project=prob.project, W=prob.W)
+        child, loss = _optimize(child, prob, rng, restarts=0, max_nfev=20)
         loss = loss / prob.scale
         isl.evaluations += 1
     size = complexity(child, ops)
@@ -230,8 +242,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
         for i, m in enumerate(isl.members):
             if (m.tree.constants() and isl.rng.random() < 5 * cfg.optimize_probability
                     and math.isfinite(m.loss)):
-                tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
-                                                loss=prob.loss, project=prob.project, W=prob.W)
+                tree, loss = _optimize(m.tree, prob, isl.rng, restarts=1)
                 isl.evaluations += 1
                 isl.members[i] = Member(tree, loss / prob.scale, m.size, m.birth)
                 _update_hof(isl.hof, isl.members[i])
@@ -239,8 +250,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
         for size, m in list(isl.hof.items()):
             if m.tree.constants() and not m.tuned:
                 m.tuned = True
-                tree, loss = optimize_constants(m.tree, prob.X, prob.y, prob.operators, isl.rng, restarts=1,
-                                                loss=prob.loss, project=prob.project, W=prob.W)
+                tree, loss = _optimize(m.tree, prob, isl.rng, restarts=1)
                 isl.evaluations += 1
                 _update_hof(isl.hof, Member(tree, loss / prob.scale, size, m.birth, True))
     return isl
