@@ -117,6 +117,21 @@ class EvolutionSR(Method):
         ``"auto"`` takes the weak form when the estimated noise exceeds 0.5 %
         of a state's standard deviation. Extra ``targets`` are always fitted
         pointwise.
+    units : dict, optional
+        Physical units, ``{column: unit}``, for every state, input and target
+        column and the time column (``"m"``, ``"m/s"``, ``"kg*m/s^2"``,
+        ``"1"`` for dimensionless, or a :mod:`sympy.physics.units`
+        expression; the time column's may be left out when the series knows
+        its time unit). A state's target, its derivative, has the state's unit
+        over time's. Each candidate's dimension is inferred
+        (:mod:`discover.evolution.units`; constants take any dimension, as in
+        PySR), and a dimensionally inconsistent one has ``unit_penalty`` added
+        to its loss, in the search and on the final front. ``None``: no units.
+    unit_penalty : float, default=1000
+        Added to the relative loss (1 is the loss of the mean) of a
+        candidate whose units do not agree: the default keeps every
+        inconsistent expression off the front; a small value makes units a
+        preference only.
 
     Attributes
     ----------
@@ -169,6 +184,8 @@ class EvolutionSR(Method):
         "random_state": ["random_state"],
         "sindy_seeds": [bool],
         "formulation": [Options("auto", "strong", "weak")],
+        "units": [None, dict],
+        "unit_penalty": [Interval(float, 0, None)],
     }
 
     def __init__(self, operators=("+", "-", "*", "/", "sin", "cos"), maxsize=25, nested=None, loss=None,
@@ -176,7 +193,8 @@ class EvolutionSR(Method):
                  parsimony=1e-4, adaptive_parsimony=20.0, alpha=0.1, crossover_probability=0.05,
                  optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
                  selection_tolerance=1.5, differentiation="spline", targets=None, n_jobs=1, backend=None,
-                 progress=None, random_state=None, sindy_seeds=True, formulation="auto"):
+                 progress=None, random_state=None, sindy_seeds=True, formulation="auto", units=None,
+                 unit_penalty=1000.0):
         self.operators = operators
         self.maxsize = maxsize
         self.nested = nested
@@ -203,6 +221,8 @@ class EvolutionSR(Method):
         self.random_state = random_state
         self.sindy_seeds = sindy_seeds
         self.formulation = formulation
+        self.units = units
+        self.unit_penalty = unit_penalty
 
     # ------------------------------------------------------------------ fit
     def _config(self, ops) -> SearchConfig:
@@ -258,6 +278,9 @@ class EvolutionSR(Method):
             raise DataError(f"EvolutionSR needs at least 10 samples; the series has {X.shape[0]}.")
         self.formulation_ = self._formulation(series)
         targets = self._targets(series, X, Y, held)
+        dims = self._dimensions(series)
+        for j, tg in enumerate(targets):
+            tg["dims"], tg["target_dim"] = (None, None) if dims is None else (dims[0], dims[1][j])
         seeds = [Node.var(i) for i in range(X.shape[1])]
         problems = []
         for tg in targets:
@@ -272,7 +295,8 @@ class EvolutionSR(Method):
                     more += polynomial_seeds(Xs, tg["pointwise"], ops)
                 more += rational_seeds(Xs, ys if W is None else tg["pointwise"], ops)
                 more = list({t.key(): t for t in more}.values())
-            problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W))
+            problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W, dims=tg["dims"],
+                                    target_dim=tg["target_dim"], unit_penalty=float(self.unit_penalty)))
         seed = int(rng.integers(2**32))
         result = search(problems, cfg, seed=seed, n_jobs=self.n_jobs, backend=self.backend,
                         progress=self.progress, names=list(self.target_names_))
@@ -459,7 +483,7 @@ class EvolutionSR(Method):
             tree, _ = readable(simplify(tree, ops), X, y, ops, floor=0.1 * floor, loss=self.loss, rng=rng, W=W)
             tree = simplify(tree, ops)
             size = complexity(tree, ops)
-            loss = rel(tree, X, y, W)
+            loss = rel(tree, X, y, W) + self._unit_penalty(tree, tg, ops)  # PySR's dimensional penalty
             if size not in refined or loss < refined[size][1]:
                 refined[size] = (tree, loss)
         front, best = [], math.inf
@@ -476,7 +500,7 @@ class EvolutionSR(Method):
             floor = max(ERROR_FLOOR, floor + self._in_variables(front[-1][1], X, tg["sigma"], W, var, ops))
         # below the noise floor (estimated from the data) losses are equal: no score for fitting noise
         scores = front_scores([max(lo, floor) for lo in losses], sizes)
-        held = [rel(f[1], Xv, yv, Wv) if len(yv) else math.nan for f in front]
+        held = [rel(f[1], Xv, yv, Wv) + self._unit_penalty(f[1], tg, ops) if len(yv) else math.nan for f in front]
         k = choose(scores, held, tolerance=self.selection_tolerance, floor=floor, train=losses)
         table = [{"complexity": s, "loss": lo, "held_out_loss": h, "score": float(sc),
                   "expression": expr_to_str(self._tidy(to_sympy(t, self.feature_names_, ops))), "chosen": i == k}
@@ -485,7 +509,74 @@ class EvolutionSR(Method):
         metrics = {"complexity": size, "loss": loss, "held_out_loss": held[k], "score": float(scores[k]),
                    "r2": 1.0 - loss, "held_out_r2": 1.0 - held[k] if math.isfinite(held[k]) else math.nan,
                    "noise_floor": floor, "formulation": "weak" if W is not None else "strong"}
+        if tg.get("dims") is not None:
+            from .units import unit_text
+
+            for row, f in zip(table, front):
+                row["units_consistent"] = self._units_ok(f[1], tg, ops)
+            metrics["units_consistent"] = self._units_ok(tree, tg, ops)
+            metrics["unit"] = unit_text(tg["target_dim"])
         return tree, table, metrics
+
+    @staticmethod
+    def _units_ok(tree, tg, ops) -> bool | None:
+        """Whether a front member's units agree (``None`` without units).
+
+        Its outer coefficients were fitted (solved by least squares in the
+        search, then refitted and snapped), so they are constants that carry
+        whatever unit the target needs, even when one snapped to 1 and was
+        simplified away: what is checked is each additive term inside, as in
+        the search.
+        """
+        if tg.get("dims") is None:
+            return None
+        from .units import consistent
+
+        return consistent(tree, tg["dims"], tg["target_dim"], ops, project=True)
+
+    def _unit_penalty(self, tree, tg, ops) -> float:
+        return 0.0 if self._units_ok(tree, tg, ops) in (None, True) else float(self.unit_penalty)
+
+    def _dimensions(self, series: Series):
+        """Each feature's and each target's dimension from ``units`` (``None`` when no units are given).
+
+        A state's derivative has the state's unit over the time column's; the
+        time column's unit is ``units[series.time]``, else the series' own
+        time unit (``meta["time_unit"]``) when sympy knows it.
+        """
+        if self.units is None:
+            return None
+        from .units import parse_unit
+
+        units = dict(self.units)
+        time = units.pop(series.time, None)
+        if time is None and series.meta.get("time_unit"):
+            try:
+                parse_unit(str(series.meta["time_unit"]))
+                time = str(series.meta["time_unit"])
+            except ValueError:
+                time = None
+        columns = list(self.feature_names_) + [c for c in self.target_names_ if c not in self.feature_names_]
+        unknown = [c for c in units if c not in columns]
+        missing = [c for c in columns if c not in units] + ([series.time] if time is None else [])
+        if unknown or missing:
+            raise ParameterError(
+                f"The 'units' parameter of EvolutionSR must give a unit for every column used and the time "
+                f"column {series.time!r}; " + (f"missing {missing}" if missing else "")
+                + ("; " if missing and unknown else "") + (f"not columns: {unknown}" if unknown else "")
+                + f". Columns are {columns}.")
+        dims = {}
+        for name, unit in [(series.time, time)] + list(units.items()):
+            try:
+                dims[name] = parse_unit(unit)
+            except (ValueError, TypeError) as exc:
+                raise ParameterError(f"The 'units' parameter of EvolutionSR has a bad unit for {name!r}: "
+                                     f"{exc}") from None
+        t = dims[series.time]
+        features = [dims[c] for c in self.feature_names_]
+        targets = [tuple(a - b for a, b in zip(dims[c], t)) for c in self.variables_]
+        targets += [dims[c] for c in self.target_names_[len(self.variables_):]]
+        return features, targets
 
     @staticmethod
     def _in_variables(tree, X, sigma, W, var, ops, draws: int = 3) -> float:

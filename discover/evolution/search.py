@@ -82,10 +82,23 @@ class Problem:
     #: another objective than regression (e.g. conservation along trajectories, :mod:`.invariants`): an object
     #: with ``loss(tree)`` and ``optimize(tree, rng, restarts=, max_nfev=)`` returning ``(tree, loss)``
     objective: object = None
+    dims: object = None  #: physical units: each feature's dimension (:mod:`.units`); ``None``: no units
+    target_dim: object = None  #: the target's dimension
+    unit_penalty: float = 1000.0  #: added to the relative loss of a dimensionally inconsistent tree
 
     def __post_init__(self):
         var = float(np.var(self.y))
         self.scale = var if var > 0 else 1.0
+
+
+def _penalty(tree: Node, prob: Problem) -> float:
+    """PySR's dimensional penalty: ``unit_penalty`` for a tree whose units do not agree (0 without units)."""
+    if prob.dims is None:
+        return 0.0
+    from .units import consistent
+
+    ok = consistent(tree, prob.dims, prob.target_dim, prob.operators, project=prob.project)
+    return 0.0 if ok else prob.unit_penalty
 
 
 def _loss(tree: Node, prob: Problem) -> float:
@@ -103,7 +116,7 @@ def _loss(tree: Node, prob: Problem) -> float:
         val = float(prob.loss(pred, prob.y))
     else:
         val = float(np.mean((pred - prob.y) ** 2))
-    return val / prob.scale if math.isfinite(val) else math.inf
+    return val / prob.scale + _penalty(tree, prob) if math.isfinite(val) else math.inf
 
 
 def _optimize(tree: Node, prob: Problem, rng, *, restarts: int, max_nfev: int = 60) -> tuple[Node, float]:
@@ -206,7 +219,7 @@ def _step(isl: Island, prob: Problem, cfg: SearchConfig, temperature: float, kin
     isl.evaluations += 1
     if child.constants() and rng.random() < cfg.optimize_probability and math.isfinite(loss):
         child, loss = _optimize(child, prob, rng, restarts=0, max_nfev=20)
-        loss = loss / prob.scale
+        loss = loss / prob.scale + _penalty(child, prob)
         isl.evaluations += 1
     size = complexity(child, ops)
     new = Member(child, loss, size, 0)
@@ -244,7 +257,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
                     and math.isfinite(m.loss)):
                 tree, loss = _optimize(m.tree, prob, isl.rng, restarts=1)
                 isl.evaluations += 1
-                isl.members[i] = Member(tree, loss / prob.scale, m.size, m.birth)
+                isl.members[i] = Member(tree, loss / prob.scale + _penalty(tree, prob), m.size, m.birth)
                 _update_hof(isl.hof, isl.members[i])
         # the hall of fame's new entries have their constants refitted too (one tree per complexity)
         for size, m in list(isl.hof.items()):
@@ -252,7 +265,7 @@ def evolve(isl: Island, prob: Problem, cfg: SearchConfig) -> Island:
                 m.tuned = True
                 tree, loss = _optimize(m.tree, prob, isl.rng, restarts=1)
                 isl.evaluations += 1
-                _update_hof(isl.hof, Member(tree, loss / prob.scale, size, m.birth, True))
+                _update_hof(isl.hof, Member(tree, loss / prob.scale + _penalty(tree, prob), size, m.birth, True))
     return isl
 
 
