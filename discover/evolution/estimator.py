@@ -110,13 +110,32 @@ class EvolutionSR(Method):
         backward path (:func:`polynomial_seeds`) and the rational ones of its
         implicit form (:func:`rational_seeds`, up to 3 features), so what a
         polynomial or rational library holds is there from the start.
-    formulation : {"auto", "strong", "weak"}, default="auto"
+    formulation : {"auto", "strong", "weak", "neural_ode"}, default="auto"
         ``"strong"`` fits estimated derivatives sample by sample; ``"weak"``
         fits integrals against smooth test functions (``∫ φ f(x) dt`` to
         ``-∫ φ' x dt``), which needs no derivative and averages noise out;
         ``"auto"`` takes the weak form when the estimated noise exceeds 0.5 %
-        of a state's standard deviation. Extra ``targets`` are always fitted
+        of a state's standard deviation. ``"neural_ode"`` fits a small neural
+        vector field to the trajectories first, by integrating it over short
+        windows (:func:`~discover.evolution.neural_ode.fit_neural_ode`, needs
+        torch), and fits its values at the measured states: for noisy or
+        irregularly sampled series. Extra ``targets`` are always fitted
         pointwise.
+    selection : {"auto", "held_out", "horizon"}, default="auto"
+        How each variable's equation is chosen from its front. ``"held_out"``:
+        the pointwise held-out loss (see above). ``"horizon"``: the system is
+        integrated (Runge–Kutta 4 over the samples' own times) from every
+        held-out measured state over ``horizon`` samples, and the simplest
+        member whose mean state error is within ``selection_tolerance`` times
+        the best is chosen (:func:`~discover.evolution.horizon.horizon_choice`; the other
+        variables keep their choice, two sweeps). ``"auto"``: ``"horizon"``
+        for ``formulation="neural_ode"`` and for irregular sampling, else
+        ``"held_out"``. Models with inputs are always chosen pointwise.
+    horizon : int, default=4
+        Samples per window of the short-horizon score (``horizon - 1`` steps).
+    neural_ode : dict, optional
+        Options of :func:`~discover.evolution.neural_ode.fit_neural_ode`
+        (``hidden``, ``window``, ``max_epochs``, ``learning_rate``, ...).
     units : dict, optional
         Physical units, ``{column: unit}``, for every state, input and target
         column and the time column (``"m"``, ``"m/s"``, ``"kg*m/s^2"``,
@@ -183,7 +202,10 @@ class EvolutionSR(Method):
         "progress": [None, bool],
         "random_state": ["random_state"],
         "sindy_seeds": [bool],
-        "formulation": [Options("auto", "strong", "weak")],
+        "formulation": [Options("auto", "strong", "weak", "neural_ode")],
+        "selection": [Options("auto", "held_out", "horizon")],
+        "horizon": [Interval(int, 2, None)],
+        "neural_ode": [None, dict],
         "units": [None, dict],
         "unit_penalty": [Interval(float, 0, None)],
     }
@@ -194,7 +216,7 @@ class EvolutionSR(Method):
                  optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
                  selection_tolerance=1.5, differentiation="spline", targets=None, n_jobs=1, backend=None,
                  progress=None, random_state=None, sindy_seeds=True, formulation="auto", units=None,
-                 unit_penalty=1000.0):
+                 unit_penalty=1000.0, selection="auto", horizon=4, neural_ode=None):
         self.operators = operators
         self.maxsize = maxsize
         self.nested = nested
@@ -223,6 +245,9 @@ class EvolutionSR(Method):
         self.formulation = formulation
         self.units = units
         self.unit_penalty = unit_penalty
+        self.selection = selection
+        self.horizon = horizon
+        self.neural_ode = neural_ode
 
     # ------------------------------------------------------------------ fit
     def _config(self, ops) -> SearchConfig:
@@ -278,6 +303,8 @@ class EvolutionSR(Method):
             raise DataError(f"EvolutionSR needs at least 10 samples; the series has {X.shape[0]}.")
         self.formulation_ = self._formulation(series)
         targets = self._targets(series, X, Y, held)
+        if self.formulation_ == "neural_ode":
+            self._neural_targets(series, X, held, targets, rng)
         dims = self._dimensions(series)
         for j, tg in enumerate(targets):
             tg["dims"], tg["target_dim"] = (None, None) if dims is None else (dims[0], dims[1][j])
@@ -313,7 +340,86 @@ class EvolutionSR(Method):
                                                "interrupted")}
         self.search_["seconds_total"] = time.perf_counter() - start
         self.n_extra_ = len(extra)
+        self.selection_ = self._selection(series)
+        if self.selection_ == "horizon":
+            self._horizon_select(series, targets, ops)
         return self
+
+    def _neural_targets(self, series: Series, X, held, targets, rng) -> None:
+        """Replace the states' targets by the vector field of a neural ODE fitted to the trajectories."""
+        from .neural_ode import fit_neural_ode, held_out_samples
+
+        if self.inputs_:
+            raise ParameterError("The 'formulation' parameter of EvolutionSR cannot be 'neural_ode' for a "
+                                 f"series with inputs ({list(self.inputs_)}); the neural ODE is autonomous.")
+        d = len(self.variables_)
+        opts = {"random_state": int(rng.integers(2**31)), "validation_fraction": self.validation_fraction,
+                "progress": self.progress}
+        opts.update(self.neural_ode or {})
+        trajs = [(tr.t, tr.x) for tr in series.trajectories]
+        masks = [held_out_samples(len(tr), self.validation_fraction) for tr in series.trajectories]
+        try:
+            self.vector_field_ = fit_neural_ode(trajs, held=masks, **opts)
+        except TypeError as exc:
+            raise ParameterError(f"The 'neural_ode' parameter of EvolutionSR holds an unknown option: {exc}") from None
+        F = self.vector_field_(X[:, :d])
+        for j in range(d):
+            targets[j].update(y=F[~held, j], yv=F[held, j], formulation="neural_ode")
+
+    def _selection(self, series: Series) -> str:
+        if self.inputs_ or self.selection == "held_out":
+            return "held_out"
+        if self.selection == "horizon" or self.formulation_ == "neural_ode":
+            return "horizon"
+        irregular = any(len(tr) > 2 and np.ptp(np.diff(tr.t)) > 1e-6 * np.median(np.diff(tr.t))
+                        for tr in series.trajectories)
+        return "horizon" if irregular else "held_out"
+
+    def _horizon_select(self, series: Series, targets, ops) -> None:
+        """Choose each variable's front member again by short-horizon integration of the whole system."""
+        from .horizon import horizon_choice, horizon_windows, window_errors
+        from .neural_ode import held_out_samples
+
+        d = len(self.variables_)
+        masks = [held_out_samples(len(tr), self.validation_fraction) for tr in series.trajectories]
+        win = horizon_windows([(tr.t, tr.x) for tr in series.trajectories], masks, self.horizon)
+        if len(win) < 5:
+            self.selection_ = "held_out"
+            return
+        fronts = [targets[j]["front"] for j in range(d)]
+        current = [next(i for i, row in enumerate(self.fronts_[j]) if row["chosen"]) for j in range(d)]
+
+        def system(trees):
+            return lambda Z: np.column_stack([evaluate(t, Z, ops) for t in trees])
+
+        for _ in range(2):  # Gauss-Seidel sweeps: each variable with the others' current choice
+            changed = False
+            for j in range(d):
+                trees = [fronts[i][current[i]][1] for i in range(d)]
+                errors = []
+                for _size, tree, _loss in fronts[j]:
+                    trees[j] = tree
+                    errors.append(window_errors(system(trees), win))
+                k = horizon_choice(errors, tolerance=self.selection_tolerance)
+                for row, e in zip(self.fronts_[j], errors):
+                    row["horizon_loss"] = float(np.mean(e))
+                    row["chosen"] = False
+                self.fronts_[j][k]["chosen"] = True
+                changed |= k != current[j]
+                current[j] = k
+            if not changed:
+                break
+        for j in range(d):
+            row, tree = self.fronts_[j][current[j]], fronts[j][current[j]][1]
+            self.trees_[j] = tree
+            self.equations_[j] = self._tidy(to_sympy(tree, self.feature_names_, ops))
+            h = row["held_out_loss"]
+            self.metrics_[j].update(complexity=row["complexity"], loss=row["loss"], held_out_loss=h,
+                                    score=row["score"], r2=1.0 - row["loss"],
+                                    held_out_r2=1.0 - h if math.isfinite(h) else math.nan,
+                                    horizon_loss=row["horizon_loss"], selection="horizon")
+            if "units_consistent" in row:
+                self.metrics_[j]["units_consistent"] = row["units_consistent"]
 
     def _formulation(self, series: Series) -> str:
         if self.formulation != "auto":
@@ -341,7 +447,7 @@ class EvolutionSR(Method):
                if len(tr) >= 5 else np.zeros(X.shape[1]) for tr in series.trajectories]
         out = []
         train = ~held
-        if self.formulation_ == "strong":
+        if self.formulation_ in ("strong", "neural_ode"):
             again = np.vstack([self._cut(series.with_trajectories([tr]), dx)
                                for tr, dx in zip(series.trajectories,
                                                  self._derivatives(series, noisy))])
@@ -508,7 +614,9 @@ class EvolutionSR(Method):
         size, tree, loss = front[k]
         metrics = {"complexity": size, "loss": loss, "held_out_loss": held[k], "score": float(scores[k]),
                    "r2": 1.0 - loss, "held_out_r2": 1.0 - held[k] if math.isfinite(held[k]) else math.nan,
-                   "noise_floor": floor, "formulation": "weak" if W is not None else "strong"}
+                   "noise_floor": floor,
+                   "formulation": tg.get("formulation", "weak" if W is not None else "strong")}
+        tg["front"] = front  # for the short-horizon choice over the whole system
         if tg.get("dims") is not None:
             from .units import unit_text
 
