@@ -80,7 +80,7 @@ def test_neural_vector_field_beats_differences_on_irregular_noisy_samples():
 
     series, ts, clean = _irregular_lv(noise=0.05, n=100, seed=1)
     trajs = [(tr.t, tr.x) for tr in series.trajectories]
-    field = fit_neural_ode(trajs, hidden=16, max_epochs=800, random_state=0)
+    field = fit_neural_ode(trajs, hidden=16, max_epochs=300, random_state=0)
     X = series.x
     true = np.array([_lv(0, s) for s in X])
     rel = ((field(X) - true) ** 2).mean(axis=0) / true.var(axis=0)
@@ -92,9 +92,9 @@ def test_neural_vector_field_beats_differences_on_irregular_noisy_samples():
     # measured here: neural field ~2e-3, smoothing spline ~2e-2, finite differences > 1
     assert rel.max() < 0.01
     assert rel_fd.min() > 0.5 and rel_sp.max() > 3 * rel.max()
-    assert fit_neural_ode(trajs, hidden=16, max_epochs=50, random_state=0)(X[:5]).shape == (5, 2)
-    again = fit_neural_ode(trajs, hidden=16, max_epochs=50, random_state=0)
-    np.testing.assert_array_equal(again(X[:5]), fit_neural_ode(trajs, hidden=16, max_epochs=50, random_state=0)(X[:5]))
+    assert fit_neural_ode(trajs, hidden=16, max_epochs=20, random_state=0)(X[:5]).shape == (5, 2)
+    again = fit_neural_ode(trajs, hidden=16, max_epochs=20, random_state=0)
+    np.testing.assert_array_equal(again(X[:5]), fit_neural_ode(trajs, hidden=16, max_epochs=20, random_state=0)(X[:5]))
 
 
 FAST = dict(n_iterations=4, n_islands=2, steps=200, random_state=0, progress=False)
@@ -103,7 +103,7 @@ FAST = dict(n_iterations=4, n_islands=2, steps=200, random_state=0, progress=Fal
 def test_neural_ode_targets_recover_lotka_volterra_where_differences_fail():
     pytest.importorskip("torch")
     series, _, _ = _irregular_lv(noise=0.05, n=100, seed=1)
-    model = EvolutionSR(formulation="neural_ode", neural_ode={"hidden": 16, "max_epochs": 800}, **FAST).fit(series)
+    model = EvolutionSR(formulation="neural_ode", neural_ode={"hidden": 16, "max_epochs": 300}, **FAST).fit(series)
     eqs = model.equations()
     assert model.selection_ == "horizon"
     assert _exact(eqs[0], TRUE["x"], 0.1) and _exact(eqs[1], TRUE["y"], 0.1), eqs
@@ -112,7 +112,7 @@ def test_neural_ode_targets_recover_lotka_volterra_where_differences_fail():
     assert all("horizon_loss" in row for row in model.fronts_[0])
     # plain derivatives (finite differences between the irregular samples) on the same data: no law at all
     plain = EvolutionSR(formulation="strong", differentiation="finite_difference", selection="held_out",
-                        **FAST).fit(series)
+                        **{**FAST, "n_iterations": 2}).fit(series)
     assert not any(_exact(e, TRUE[v], 0.15) for e, v in zip(plain.equations(), "xy")), plain.equations()
 
 
