@@ -400,6 +400,35 @@ def test_bad_data_errors():
         DMD(variant="dmdc").fit(np.random.default_rng(0).standard_normal((20, 3)))
 
 
+@pytest.mark.parametrize("row", [0, 17, 39])  # first, inner and last sample (the last is outside X1)
+def test_wide_data_nan_found_by_the_fit_pass(row):
+    # wide data are not checked before the fit: the per-channel energies of its first pass show a NaN or
+    # inf, and the error still names the row; the data are left as given
+    x = np.random.default_rng(1).standard_normal((40, 300))
+    x[row, 123] = np.inf if row == 39 else np.nan
+    before = x.copy()
+    with pytest.raises(DataError, match=f"row {row + 1}: trajectory 0 contains NaN or inf"):
+        DMD().fit(x)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_threaded_reductions_match_one_pass(monkeypatch):
+    from discover.operators import _linalg
+    from discover.operators.dmd import _column_energies
+
+    x = np.random.default_rng(2).standard_normal((30, 1001))
+    monkeypatch.setattr(_linalg, "THREADED_MIN", 0)  # split even this small array
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert len(_linalg.in_threads(np.sum, x, 0)) == 3
+    np.testing.assert_allclose(_column_energies(x), np.einsum("ij,ij->j", x, x), rtol=1e-14)
+    np.testing.assert_allclose(sum(_linalg.in_threads(np.sum, x, 0)), x.sum(), rtol=1e-12)
+    V, Q = x[:, :5], np.random.default_rng(3).standard_normal((5, 4)) * (1 + 2j)
+    np.testing.assert_allclose(_linalg.real_times(V, Q), V @ Q, rtol=1e-13)
+    B, nrm = _linalg.unit_columns(V, Q)
+    np.testing.assert_allclose(np.linalg.norm(B, axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(nrm, np.linalg.norm(V @ Q, axis=0), rtol=1e-12)
+
+
 # -------------------------------------------------------------------- EDMD
 
 

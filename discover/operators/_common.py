@@ -8,6 +8,7 @@ import numpy as np
 
 from ..data import Series
 from ..errors import DataError
+from ._linalg import in_threads
 
 
 @dataclass
@@ -49,8 +50,14 @@ class Data:
         return X1, X2, U1
 
 
-def as_data(series, t=None, u=None, *, owner: str = "method", min_samples: int = 3) -> Data:
-    """A :class:`Series` or an array ``(n_samples, n_features)`` (or memmap) as :class:`Data`."""
+def as_data(series, t=None, u=None, *, owner: str = "method", min_samples: int = 3,
+            check_finite: bool = True) -> Data:
+    """A :class:`Series` or an array ``(n_samples, n_features)`` (or memmap) as :class:`Data`.
+
+    ``check_finite=False`` leaves the NaN/inf check to the caller
+    (:func:`check_finite_data`), for a method whose first pass over the data
+    shows it anyway (wide DMD: the per-channel energies).
+    """
     if isinstance(series, Series):
         ts = [tr.t for tr in series.trajectories]
         xs = [tr.x for tr in series.trajectories]
@@ -77,11 +84,32 @@ def as_data(series, t=None, u=None, *, owner: str = "method", min_samples: int =
                             f"trajectory {k} has {len(tk)}")
         if len(tk) != xk.shape[0]:
             raise DataError(f"trajectory {k}: {len(tk)} time stamps for {xk.shape[0]} samples")
-        if not isinstance(xk, np.memmap) and xk.size < 50_000_000 and not np.all(np.isfinite(xk)):
-            raise DataError(f"trajectory {k} contains NaN or inf", row=int(np.argwhere(~np.isfinite(xk))[0, 0]) + 1)
+        if check_finite:
+            # a finite sum means every value is finite (NaN and inf propagate): one read, no n-sized mask
+            check_finite_data(xs[k:k + 1], total=sum(in_threads(np.sum, xk, 0)) if _checked(xk) else 0.0, first=k)
         if np.any(np.diff(tk) <= 0):
             raise DataError(f"trajectory {k}: time stamps must increase strictly")
     return Data(ts, xs, us, tuple(variables), tuple(inputs), time)
+
+
+def _checked(x) -> bool:
+    """Arrays whose values are checked for NaN/inf (a memory map, or more than 5·10⁷ values, is not read)."""
+    return not isinstance(x, np.memmap) and x.size < 50_000_000
+
+
+def check_finite_data(xs, total: float, first: int = 0) -> None:
+    """Raise :class:`DataError` naming the trajectory and row of the first NaN or inf in ``xs``.
+
+    ``total`` is any sum over the values (of them or of their squares) the
+    caller has already computed: when it is finite, every value is (NaN and
+    inf propagate), and nothing is read again; only a sum that is not finite
+    (a real NaN, or an overflow) is followed by the full check.
+    """
+    if np.isfinite(total):
+        return
+    for k, xk in enumerate(xs, start=first):
+        if _checked(xk) and not np.all(np.isfinite(xk)):
+            raise DataError(f"trajectory {k} contains NaN or inf", row=int(np.argwhere(~np.isfinite(xk))[0, 0]) + 1)
 
 
 def relative_error(X, Xhat) -> float:

@@ -28,6 +28,43 @@ NO_BULK = 4.0
 
 #: Columns per block when the Gram matrix is accumulated from a large array.
 CHUNK = 8192
+
+#: Above this many values a reduction that BLAS does not do (a sum, per-column energies) is split over threads.
+THREADED_MIN = 4_000_000
+
+
+def reduction_threads() -> int:
+    """Threads for the reductions of :func:`in_threads`: the BLAS setting (``OMP_NUM_THREADS`` …) when
+    given, else the CPUs this process may use, at most 8."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        try:
+            return max(1, min(int(os.environ[var]), 8))
+        except (KeyError, ValueError):
+            continue
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def in_threads(fn, X: np.ndarray, axis: int) -> list:
+    """``[fn(block) for block in X split along axis]``, the blocks in threads (NumPy's loops release the GIL).
+
+    Memory-bound passes (a sum, ``Σ x²`` per column) run on one core in
+    NumPy; on a 10⁵ × 500 array two threads halve them. Small arrays, or one
+    thread, get one call.
+    """
+    k = reduction_threads() if X.size > THREADED_MIN else 1
+    if k == 1:
+        return [fn(X)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    edges = np.linspace(0, X.shape[axis], k + 1).astype(int)
+    blocks = [X[a:b] if axis == 0 else X[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+    with ThreadPoolExecutor(k) as pool:
+        return list(pool.map(fn, blocks))
 #: A singular value beyond the rank above this fraction of the largest one
 #: means a noise tail that dwarfs the Gram matrix's rounding error.
 NOISY_TAIL = 1e-4
@@ -256,6 +293,34 @@ def _temporal_svd(X, method, rank, random_state, chunk, noise=None):
         r = optimal_rank(s, (m, n), rank, noise=noise)
         return U, s, r
     raise ValueError(f"unknown SVD method {method!r}")
+
+
+def real_times(V: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """``V @ Q`` for a real ``V`` (n×r, n large) and a possibly complex ``Q`` (r×k).
+
+    NumPy would first copy ``V`` to complex and multiply in complex
+    arithmetic (four times the flops, twice the memory); two real products
+    give the same numbers.
+    """
+    if np.iscomplexobj(Q) and not np.iscomplexobj(V):
+        out = np.empty((V.shape[0], Q.shape[1]), dtype=np.result_type(V.dtype, Q.dtype))
+        out.real = V @ Q.real
+        out.imag = V @ Q.imag
+        return out
+    return V @ Q
+
+
+def unit_columns(B: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The columns of ``B Q`` scaled to unit length, and their lengths (0 → 1).
+
+    ``B`` is tall (n×r, n large), ``Q`` small: the lengths come from the
+    r×r Gram matrix ``BᵀB`` and ``Q`` is scaled before the one product, so
+    nothing of size n×r is read more than once.
+    """
+    G = B.T @ B
+    nrm = np.sqrt(np.maximum(np.einsum("ij,ik,kj->j", Q.conj(), G, Q).real, 0.0))
+    nrm[~(nrm > 0)] = 1.0
+    return real_times(B, Q / nrm), nrm
 
 
 def _xq(X: np.ndarray, Q: np.ndarray, chunk: int = CHUNK) -> np.ndarray:

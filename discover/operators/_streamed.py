@@ -37,7 +37,7 @@ from ..errors import DataError
 from ..progress import task
 from ..streaming import DEFAULT_CHUNK_ROWS, count_blocks, lagged_moments, row_blocks
 from ._common import as_data
-from ._linalg import capped_noise, difference_noise, gd_noise_sigma
+from ._linalg import capped_noise, difference_noise, gd_noise_sigma, real_times
 from .residual import eigenpair_residuals, expected_noise_residual
 
 __all__ = ["stream_refit"]
@@ -152,7 +152,7 @@ def stream_refit(est, series, *, chunk_rows: int | None = None) -> str | None:
         Qr = Qr / np.linalg.norm(Qr, axis=0)
 
         # modes in the full space (and, with channel weights, in the data's units)
-        modes = (G[n:, :n] @ V / sr ** 2) @ Qr if variant == "exact" else V @ Qr
+        modes = real_times(G[n:, :n] @ V / sr ** 2 if variant == "exact" else V, Qr)
         if w is not None:
             modes = modes * w[:, None]
         nrm = np.linalg.norm(modes, axis=0)

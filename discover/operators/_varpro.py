@@ -44,11 +44,15 @@ def _residual(ts, Zs, alpha):
     return out
 
 
-def varpro(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12):
+def varpro(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12, damping: float = 1e-3):
     """Fit ``α`` (complex, shape (r,)) and per-trajectory amplitudes ``B_k`` (r × p).
 
     ``ts``: list of time arrays (shifted so each starts at 0 is best), ``Zs``:
     list of data arrays (m_k × p). Returns ``(alpha, Bs, info)``.
+    ``damping`` is the Levenberg–Marquardt start, relative to the largest
+    diagonal entry of ``JᴴJ``: 1e-3 (Marquardt's) from a rough guess, much
+    less from a start known to be close (a refit), where the first steps
+    would otherwise only shrink the damping.
     """
     alpha = np.asarray(alpha0, complex).copy()
     r = alpha.size
@@ -73,12 +77,12 @@ def varpro(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12):
             jac.append(Jk.reshape(-1, r))
         return np.concatenate(res), np.concatenate(jac)
 
-    alpha, cost, it = _levenberg_marquardt(evaluate, alpha, max_iter, tol)
+    alpha, cost, it = _levenberg_marquardt(evaluate, alpha, max_iter, tol, damping)
     Bs = [_fit_linear(t, Z, alpha)[1] for t, Z in zip(ts, Zs)]
     return alpha, Bs, {"iterations": it + 1, "cost": cost}
 
 
-def _levenberg_marquardt(evaluate, alpha, max_iter, tol):
+def _levenberg_marquardt(evaluate, alpha, max_iter, tol, damping=1e-3):
     """Minimise ``|r(α)|²`` given ``evaluate(α) -> (r, J)`` (real or complex); returns ``(α, cost, iterations - 1)``."""
     rvec, J = evaluate(alpha)
     cost = np.vdot(rvec, rvec).real
@@ -90,7 +94,7 @@ def _levenberg_marquardt(evaluate, alpha, max_iter, tol):
         d = np.real(np.diag(JhJ)).copy()
         d[d <= 0] = 1.0
         if mu is None:
-            mu = 1e-3 * float(np.max(d))
+            mu = damping * float(np.max(d))
         improved = False
         for _ in range(30):
             try:
@@ -154,7 +158,7 @@ def _real_basis(t, a, w, c):
     return cols
 
 
-def varpro_real(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12):
+def varpro_real(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12, damping: float = 1e-3):
     """Variable projection for real data with eigenvalues in exact conjugate pairs.
 
     Same inputs and outputs as :func:`varpro` (complex ``α`` and complex
@@ -202,7 +206,7 @@ def varpro_real(ts, Zs, alpha0, *, max_iter: int = 100, tol: float = 1e-12):
             jac.append(-PD.reshape(m_, k_, p_).transpose(0, 2, 1).reshape(-1, k_))
         return np.concatenate(res), np.concatenate(jac)
 
-    theta, cost, it = _levenberg_marquardt(evaluate, theta0.astype(float), max_iter, tol)
+    theta, cost, it = _levenberg_marquardt(evaluate, theta0.astype(float), max_iter, tol, damping)
     a, w, c = split(theta)
     alpha = np.concatenate([np.ravel(np.column_stack([a + 1j * w, a - 1j * w])), c.astype(complex)])
     Bs = []
