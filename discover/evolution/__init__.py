@@ -5,10 +5,12 @@ expression; :mod:`~discover.evolution.expressions` (trees, vectorised
 evaluation, sympy printing), :mod:`~discover.evolution.mutations`,
 :mod:`~discover.evolution.search` (populations, islands, hall of fame) and
 :mod:`~discover.evolution.constants` (Levenberg–Marquardt, pruning, snapping)
-are its parts.
+are its parts. :func:`search_invariants` (:mod:`~discover.evolution.invariants`)
+searches conserved quantities the same way.
 """
 
 from .estimator import EvolutionSR
 from .expressions import Node, Operator
+from .invariants import search_invariants
 
-__all__ = ["EvolutionSR", "Node", "Operator"]
+__all__ = ["EvolutionSR", "Node", "Operator", "search_invariants"]
