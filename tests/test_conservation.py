@@ -202,7 +202,8 @@ def test_neural_detector_reports_invariant_outside_library_honestly():
     pytest.importorskip("torch")
     ho = simulate("harmonic_oscillator", n=600, dt=0.01, n_trajectories=4, seed=0)
     # a library with no term for the energy: the symbolic search finds nothing ...
-    model = ConservationLaws(degree=1, trig=False, neural=True, neural_epochs=300, random_state=0).fit(ho)
+    model = ConservationLaws(degree=1, trig=False, neural=True, neural_epochs=300, evolution=False,
+                             random_state=0).fit(ho)
     assert model.invariants_ == []
     assert model.neural_["verdict"] == "invariant" and model.neural_["outside_library"] is True
     (note,) = model.findings()

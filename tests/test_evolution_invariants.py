@@ -73,20 +73,49 @@ def test_kepler_energy_and_runge_lenz_with_default_options():
     _check_kepler(found)
     energy = next(inv.expression for inv in found if _residual(inv.expression, [ENERGY], _fresh_points()) < 1e-5)
     # readable constants: the energy with small rational coefficients (up to scale)
-    x, y, vx, vy = sp.symbols("x y vx vy", real=True)
-    ratio = sp.simplify(energy.subs({s: sp.Symbol(s.name, real=True) for s in energy.free_symbols})
-                        .coeff(vx ** 2) / 1)
-    assert ratio.is_Rational, energy
+    assert all(a.is_Rational for a in energy.atoms(sp.Number)), energy
 
 
-def test_kepler_with_angular_momentum_known_gives_energy_and_lenz():
-    # as the conservation method calls it: the library already found L
-    found = search_invariants(kepler(seed=3), known=[ANGULAR], random_state=1, progress=False)
-    assert len(found) == 2
+def test_conservation_runs_the_search_and_keeps_library_laws():
+    # as the conservation method runs it: the polynomial library finds L, the search the rest
+    from discover.conservation import ConservationLaws
+
+    model = ConservationLaws(degree=2, trig=False, evolution=True, random_state=1).fit(kepler(seed=3))
     pts = _fresh_points()
-    for inv in found:  # nothing reported is a function of L alone
+    (lib,) = model.invariants_
+    assert _residual(lib.expression, [ANGULAR], pts) < 1e-5
+    assert len(model.evolution_invariants_) == 2
+    for inv in model.evolution_invariants_:  # nothing reported is a function of L alone
         assert _residual(inv.expression, [ANGULAR], pts) > 0.1
-    _check_kepler(found)
+        assert inv.metrics["via"] == "conservation"
+    _check_kepler(model.evolution_invariants_)
+    assert model.findings() == [lib] + model.evolution_invariants_
+
+
+def test_conservation_keeps_library_laws_when_the_search_fails():
+    from discover.conservation import ConservationLaws
+
+    s = Series([Trajectory(tr.t, tr.x) for tr in kepler(n_orbits=3, periods=1, per_period=60).trajectories], NAMES)
+    with pytest.warns(UserWarning, match="evolution search .* failed"):
+        model = ConservationLaws(degree=2, trig=False, evolution=True, evolution_options={"maxsize": 0}).fit(s)
+    assert "maxsize" in model.evolution_error_ and model.evolution_invariants_ == []
+    assert len(model.invariants_) == 1 and model.findings() == model.invariants_
+
+
+@pytest.mark.neural
+def test_neural_detector_verdict_starts_the_search():
+    pytest.importorskip("torch")
+    from discover.conservation import ConservationLaws
+    from discover.systems import simulate
+
+    ho = simulate("harmonic_oscillator", n=600, dt=0.01, n_trajectories=4, seed=0)
+    # a library with no term for the energy; the detector says one exists, the search writes it down
+    model = ConservationLaws(degree=1, trig=False, neural=True, neural_epochs=300, random_state=0).fit(ho)
+    assert model.invariants_ == [] and model.neural_["outside_library"] is True
+    (inv,) = model.findings()
+    assert inv.method == "evolution" and inv.residual < 1e-3
+    assert _gradient_rank_residual(_expr_gradients(["4*x**2 + v**2"], ["x", "v"], ho.x[::50]),
+                                   _expr_gradients([inv.expression], ["x", "v"], ho.x[::50])[0]) < 1e-3
 
 
 @pytest.mark.slow

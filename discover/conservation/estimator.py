@@ -71,6 +71,17 @@ class ConservationLaws(Method):
         Also run :func:`neural_detector` (PyTorch) to say whether an invariant
         exists outside the library.
     neural_epochs : int, default 400
+    evolution : bool or "auto", default "auto"
+        Search conserved quantities outside the library by regularized
+        evolution (:func:`discover.evolution.search_invariants`), independent
+        of the library's laws. ``"auto"``: when ``neural=True`` and the
+        detector says an invariant exists outside the library; ``True``:
+        always; ``False``: never. Its laws join :attr:`invariants_` with
+        ``method="evolution"``; a failure of the search is a warning
+        (``evolution_error_``) and keeps the library's laws.
+    evolution_options : dict, optional
+        Keyword arguments of :func:`~discover.evolution.search_invariants`
+        (``operators``, ``maxsize``, ``max_seconds`` …).
     random_state : int, Generator or None
         Seeds the scattered test points and the neural detector.
 
@@ -98,6 +109,10 @@ class ConservationLaws(Method):
         Candidates not reported and why (``"dependent"``, ``"held-out"``, ``"trivial"``).
     neural_ : dict or None
         The neural detector's verdict when ``neural=True``.
+    evolution_invariants_ : list of Invariant
+        What the evolution search found (empty when it did not run).
+    evolution_error_ : str or None
+        Why the evolution search failed, when it did.
 
     Examples
     --------
@@ -124,6 +139,8 @@ class ConservationLaws(Method):
         "independence_tol": [Interval(float, 0, 1, closed="neither")],
         "neural": [bool],
         "neural_epochs": [Interval(int, 1, None)],
+        "evolution": [bool, Options("auto")],
+        "evolution_options": [None, dict],
         "random_state": ["random_state"],
     }
 
@@ -131,7 +148,7 @@ class ConservationLaws(Method):
                  threshold: float = 2.0, holdout_threshold: float = 1.2, tol: float = 1e-6, formulation: str = "pairs",
                  validation_fraction: float = 0.25, max_denominator: int = 12,
                  independence_tol: float = 0.1, neural: bool = False, neural_epochs: int = 400,
-                 random_state=None):
+                 evolution="auto", evolution_options: dict | None = None, random_state=None):
         self.degree = degree
         self.trig = trig
         self.log = log
@@ -146,6 +163,8 @@ class ConservationLaws(Method):
         self.independence_tol = independence_tol
         self.neural = neural
         self.neural_epochs = neural_epochs
+        self.evolution = evolution
+        self.evolution_options = evolution_options
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------
@@ -351,7 +370,31 @@ class ConservationLaws(Method):
             self.neural_ = neural_detector(series, laws=[inv.expression for inv in invariants],
                                            epochs=self.neural_epochs, random_state=rng.integers(2**31),
                                            validation_fraction=max(vf, 0.2))
+        self._search_outside_library(series, rng)
         return self
+
+    def _search_outside_library(self, series, rng) -> None:
+        """The evolution search for laws the library cannot express, when asked or when the detector says so."""
+        self.evolution_invariants_, self.evolution_error_ = [], None
+        nd = self.neural_
+        wanted = self.evolution is True or (
+            self.evolution == "auto" and nd is not None and nd.get("verdict") == "invariant"
+            and bool(nd.get("outside_library")))
+        if not wanted:
+            return
+        from ..evolution.invariants import search_invariants  # numpy only: no torch on this path
+
+        opts = {"random_state": int(rng.integers(2**31)), **(self.evolution_options or {})}
+        try:
+            found = search_invariants(series, known=[inv.expression for inv in self.invariants_], **opts)
+        except Exception as exc:  # the library's laws stand whatever happens to the search
+            self.evolution_error_ = f"{type(exc).__name__}: {exc}"
+            warnings.warn(f"ConservationLaws: the evolution search for invariants outside the library failed "
+                          f"({self.evolution_error_}); the library's laws are kept.", DataWarning, stacklevel=4)
+            return
+        for inv in found:
+            inv.metrics["via"] = "conservation"
+        self.evolution_invariants_ = found
 
     def _nothing_testable(self) -> ConservationLaws:
         """The fitted state when the data are too few for any library: no laws, said why."""
@@ -361,6 +404,7 @@ class ConservationLaws(Method):
         self.eigenvalues_ = np.empty(0)
         self.null_dimension_ = 0
         self.invariants_, self.n_invariants_, self.rejected_, self.neural_ = [], 0, [], None
+        self.evolution_invariants_, self.evolution_error_ = [], None
         return self
 
     # -- pieces --------------------------------------------------------------
@@ -610,9 +654,10 @@ class ConservationLaws(Method):
     def findings(self) -> list:
         """The independent laws found, plus an honest note from the neural detector."""
         check_is_fitted(self, "invariants_")
-        out = list(self.invariants_)
+        out = list(self.invariants_) + list(getattr(self, "evolution_invariants_", []))
         nd = self.neural_
-        if nd and nd.get("verdict") == "invariant" and nd.get("outside_library"):
+        if (nd and nd.get("verdict") == "invariant" and nd.get("outside_library")
+                and not getattr(self, "evolution_invariants_", [])):
             syms = [symbols_for(self.library_.variables)[v] for v in self.library_.variables]
             g = sp.Function("g_neural")(*syms)
             out.append(Invariant(
