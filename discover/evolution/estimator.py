@@ -161,6 +161,12 @@ class EvolutionSR(Method):
         training MSE), ``held_out_loss``, ``score``, ``expression`` (text), ``chosen``.
     search_ : dict
         Iterations, evaluations, evaluations per second, seconds, ``interrupted``.
+    selection_ : str
+        ``"held_out"`` or ``"horizon"``: how the equations were chosen from
+        the fronts (with ``"horizon"`` each front row has a ``horizon_loss``).
+    vector_field_ : NeuralVectorField
+        With ``formulation="neural_ode"``: the fitted field
+        (:class:`~discover.evolution.neural_ode.NeuralVectorField`), callable on states.
 
     Examples
     --------
