@@ -330,7 +330,7 @@ class Tangency:
 
 
 def search_invariants(series, *, known=(), operators=DEFAULT_OPERATORS, maxsize: int = 22,
-                      n_invariants: int | None = None, tolerance: float = 1e-4,
+                      n_invariants: int | None = None, tolerance="auto",
                       population_size: int = 40, n_islands: int = 4, n_iterations: int = 40, steps: int = 400,
                       max_seconds: float | None = None, validation_fraction: float = 0.25, max_samples: int = 1500,
                       n_points: int = 64, random_state=0, n_jobs: int | None = 1, backend: str | None = None,
@@ -360,10 +360,14 @@ def search_invariants(series, *, known=(), operators=DEFAULT_OPERATORS, maxsize:
     n_invariants : int, optional
         Most invariants to report (default ``d - 1 - len(known)``: a flow in
         ``d`` dimensions has at most ``d - 1`` independent ones).
-    tolerance : float, default 1e-4
+    tolerance : "auto" or float, default "auto"
         Largest loss ``λ`` (on the held-out parts) of a reported invariant;
-        ``λ`` is about the squared relative variation along trajectories, so
-        ``1e-4`` admits about 1 %.
+        ``λ`` is about the squared relative variation along trajectories
+        (``1e-4`` admits about 1 %). ``"auto"``: 25 times what the measured
+        noise alone gives (``4 ν²``, ``ν`` the largest noise level over a
+        variable's standard deviation, from :func:`discover.conservation.noise.estimate_noise`),
+        at most 0.1; on clean data about 1e-10, so an approximation of a law
+        is not reported as one.
     population_size, n_islands, n_iterations, steps, max_seconds
         The evolution's size and budget per invariant (see
         :class:`~discover.evolution.EvolutionSR`); ``max_seconds`` bounds each search.
@@ -414,9 +418,10 @@ def search_invariants(series, *, known=(), operators=DEFAULT_OPERATORS, maxsize:
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
             raise ParameterError(f"The '{name}' parameter of search_invariants must be an int in the range "
                                  f"[{lo}, inf). Got {v!r} instead.")
-    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
-        raise ParameterError(f"The 'tolerance' parameter of search_invariants must be a float in the range "
-                             f"(0, 1). Got {tolerance!r} instead.")
+    if not (tolerance == "auto" or (isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool)
+                                    and 0 < tolerance < 1)):
+        raise ParameterError(f"The 'tolerance' parameter of search_invariants must be 'auto' or a float in the "
+                             f"range (0, 1). Got {tolerance!r} instead.")
     if not 0 <= validation_fraction < 0.5:
         raise ParameterError(f"The 'validation_fraction' parameter of search_invariants must be a float in the "
                              f"range [0, 0.5). Got {validation_fraction!r} instead.")
@@ -442,6 +447,12 @@ def search_invariants(series, *, known=(), operators=DEFAULT_OPERATORS, maxsize:
     sigma = np.concatenate(xs).std(axis=0)
     sigma = np.where(sigma > 0, sigma, 1.0)
     points = X[np.sort(rng.choice(len(X), size=min(n_points, len(X)), replace=False))]
+    from ..conservation.noise import estimate_noise
+
+    # the loss a true invariant has from measurement noise alone: about the squared relative noise
+    floor = 4 * float(np.max(estimate_noise(xs) / sigma)) ** 2 + 1e-12
+    if tolerance == "auto":
+        tolerance = min(25 * floor, 0.1)
 
     from ..conservation.checks import _expr_gradients
 
@@ -462,7 +473,7 @@ def search_invariants(series, *, known=(), operators=DEFAULT_OPERATORS, maxsize:
                          progress=progress, names=[f"invariant {len(found) + 1}"])
             hof = res["hofs"][0]
             seeds = [m.tree.copy() for m in sorted(hof.values(), key=lambda m: m.loss)]
-            inv = _pick(hof, obj, train, hold, ops, names, tolerance, rng)
+            inv = _pick(hof, obj, train, hold, ops, names, tolerance, floor, rng)
             update(found=len(found) + (inv is not None))
             if inv is None:
                 break
@@ -472,8 +483,15 @@ def search_invariants(series, *, known=(), operators=DEFAULT_OPERATORS, maxsize:
     return found
 
 
-def _pick(hof, obj: Tangency, train, hold, ops, names, tolerance, rng) -> Invariant | None:
-    """The simplest member of the front that is conserved on the held-out parts, made readable."""
+def _pick(hof, obj: Tangency, train, hold, ops, names, tolerance, floor, rng) -> Invariant | None:
+    """The simplest front member conserved on the held-out parts as well as the best one, made readable.
+
+    Members whose held-out loss is at most ``tolerance`` are candidates; the
+    simplest whose held-out loss is within ``max(10 best, best + floor)``
+    is taken (``floor``: what the measurement noise alone gives), so an
+    approximation that is conserved to 1e-4 does not hide the exact law.
+    """
+    cands = []
     for m in pareto_front(hof):
         if not m.loss <= tolerance:
             continue
@@ -481,15 +499,18 @@ def _pick(hof, obj: Tangency, train, hold, ops, names, tolerance, rng) -> Invari
         if c is None:
             continue
         lam_hold, resid = _holdout(tree, c, obj, train, hold, ops)
-        if not lam_hold <= tolerance:
-            continue
-        terms = _terms(tree)
-        expr = sp.Add(*[_number(q) * to_sympy(t, names, ops) for q, t in zip(c, terms)])
-        conf = float(np.clip(1 - math.sqrt(max(lam_hold, lam) / tolerance), 0, 1))
-        return Invariant(expr, residual=resid, confidence=conf, method="evolution",
-                         metrics={"loss": lam, "loss_holdout": lam_hold, "complexity": complexity(tree, ops),
-                                  "in_library": False, "kind": "evolution"})
-    return None
+        if lam_hold <= tolerance:
+            cands.append((tree, c, lam, lam_hold, resid))
+    if not cands:
+        return None
+    best = min(x[3] for x in cands)
+    tree, c, lam, lam_hold, resid = next(x for x in cands if x[3] <= max(10 * best, best + floor))
+    terms = _terms(tree)
+    expr = sp.Add(*[_number(q) * to_sympy(t, names, ops) for q, t in zip(c, terms)])
+    conf = float(np.clip(1 - math.sqrt(max(lam_hold, lam) / tolerance), 0, 1))
+    return Invariant(expr, residual=resid, confidence=conf, method="evolution",
+                     metrics={"loss": lam, "loss_holdout": lam_hold, "complexity": complexity(tree, ops),
+                              "in_library": False, "kind": "evolution"})
 
 
 def _number(q):
