@@ -200,6 +200,21 @@ def optimal_rank(s: np.ndarray, shape: tuple[int, int], rank="auto", *, rel_tol:
     return int(max(1, min(r, numerical)))
 
 
+def known_noise_rank(s: np.ndarray, shape: tuple[int, int], sigma: float) -> int:
+    """How many of the singular values ``s`` of an ``m×n`` matrix stand above white noise of level ``sigma``.
+
+    Gavish–Donoho's optimal hard threshold for a known noise level,
+    ``λ*(β) √max(m, n) σ``: for data whose noise is equal in every entry
+    (e.g. channels whitened by their estimated noise levels).
+    """
+    m, n = shape
+    if sigma <= 0 or min(m, n) < 1:
+        return 0
+    beta = min(m, n) / max(m, n)
+    lam_star = np.sqrt(2 * (beta + 1) + 8 * beta / ((beta + 1) + np.sqrt(beta**2 + 14 * beta + 1)))
+    return int(np.sum(np.asarray(s, float) > lam_star * np.sqrt(max(m, n)) * sigma))
+
+
 def _gram(X: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
     """``X Xᵀ`` (m×m), accumulated over blocks of columns for large or memory-mapped X."""
     m, n = X.shape
