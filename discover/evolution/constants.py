@@ -76,7 +76,6 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
     base_loss = score(t, X, y, ops, loss, W)
     if not consts:
         return t, base_loss
-    x0 = np.array([c.value for c in consts])
 
     def resid(p):
         for c, v in zip(consts, p):
@@ -84,7 +83,16 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
         r = (linear_fit(t, X, y, ops, W)[0] if project else _predict(t, X, ops, W)) - y
         return np.where(np.isfinite(r), r, 1e10)
 
-    best_p, best = x0, base_loss
+    return t, multistart_lm(consts, resid, lambda: score(t, X, y, ops, loss, W), base_loss, rng,
+                            restarts=restarts, max_nfev=max_nfev)
+
+
+def multistart_lm(consts, resid, score, base: float, rng, *, restarts: int, max_nfev: int) -> float:
+    """Levenberg–Marquardt on ``resid(values)`` from the constants' current values and ``restarts``
+    perturbed copies (each value times ``1 + N(0, 1)``); the constants keep the values of the best
+    ``score()`` (their start when none beats ``base``), which is returned."""
+    x0 = np.array([c.value for c in consts])
+    best_p, best = x0, base
     starts = [x0] + [x0 * (1 + rng.normal(size=x0.size)) for _ in range(restarts)]
     for s in starts:
         try:
@@ -94,12 +102,12 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
             continue
         for c, v in zip(consts, sol.x):
             c.value = float(v)
-        val = score(t, X, y, ops, loss, W)
+        val = score()
         if val < best:
             best, best_p = val, sol.x.copy()
     for c, v in zip(consts, best_p):
         c.value = float(v)
-    return t, best
+    return best
 
 
 def _simple_values(v: float) -> list[float]:

@@ -49,6 +49,16 @@ def horizon_windows(trajectories, masks, horizon: int) -> Windows:
     return Windows(np.array(starts), np.array(targets), np.array(steps), scale)
 
 
+def rk4_step(f, z, dt):
+    """One classical Runge–Kutta step of ``dz/dt = f(z)``; only arithmetic, so ``z`` may be a NumPy array
+    or a torch tensor (the neural ODE's multiple shooting uses it with autograd)."""
+    k1 = f(z)
+    k2 = f(z + 0.5 * dt * k1)
+    k3 = f(z + 0.5 * dt * k2)
+    k4 = f(z + dt * k3)
+    return z + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
 def integrate_windows(rhs, windows: Windows, substeps: int = 2) -> np.ndarray:
     """States reached by fixed-step Runge–Kutta 4 (``substeps`` per interval) from every window's start.
 
@@ -61,11 +71,7 @@ def integrate_windows(rhs, windows: Windows, substeps: int = 2) -> np.ndarray:
         for s in range(windows.steps.shape[1]):
             dt = (windows.steps[:, s] / substeps)[:, None]
             for _ in range(substeps):
-                k1 = rhs(z)
-                k2 = rhs(z + 0.5 * dt * k1)
-                k3 = rhs(z + 0.5 * dt * k2)
-                k4 = rhs(z + dt * k3)
-                z = z + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+                z = rk4_step(rhs, z, dt)
             out[:, s] = z
     return out
 

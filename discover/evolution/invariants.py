@@ -36,13 +36,12 @@ from fractions import Fraction
 import numpy as np
 import scipy.linalg
 import sympy as sp
-from scipy.optimize import least_squares
 
 from ..data import Series, load
 from ..errors import DataError, ParameterError
 from ..findings import Invariant
 from ..progress import task
-from .constants import _simple_values
+from .constants import _simple_values, multistart_lm
 from .expressions import Node, additive_terms, complexity, evaluate, has_feature, operator_table, to_sympy
 from .search import Problem, SearchConfig, pareto_front, search
 
@@ -290,7 +289,6 @@ class Tangency:
         base = self.loss(t)
         if not consts or not math.isfinite(base):
             return t, base
-        x0 = np.array([c.value for c in consts])
         n = self.n
 
         def resid(p):
@@ -307,22 +305,7 @@ class Tangency:
             means = np.bincount(self.labels, weights=f) / self.counts
             return (f - means[self.labels]) / math.sqrt(n) / max(float(np.std(f)), 1e-300) / self.rho(m, c)
 
-        best, best_p = base, x0
-        starts = [x0] + [x0 * (1 + rng.normal(size=x0.size)) for _ in range(restarts)]
-        for s in starts:
-            try:
-                with np.errstate(all="ignore"):
-                    sol = least_squares(resid, s, method="lm", max_nfev=max_nfev * (len(s) + 1))
-            except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-                continue
-            for c, v in zip(consts, sol.x):
-                c.value = float(v)
-            val = self.loss(t)
-            if val < best:
-                best, best_p = val, sol.x.copy()
-        for c, v in zip(consts, best_p):
-            c.value = float(v)
-        return t, best
+        return t, multistart_lm(consts, resid, lambda: self.loss(t), base, rng, restarts=restarts, max_nfev=max_nfev)
 
 
 # ---------------------------------------------------------------------------

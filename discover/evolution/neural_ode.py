@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .horizon import rk4_step
+
 __all__ = ["NeuralVectorField", "fit_neural_ode", "held_out_samples"]
 
 
@@ -177,11 +179,7 @@ def fit_neural_ode(trajectories, *, held=None, hidden: int = 32, window: int = 4
             for s in range(h.shape[1]):
                 dt = (h[:, s] / substeps)[:, None]
                 for _ in range(substeps):
-                    k1 = field(z)
-                    k2 = field(z + 0.5 * dt * k1)
-                    k3 = field(z + 0.5 * dt * k2)
-                    k4 = field(z + dt * k3)
-                    z = z + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+                    z = rk4_step(field, z, dt)
                 out.append(z)
             return torch.stack(out, dim=1)
 
