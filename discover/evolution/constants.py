@@ -110,6 +110,22 @@ def multistart_lm(consts, resid, score, base: float, rng, *, restarts: int, max_
     return best
 
 
+def snap_constant(tree: Node, i: int, accept) -> Node:
+    """``tree`` with its ``i``-th constant set to the first simple value (:func:`_simple_values`, up to
+    the value itself) that ``accept(trial)`` takes; ``accept`` returns the tree to keep (e.g. after
+    refitting the other constants) or None. ``tree`` itself when none is taken."""
+    value = tree.constants()[i].value
+    for cand in _simple_values(value):
+        if cand == value:
+            break
+        trial = tree.copy()
+        trial.constants()[i].value = cand
+        kept = accept(trial)
+        if kept is not None:
+            return kept
+    return tree
+
+
 def _simple_values(v: float) -> list[float]:
     # a phase inside sin/cos may sit any number of turns away, and quarter turns give cos from sin:
     # the loss check decides whether such a value is right where it stands
@@ -141,15 +157,12 @@ def snap_constants(tree: Node, X, y, ops, *, tolerance: float = 1e-3, floor: flo
     for i in range(n):
         keep_tree = t
         value = t.constants()[i].value
-        for cand in _simple_values(value):
-            if cand == value:
-                break
-            trial = t.copy()
-            trial.constants()[i].value = cand
+
+        def refit(trial, i=i):
             trial, val = optimize_constants(trial, X, y, ops, rng, restarts=0, loss=loss, fixed=done | {i}, W=W)
-            if val <= allow:
-                t = trial
-                break
+            return trial if val <= allow else None
+
+        t = snap_constant(t, i, refit)
         if t is keep_tree and t.constants()[i].value != value:
             t = keep_tree
         done.add(i)

@@ -41,7 +41,7 @@ from ..data import Series, load
 from ..errors import DataError, ParameterError
 from ..findings import Invariant
 from ..progress import task
-from .constants import _simple_values, multistart_lm
+from .constants import multistart_lm, snap_constant
 from .expressions import Node, additive_terms, complexity, evaluate, has_feature, operator_table, to_sympy
 from .search import Problem, SearchConfig, pareto_front, search
 
@@ -532,15 +532,7 @@ def _readable(tree: Node, obj: Tangency, tolerance: float, rng):
     # inner constants: simple values where the loss allows
     consts = t.constants()
     for i in range(len(consts)):
-        value = t.constants()[i].value
-        for cand in _simple_values(value):
-            if cand == value:
-                break
-            trial = t.copy()
-            trial.constants()[i].value = cand
-            if allow(obj.loss(trial)):
-                t = trial
-                break
+        t = snap_constant(t, i, lambda trial: trial if allow(obj.loss(trial)) else None)
     m = obj.matrices(_terms(t))
     if m is None:
         return t, None, math.inf
