@@ -251,6 +251,7 @@ def main() -> None:
                 tag = "" if form == "auto" else f"_{form}"
                 row.update({f"evolution{tag}": eqs, f"seconds{tag}": secs, f"seconds_per_equation{tag}": secs / 2,
                             f"evaluations_per_second{tag}": info["evaluations_per_second"],
+                            f"iterations{tag}": info["iterations"], f"search_seconds{tag}": info["seconds"],
                             f"exact{tag}": [exact(e, t) for e, t in zip(eqs, truth)]})
             X_, dx = _targets(series)
             for tool, fn in (("gplearn", run_gplearn), ("pyoperon", run_pyoperon)):
@@ -264,8 +265,11 @@ def main() -> None:
                 row[tool] = res
                 row[f"{tool}_seconds_per_equation"] = (time.perf_counter() - t0) / 2
                 row[f"{tool}_exact"] = [exact(e, t) for e, t in zip(res, truth)]
+            row["load"] = os.getloadavg()[0]
             rows.append(row)
             print(json.dumps(row), f"load {os.getloadavg()[0]:.1f}", flush=True)
+            if args.out:  # after every system, so that a stopped run keeps what it measured
+                Path(args.out).write_text(json.dumps(rows, indent=1))
         sub = [r for r in rows if r["noise"] == noise]
         forms = tuple((f"evolution {f}", f"exact_{f}", f"seconds_per_equation_{f}")
                       for f in args.formulation if f != "auto")
