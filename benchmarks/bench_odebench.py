@@ -145,8 +145,12 @@ def _finite(v: float):
     return v if math.isfinite(v) else None
 
 
-def run_system(system: dict, noise: float, drop: float, max_seconds: float, seed: int = 0) -> dict:
-    """Fit one system in one (noise, drop) cell and score it; a failed fit gives a row with ``error``."""
+def run_system(system: dict, noise: float, drop: float, max_seconds: float, seed: int = 0,
+               options: dict | None = None) -> dict:
+    """Fit one system in one (noise, drop) cell and score it; a failed fit gives a row with ``error``.
+
+    ``options`` are extra EvolutionSR parameters (the benchmark uses none: default options).
+    """
     from discover.data import from_arrays
     from discover.evolution import EvolutionSR
 
@@ -158,7 +162,8 @@ def run_system(system: dict, noise: float, drop: float, max_seconds: float, seed
     start = time.perf_counter()
     try:
         series = from_arrays(x, t=t, names=system["variables"], source=f"odebench {system['id']}")
-        model = EvolutionSR(random_state=seed, max_seconds=max_seconds, progress=False).fit(series)
+        model = EvolutionSR(random_state=seed, max_seconds=max_seconds, progress=False,
+                            **(options or {})).fit(series)
     except Exception as exc:  # one failed system never loses the others
         row.update({"error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - start,
                     "r2_generalization": None, "r2_reconstruction": None,
