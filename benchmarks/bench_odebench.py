@@ -178,6 +178,8 @@ def run_system(system: dict, noise: float, drop: float, max_seconds: float, seed
     ok = [_exact(e, tr) for e, tr in zip(eqs, system["rhs"])]
     row.update({"equations": eqs, "seconds": seconds,
                 "evaluations_per_second": model.search_.get("evaluations_per_second"),
+                "search_seconds": model.search_.get("seconds"), "iterations": model.search_.get("iterations"),
+                "formulation": getattr(model, "formulation_", None), "selection": getattr(model, "selection_", None),
                 "r2_generalization": _finite(r2(x2, integrate(field, system["initial_conditions"][1]))),
                 "r2_reconstruction": _finite(r2(x1, integrate(field, system["initial_conditions"][0]))),
                 "exact": ok, "exact_system": all(ok), "load": os.getloadavg()[0]})
