@@ -209,6 +209,18 @@ def summarize(rows: list[dict]) -> list[dict]:
     return out
 
 
+def print_by_dimension(rows: list[dict]) -> None:
+    """Per (noise, drop) and system dimension: systems, R² > 0.9 on the held-out IC, exact systems."""
+    print("| σ | ρ | dim | systems | R² > 0.9, held-out IC | R² > 0.9, reconstruction | exact systems |")
+    print("|---|---|---|---|---|---|---|")
+    cells = {}
+    for r in rows:
+        cells.setdefault((r["noise"], r["drop"], r["dim"]), []).append(r)
+    for (noise, drop, dim), rs in sorted(cells.items()):
+        print(f"| {noise:g} | {drop:g} | {dim} | {len(rs)} | {sum(_passes(r['r2_generalization']) for r in rs)} "
+              f"| {sum(_passes(r['r2_reconstruction']) for r in rs)} | {sum(bool(r['exact_system']) for r in rs)} |")
+
+
 def read_rows(path) -> list[dict]:
     p = Path(path)
     if not p.exists():
@@ -242,6 +254,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.summarize:
         print_summary(read_rows(args.summarize))
+        print_by_dimension(read_rows(args.summarize))
         return
     systems = load()
     if args.ids:
