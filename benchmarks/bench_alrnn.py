@@ -71,29 +71,41 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     lam_data = lyapunov_from_data(test, s["dt"])
     lam_model = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[finite][1000:21000]), s["dt"],
                                               n_exponents=1)[0]) if finite.sum() > 2000 else float("nan")
-    regions = sorted(set(model.sequence_))
     on = (Z[finite][:, 20 - model.n_pwl_:] > 0).mean(axis=0) if model.n_pwl_ else []
+    symbols = ["".join("1" if v > 0 else "0" for v in z[20 - model.n_pwl_:]) for z in Z[finite]]
+    keys, counts = np.unique(symbols, return_counts=True)
+    occupancy = {k: round(c / len(symbols), 4) for k, c in zip(keys, counts)}
     return {
         "system": system, "P": model.n_pwl_, "ladder": {k: round(v["D_stsp"], 3) for k, v in model.ladder_.items()},
         "D_stsp": state_space_divergence(test, gen), "D_H": hellinger_spectrum_distance(test, gen),
         "lyap_data": lam_data, "lyap_model": lam_model, "lyap_err": abs(lam_model - lam_data) / abs(lam_data),
-        "regions": len(regions), "expected_regions": s["regions"], "fit_s": fit_seconds,
+        "regions": len(occupancy), "occupancy": occupancy, "expected_regions": s["regions"], "fit_s": fit_seconds,
+        "restarts": {k: [round(d, 3) for d in v.get("restarts", [])] for k, v in model.ladder_.items()},
         "epochs": {k: v["epochs"] for k, v in model.ladder_.items()},
         "best_epoch": {k: v["best_epoch"] for k, v in model.ladder_.items()},
         "s_per_epoch": {k: round(v["seconds"] / max(v["epochs"], 1), 2) for k, v in model.ladder_.items()},
         "relu_on": [round(float(f), 3) for f in on],
-        "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}" + ("*" if r.get("recentred") else "")
+        "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}/{r['D_H']:.2f}" + ("*" if r.get("recentred") else "")
                             for v in model.ladder_.values() for r in v["history"] if "D_stsp" in r),
     }
 
 
-def recipe_speed(epochs: int) -> dict:
+def recipe_speed(epochs: int, seq_len: int = 200, batch_size: int = 16) -> dict:
+    """Training time per epoch (50 batches) and per 10^6 model steps, checkpoint evaluations left out."""
     x = data("lorenz", 20000)
     series = Series((Trajectory(np.arange(len(x)) * 0.01, x),), ("x", "y", "z"))
-    m = ALRNN(n_latent=20, n_pwl=2, tau=16, seq_len=200, batch_size=16, batches_per_epoch=50, epochs=epochs,
-              eval_every=epochs, free_run=1000, random_state=0).fit(series)
+    m = ALRNN(n_latent=20, n_pwl=2, tau=16, seq_len=seq_len, batch_size=batch_size, batches_per_epoch=50,
+              epochs=epochs, eval_every=epochs, eval_length=1000, free_run=1000, random_state=0).fit(series)
     row = m.ladder_[2]
-    return {"s_per_epoch": row["seconds"] / row["epochs"], "s_per_1e6_steps": row["seconds_per_million_steps"]}
+    return {"s_per_epoch": row["train_seconds"] / row["epochs"],
+            "s_per_1e6_steps": row["train_seconds_per_million_steps"]}
+
+
+OPTIONS = {  # command-line flag -> ALRNN option; a flag left out keeps the estimator's default
+    "optimizer": str, "lr": float, "lr_end": float, "batch_size": int, "epochs": int, "forcing": str, "tau": int,
+    "seq_len": int, "batches_per_epoch": int, "eval_every": int, "eval_length": int, "eval_starts": int,
+    "criterion": str, "min_active": float, "noise": float, "alpha_min": float, "restarts": int,
+}
 
 
 def main() -> None:
@@ -101,42 +113,49 @@ def main() -> None:
     ap.add_argument("--systems", default="lorenz,rossler")
     ap.add_argument("--train", type=int, default=100000)
     ap.add_argument("--test", type=int, default=100000)
-    ap.add_argument("--minutes", type=float, default=7.0, help="training budget per system")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="training budget per system (default: 15 for Lorenz-63, 5 for Rössler)")
     ap.add_argument("--ladder", action="store_true", help="choose P by the ladder instead of the paper's P")
     ap.add_argument("--recipe-epochs", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--optimizer", default="radam", choices=["radam", "adam"])
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--epochs", type=int, default=2000, help="epochs of the learning-rate schedule (per P)")
-    ap.add_argument("--forcing", default="sparse", choices=["sparse", "generalized"])
-    ap.add_argument("--tau", type=int, default=None, help="forcing interval (default: the paper's per system)")
-    ap.add_argument("--seq-len", type=int, default=None, help="default: the paper's per system")
-    ap.add_argument("--batches", type=int, default=50, help="batches per epoch")
-    ap.add_argument("--eval-every", type=int, default=5)
-    ap.add_argument("--min-active", type=float, default=0.02)
+    ap.add_argument("--speed", action="store_true",
+                    help="also time the training loop over sequence lengths 100-400 and batches 16-64")
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds; the mean is printed too")
+    for flag, kind in OPTIONS.items():
+        ap.add_argument("--" + flag.replace("_", "-"), type=kind, default=None)
     ap.add_argument("--history", action="store_true", help="print the checkpoint divergences")
-    ap.add_argument("--lr-end-ratio", type=float, default=30.0, help="lr / lr_end")
     args = ap.parse_args()
-    print("load:", os.getloadavg(), "options:", vars(args))
-    rows = []
-    for system in args.systems.split(","):
-        r = reconstruct(system, args.train, args.test, args.minutes * 60, args.ladder, args.seed,
-                        optimizer=args.optimizer, lr=args.lr, lr_end=args.lr / args.lr_end_ratio,
-                        batch_size=args.batch_size, epochs=args.epochs, forcing=args.forcing, tau=args.tau,
-                        seq_len=args.seq_len, batches_per_epoch=args.batches, eval_every=args.eval_every,
-                        min_active=args.min_active)
-        rows.append(r)
-        print(f"{system:8s} P={r['P']} D_stsp={r['D_stsp']:.3f} D_H={r['D_H']:.3f} "
-              f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} err={100 * r['lyap_err']:.0f}% "
-              f"regions={r['regions']} (paper {r['expected_regions']}) fit={r['fit_s']:.0f}s "
-              f"ladder={r['ladder']} epochs={r['epochs']} best epoch={r['best_epoch']} "
-              f"s/epoch={r['s_per_epoch']} relu on={r['relu_on']}", flush=True)
-        if args.history:
-            print("  D_stsp on the training data by epoch (* a ReLU unit re-centred):", r["history"])
-    sp = recipe_speed(args.recipe_epochs)
-    print(f"authors' recipe (batch 16 x 200, 50 batches): {sp['s_per_epoch']:.2f} s/epoch, "
-          f"{sp['s_per_1e6_steps']:.2f} s per 10^6 model steps (their PyTorch code: ~137 s/epoch on this machine)")
+    print("load:", os.getloadavg(), "options:", {k: v for k, v in vars(args).items() if v is not None})
+    options = {k: getattr(args, k) for k in OPTIONS if getattr(args, k) is not None}
+    for system in [s for s in args.systems.split(",") if s]:
+        minutes = args.minutes if args.minutes is not None else (15.0 if system == "lorenz" else 5.0)
+        rows = []
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            r = reconstruct(system, args.train, args.test, minutes * 60, args.ladder, seed, **options)
+            rows.append(r)
+            print(f"{system:8s} seed={seed} P={r['P']} D_stsp={r['D_stsp']:.3f} D_H={r['D_H']:.3f} "
+                  f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} err={100 * r['lyap_err']:.0f}% "
+                  f"regions={r['regions']} (paper {r['expected_regions']}) occupancy={r['occupancy']} "
+                  f"fit={r['fit_s']:.0f}s ladder={r['ladder']} restarts={r['restarts']} epochs={r['epochs']} "
+                  f"best epoch={r['best_epoch']} s/epoch={r['s_per_epoch']} load={os.getloadavg()[0]:.1f}",
+                  flush=True)
+            if args.history:
+                print("  training-data criterion by epoch (* a ReLU unit re-centred):", r["history"])
+        if len(rows) > 1:
+            mean = {k: float(np.mean([r[k] for r in rows])) for k in ("D_stsp", "D_H", "lyap_err", "regions")}
+            print(f"{system:8s} mean of {len(rows)} seeds: D_stsp={mean['D_stsp']:.3f} D_H={mean['D_H']:.3f} "
+                  f"lyap err={100 * mean['lyap_err']:.0f}% regions={mean['regions']:.2f}", flush=True)
+    if args.recipe_epochs:
+        sp = recipe_speed(args.recipe_epochs)
+        print(f"authors' recipe (batch 16 x 200, 50 batches): {sp['s_per_epoch']:.2f} s/epoch, "
+              f"{sp['s_per_1e6_steps']:.2f} s per 10^6 model steps (their PyTorch code: ~137 s/epoch on this "
+              f"machine); load {os.getloadavg()[0]:.1f}", flush=True)
+    if args.speed:
+        for batch_size in (16, 64):
+            for seq_len in (100, 200, 400):
+                sp = recipe_speed(args.recipe_epochs or 3, seq_len, batch_size)
+                print(f"batch {batch_size:3d} x seq {seq_len:3d}: {sp['s_per_epoch']:.2f} s/epoch, "
+                      f"{sp['s_per_1e6_steps']:.2f} s per 10^6 model steps, load {os.getloadavg()[0]:.1f}",
+                      flush=True)
     print("load:", os.getloadavg())
 
 

@@ -145,8 +145,8 @@ def test_ladder_records_each_p(lorenz_series):
     m = ALRNN(max_pwl=1, random_state=0, **FAST).fit(lorenz_series)
     assert set(m.ladder_) <= {0, 1} and 0 in m.ladder_
     assert all(np.isfinite(v["D_stsp"]) or v["D_stsp"] == np.inf for v in m.ladder_.values())
-    best = min(v["D_stsp"] for v in m.ladder_.values())
-    assert m.ladder_[m.n_pwl_]["D_stsp"] <= best * 1.1 + 0.05
+    best = min(v["criterion"] for v in m.ladder_.values())
+    assert m.ladder_[m.n_pwl_]["criterion"] <= best * 1.1 + 0.05
 
 
 def test_scalar_series_is_delay_embedded_and_inputs_and_groups():
@@ -253,6 +253,48 @@ def test_generalized_forcing_trains(lorenz_series):
 
     m = ALRNN(n_pwl=1, forcing="generalized", tau=5, random_state=0, **FAST).fit(lorenz_series)
     assert m.tau_ == 5 and np.isfinite(m.params_.W).all()
+
+
+def test_checkpoint_runs_from_several_starts(two_region_map):
+    """The map's own orbit as data: every forced free run follows it, so both measures are 0."""
+    from discover.alrnn.training import _starts, checkpoint_scores, free_runs
+
+    p = two_region_map
+    Z = p.run(p.initial_state(np.array([0.0])), 3000)[1000:]
+    data = [(Z[:, :1], None), (Z[:1200, :1], None)]
+    starts, n = _starts(data, 500, 4, 200)
+    assert n == 500 and len(starts) == 4
+    assert all(i >= 200 and i + n <= len(data[k][0]) for k, i in starts)
+    gen, windows = free_runs(p, data, 500, n_starts=4)
+    assert gen.shape == windows.shape == (4 * 500, 1)
+    np.testing.assert_allclose(gen, windows, atol=1e-9)
+    scores = checkpoint_scores(p, data, 500, n_starts=4)
+    assert scores["D_stsp"] == pytest.approx(0.0, abs=1e-9) and scores["D_H"] == pytest.approx(0.0, abs=1e-6)
+    blown = ALRNNParams(A=np.array([2.0, 0.5]), W=np.zeros((2, 2)), h=np.zeros(2), n_pwl=1, n_obs=1,
+                        L=np.zeros((1, 1)), l=np.zeros(1))
+    assert checkpoint_scores(blown, [(np.linspace(1, 2, 3000)[:, None], None)], 2000) == {"D_stsp": np.inf,
+                                                                                            "D_H": 1.0}
+
+
+def test_generalized_forcing_alpha_floor(lorenz_series):
+    """A contracting model makes the adaptive alpha 0 (forcing off); alpha_min keeps a floor under it."""
+    from discover.alrnn import ALRNN
+
+    opts = dict(n_pwl=1, forcing="generalized", tau=5, random_state=0, **{**FAST, "epochs": 3})
+    free = ALRNN(**opts).fit(lorenz_series).ladder_[1]["history"]
+    floored = ALRNN(alpha_min=0.3, **opts).fit(lorenz_series).ladder_[1]["history"]
+    assert [r["alpha"] for r in free] == [0.0, 0.0, 0.0]  # the paper's initialisation contracts (A < 1, W small)
+    assert [r["alpha"] for r in floored] == [0.3, 0.3, 0.3]
+
+
+def test_restarts_keep_the_best_by_the_training_criterion(lorenz_series):
+    from discover.alrnn import ALRNN
+
+    m = ALRNN(n_pwl=1, restarts=2, criterion="D_stsp+D_H", eval_starts=3, random_state=0, **FAST).fit(lorenz_series)
+    row = m.ladder_[1]
+    assert len(row["restarts"]) == 2 and row["criterion"] == min(row["restarts"])
+    assert row["criterion"] == pytest.approx(row["D_stsp"] + 10 * row["D_H"])
+    assert row["train_seconds"] <= row["seconds"]
 
 
 def test_pipeline_runs_alrnn(lorenz_series, tmp_path):

@@ -96,7 +96,26 @@ class ALRNN(Method):
     noise : float
         Standard deviation of Gaussian noise on the forcing signal (standardised units).
     eval_every : int
-        Epochs between two checkpoint evaluations (free run, D_stsp).
+        Epochs between two checkpoint evaluations.
+    eval_length : int
+        Steps of each checkpoint free run.
+    eval_starts : int
+        Checkpoint free runs, from places spread evenly over the training
+        data (each after a forced warm-up of 200 samples; they run together
+        as one batch), compared with the data over the same windows.
+    criterion : {"D_stsp", "D_stsp+D_H"}
+        What the kept checkpoint minimises over those runs: the state-space
+        divergence, or ``D_stsp + 10 D_H`` (each measure over its target,
+        1.0 and 0.1), which also rejects a run with the right occupation and
+        the wrong rhythm.
+    alpha_min : float
+        Floor of generalized teacher forcing's adaptive ``α``; the estimate
+        ``1 - 1/G`` is 0 once the model contracts (``G <= 1``), which turns
+        forcing off altogether.
+    restarts : int
+        Independent trainings of each P from different seeds, each with
+        ``max_seconds / restarts`` of the budget; the one whose checkpoint
+        criterion (on the training data) is lowest is kept.
     max_seconds : float or None
         Wall-time budget of each P's training.
     n_delays : int or "auto"
@@ -159,6 +178,11 @@ class ALRNN(Method):
         "min_active": [Interval(float, 0, 0.5)],
         "optimizer": [Options("radam", "adam")],
         "eval_every": [Interval(int, 1, None)],
+        "eval_length": [Interval(int, 100, None)],
+        "eval_starts": [Interval(int, 1, None)],
+        "criterion": [Options("D_stsp", "D_stsp+D_H")],
+        "alpha_min": [Interval(float, 0, 1)],
+        "restarts": [Interval(int, 1, None)],
         "max_seconds": [Interval(float, 0, None, closed="neither"), None],
         "n_delays": [Interval(int, 0, None), Options("auto")],
         "delay_lag": [Interval(int, 1, None), Options("auto")],
@@ -172,7 +196,8 @@ class ALRNN(Method):
 
     def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=4, forcing="sparse", tau=None, seq_len=200,
                  batch_size=64, batches_per_epoch=50, epochs=150, lr=3e-3, lr_end=1e-4, noise=0.0, min_active=0.02,
-                 optimizer="radam", eval_every=5, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
+                 optimizer="radam", eval_every=5, eval_length=20000, eval_starts=1, criterion="D_stsp",
+                 alpha_min=0.0, restarts=1, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
                  free_run=10000, code_length=2000, max_period=8, n_threads=1, random_state=None):
         self.n_latent = n_latent
         self.n_pwl = n_pwl
@@ -189,6 +214,11 @@ class ALRNN(Method):
         self.min_active = min_active
         self.optimizer = optimizer
         self.eval_every = eval_every
+        self.eval_length = eval_length
+        self.eval_starts = eval_starts
+        self.criterion = criterion
+        self.alpha_min = alpha_min
+        self.restarts = restarts
         self.max_seconds = max_seconds
         self.n_delays = n_delays
         self.delay_lag = delay_lag
@@ -235,9 +265,13 @@ class ALRNN(Method):
             if P > self.n_latent:
                 break
             res = self._train_one(P, trajectories, torch, rng)
-            self.ladder_[P] = {"D_stsp": res.best_divergence, "seconds": res.seconds, "epochs": res.epochs_run,
+            self.ladder_[P] = {"criterion": res.best_divergence, "D_stsp": res.best_scores.get("D_stsp", math.inf),
+                               "D_H": res.best_scores.get("D_H", 1.0), "seconds": res.seconds, "epochs": res.epochs_run,
                                "best_epoch": res.best_epoch,
                                "seconds_per_million_steps": res.seconds_per_million_steps,
+                               "train_seconds": res.train_seconds,
+                               "train_seconds_per_million_steps": res.train_seconds_per_million_steps,
+                               "restarts": res.restart_divergences,
                                "history": res.history}
             fitted[P] = res.params
             if res.interrupted:
@@ -245,9 +279,9 @@ class ALRNN(Method):
             if len(candidates) > 1 and P > 0 and res.best_divergence >= best * 0.95:
                 break  # stopped improving
             best = min(best, res.best_divergence)
-        best = min(v["D_stsp"] for v in self.ladder_.values())
-        good = [P for P, v in self.ladder_.items() if v["D_stsp"] <= best * (1 + self.ladder_tolerance) + 0.05]
-        self.n_pwl_ = min(good) if good else min(self.ladder_, key=lambda p: self.ladder_[p]["D_stsp"])
+        best = min(v["criterion"] for v in self.ladder_.values())
+        good = [P for P, v in self.ladder_.items() if v["criterion"] <= best * (1 + self.ladder_tolerance) + 0.05]
+        self.n_pwl_ = min(good) if good else min(self.ladder_, key=lambda p: self.ladder_[p]["criterion"])
         self.params_ = fitted[self.n_pwl_]
         self.divergence_ = self.ladder_[self.n_pwl_]["D_stsp"]
         self._analyse(trajectories)
@@ -305,16 +339,31 @@ class ALRNN(Method):
         from .model import ALRNNModule
         from .training import train
 
-        gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-        torch.manual_seed(int(rng.integers(2**31)))
         N = trajectories[0][0].shape[1]
         n_inputs = 0 if trajectories[0][1] is None else trajectories[0][1].shape[1]
-        module = ALRNNModule(self.n_latent, N, P, n_inputs, gen=gen)
-        return train(module, trajectories, epochs=self.epochs, seq_len=self.seq_len, batch_size=self.batch_size,
-                     batches_per_epoch=self.batches_per_epoch, tau=self.tau_, forcing=self.forcing,
-                     noise=self.noise, min_active=self.min_active, lr=self.lr, lr_end=self.lr_end,
-                     eval_every=self.eval_every, max_seconds=self.max_seconds, optimizer=self.optimizer, rng=rng,
-                     description=f"alrnn P={P} training")
+        budget = None if self.max_seconds is None else self.max_seconds / self.restarts
+        results = []
+        for k in range(self.restarts):
+            gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+            torch.manual_seed(int(rng.integers(2**31)))
+            module = ALRNNModule(self.n_latent, N, P, n_inputs, gen=gen)
+            res = train(module, trajectories, epochs=self.epochs, seq_len=self.seq_len, batch_size=self.batch_size,
+                        batches_per_epoch=self.batches_per_epoch, tau=self.tau_, forcing=self.forcing,
+                        noise=self.noise, min_active=self.min_active, lr=self.lr, lr_end=self.lr_end,
+                        eval_every=self.eval_every, eval_length=self.eval_length, eval_starts=self.eval_starts,
+                        criterion=self.criterion, alpha_min=self.alpha_min, max_seconds=budget,
+                        optimizer=self.optimizer, rng=rng,
+                        description=f"alrnn P={P} training" + (f" ({k + 1}/{self.restarts})" if self.restarts > 1
+                                                                else ""))
+            results.append(res)
+            if res.interrupted:
+                break
+        best = min(results, key=lambda r: r.best_divergence)
+        best.seconds = sum(r.seconds for r in results)
+        best.model_steps = sum(r.model_steps for r in results)
+        best.train_seconds = sum(r.train_seconds for r in results)
+        best.restart_divergences = [r.best_divergence for r in results]
+        return best
 
     def _analyse(self, trajectories) -> None:
         p = self.params_

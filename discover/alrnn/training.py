@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..measures import state_space_divergence
+from ..measures import hellinger_spectrum_distance, state_space_divergence
 from ..progress import task
 from .model import ALRNNModule, ALRNNParams
 
@@ -71,10 +71,82 @@ class TrainResult:
     model_steps: int
     interrupted: bool = False
     history: list = field(default_factory=list)
+    restart_divergences: list = field(default_factory=list)
+    train_seconds: float = 0.0
+    best_scores: dict = field(default_factory=dict)
+
+    @property
+    def train_seconds_per_million_steps(self) -> float:
+        """The optimisation's cost alone (checkpoint evaluations left out)."""
+        return self.train_seconds / max(self.model_steps, 1) * 1e6
 
     @property
     def seconds_per_million_steps(self) -> float:
         return self.seconds / max(self.model_steps, 1) * 1e6
+
+
+def _starts(trajectories, length: int, n_starts: int, warmup: int) -> tuple[list[tuple[int, int]], int]:
+    """``n_starts`` (trajectory, index) pairs spread evenly over the data, and the common run length."""
+    lengths = [len(x) for x, _ in trajectories]
+    w = [int(min(warmup, n // 10)) for n in lengths]
+    n = int(min(length, max(m - v for m, v in zip(lengths, w))))
+    usable = [(k, m - w[k] - n) for k, m in enumerate(lengths) if m - w[k] - n >= 0]
+    total = sum(r + 1 for _, r in usable)
+    out = []
+    for j in range(max(1, n_starts)):
+        pos = int(round(j * (total - 1) / max(n_starts - 1, 1))) if n_starts > 1 else 0
+        for k, r in usable:
+            if pos <= r:
+                out.append((k, w[k] + pos))
+                break
+            pos -= r + 1
+    return sorted(set(out)), n
+
+
+def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
+              length: int = 20000, n_starts: int = 1, warmup: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Free runs of the model from ``n_starts`` places spread over the data, and the data they are compared with.
+
+    At each start the model is first forced along the preceding ``warmup``
+    samples (at most a tenth of the trajectory; :meth:`ALRNNParams.forced_state`),
+    so that its latent units are inferred from the data, then runs freely for
+    ``length`` steps at most (all starts run together, as one batch). Returns
+    ``(runs, data)``, both of shape ``(n_starts * length, N)``: the runs'
+    observed units one after the other, and the data over the same windows.
+    A run that blows up is NaN from there on.
+    """
+    starts, n = _starts(trajectories, length, n_starts, warmup)
+    N = params.n_obs
+    z = np.stack([params.forced_state(trajectories[k][0][i - min(warmup, len(trajectories[k][0]) // 10):i + 1],
+                                      None if trajectories[k][1] is None else
+                                      trajectories[k][1][i - min(warmup, len(trajectories[k][0]) // 10):i + 1])
+                  for k, i in starts])
+    U = None
+    if trajectories[0][1] is not None:
+        U = np.stack([trajectories[k][1][i:i + n] for k, i in starts])
+    out = np.full((len(starts), n, N), np.nan)
+    out[:, 0] = z[:, :N]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, n):
+            z = params.step(z, None if U is None else U[:, t])
+            z = np.where(np.abs(z) > 1e8, np.nan, z)
+            out[:, t] = z[:, :N]
+    data = np.concatenate([trajectories[k][0][i:i + n] for k, i in starts])
+    return out.reshape(-1, N), data
+
+
+def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
+                      length: int = 20000, n_starts: int = 1, warmup: int = 200) -> dict:
+    """``{"D_stsp", "D_H"}`` of :func:`free_runs` against the data over the same windows.
+
+    A run that blows up gives ``D_stsp = inf`` and ``D_H = 1``.
+    """
+    gen, data = free_runs(params, trajectories, length, n_starts, warmup)
+    if not np.all(np.isfinite(gen)):
+        return {"D_stsp": float("inf"), "D_H": 1.0}
+    seg = int(min(4096, len(gen) // max(n_starts, 1)))
+    return {"D_stsp": state_space_divergence(data, gen),
+            "D_H": hellinger_spectrum_distance(data, gen, segment=max(seg, 64))}
 
 
 def free_run_divergence(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
@@ -217,10 +289,18 @@ def recentre_relu_units(module: ALRNNModule, Z: torch.Tensor, min_active: float 
     return shifted
 
 
+def _criterion(scores: dict, criterion: str) -> float:
+    """The number a checkpoint is chosen by: D_stsp, or D_stsp + 10 D_H (each over its target, 1.0 and 0.1)."""
+    if criterion == "D_stsp":
+        return scores["D_stsp"]
+    return scores["D_stsp"] + 10.0 * scores["D_H"]
+
+
 def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray | None]], *, epochs: int,
           seq_len: int, batch_size: int, batches_per_epoch: int, tau: int, forcing: str = "sparse",
           noise: float = 0.0, lr: float = 1e-3, lr_end: float = 1e-5, eval_every: int = 5,
-          eval_length: int = 20000, max_seconds: float | None = None, optimizer: str = "radam",
+          eval_length: int = 20000, eval_starts: int = 1, criterion: str = "D_stsp",
+          max_seconds: float | None = None, optimizer: str = "radam", alpha_min: float = 0.0,
           min_active: float = 0.02, rng: np.random.Generator,
           description: str = "alrnn training") -> TrainResult:
     """Train ``module`` on standardised ``trajectories`` (list of ``(x, u)``); keep the best by D_stsp.
@@ -231,12 +311,12 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
     N = module.N
     seq_len = int(min(seq_len, min(len(x) for x, _ in trajectories)))
     opt = (torch.optim.RAdam if optimizer == "radam" else torch.optim.Adam)(module.parameters(), lr=lr)
-    gamma = (lr_end / lr) ** (1.0 / max(epochs, 1)) if lr_end and lr_end < lr else 1.0
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
-    best = (math.inf, module.to_params(), 0)
+    decay = math.log(lr_end / lr) if lr_end and lr_end < lr else 0.0
+    best = (math.inf, module.to_params(), 0, {})
     history = []
-    alpha = 0.5 if forcing == "generalized" else 0.0
+    alpha = max(0.5, alpha_min) if forcing == "generalized" else 0.0
     start = time.perf_counter()
+    train_seconds = 0.0  # the optimisation alone, without the checkpoint evaluations
     steps = 0
     interrupted = False
     epoch = 0
@@ -244,6 +324,7 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
         try:
             for epoch in range(1, epochs + 1):
                 total = 0.0
+                epoch_start = time.perf_counter()
                 forced_states = []
                 for _ in range(batches_per_epoch):
                     X, U = _sample(trajectories, seq_len, batch_size, rng)
@@ -264,20 +345,29 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
                         forced_states.append(torch.as_tensor(states[::16].reshape(-1, module.M), dtype=torch.float32))
                     total += loss
                     steps += X.shape[0] * (seq_len - 1)
-                sched.step()
+                done = epoch / epochs
+                if max_seconds is not None:
+                    done = max(done, (time.perf_counter() - start) / max_seconds)
+                for group in opt.param_groups:
+                    group["lr"] = lr * math.exp(decay * min(done, 1.0))
                 if forcing == "generalized" and forced_states:
-                    alpha = _gtf_alpha(module, torch.cat(forced_states))
-                row = {"epoch": epoch, "loss": total / batches_per_epoch}
+                    alpha = max(alpha_min, _gtf_alpha(module, torch.cat(forced_states)))
+                train_seconds += time.perf_counter() - epoch_start
+                row = {"epoch": epoch, "loss": total / batches_per_epoch, "train_seconds": train_seconds,
+                       "seconds": time.perf_counter() - start}
+                if forcing == "generalized":
+                    row["alpha"] = alpha
                 if epoch % eval_every == 0 or epoch == epochs:
                     if min_active > 0 and forced_states and epoch < epochs:
                         shifted = recentre_relu_units(module, torch.cat(forced_states), min_active)
                         if shifted:
                             row["recentred"] = shifted
                     params = module.to_params()
-                    d, _ = free_run_divergence(params, trajectories, eval_length)
-                    row["D_stsp"] = d
+                    scores = checkpoint_scores(params, trajectories, eval_length, eval_starts)
+                    row.update(scores)
+                    d = _criterion(scores, criterion)
                     if d < best[0]:
-                        best = (d, params, epoch)
+                        best = (d, params, epoch, scores)
                 history.append(row)
                 update(loss=row["loss"], D_stsp=best[0])
                 if max_seconds is not None and time.perf_counter() - start > max_seconds:
@@ -286,8 +376,8 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
             interrupted = True
     if best[2] == 0:  # never evaluated (interrupted early): evaluate what we have
         params = module.to_params()
-        d, _ = free_run_divergence(params, trajectories, eval_length)
-        best = (d, params, epoch)
+        scores = checkpoint_scores(params, trajectories, eval_length, eval_starts)
+        best = (_criterion(scores, criterion), params, epoch, scores)
     return TrainResult(params=best[1], best_divergence=best[0], best_epoch=best[2], epochs_run=epoch,
                        seconds=time.perf_counter() - start, model_steps=steps, interrupted=interrupted,
-                       history=history)
+                       history=history, train_seconds=train_seconds, best_scores=best[3])
