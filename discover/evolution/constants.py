@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
-from .expressions import Node, Operator, evaluate, from_sympy, linear_fit, to_sympy
+from .expressions import Node, Operator, evaluate, freeze, from_sympy, linear_fit, to_sympy
 
 __all__ = ["optimize_constants", "snap_constants", "prune", "materialize", "projected_loss",
            "normalise_fractions", "readable"]
@@ -56,7 +56,7 @@ def materialize(tree: Node, X, y, ops, W=None) -> Node:
 
 def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], rng, *,
                        restarts: int = 2, loss=None, max_nfev: int = 60, fixed=(),
-                       project: bool = False, W=None) -> tuple[Node, float]:
+                       project: bool = False, W=None, cache=None) -> tuple[Node, float]:
     """Fit the tree's constants (in a copy) by Levenberg–Marquardt on the squared error.
 
     With ``project``, the outer linear coefficients are solved by linear least
@@ -68,22 +68,25 @@ def optimize_constants(tree: Node, X: np.ndarray, y: np.ndarray, ops: dict[str, 
     them (each value times ``1 + N(0, 1)``, as PySR does); keeps the best. With a user
     ``loss``, the least-squares optimum is kept only if it also lowers that loss.
     ``fixed`` holds positions (in :meth:`Node.constants` order) of constants left as they are.
+    The subtrees without constants are computed once (:func:`~.expressions.freeze`, from
+    ``cache`` when given, a :class:`~.expressions.SubtreeCache` over ``X``).
     Returns the new tree and its loss.
     """
     t = tree.copy()
     consts = [c for i, c in enumerate(t.constants()) if i not in fixed]
+    frozen = freeze(t, X, ops, cache)  # shares t's constants: moving them moves it
     score = projected_loss if project else _residual_loss
-    base_loss = score(t, X, y, ops, loss, W)
+    base_loss = score(frozen, X, y, ops, loss, W)
     if not consts:
         return t, base_loss
 
     def resid(p):
         for c, v in zip(consts, p):
             c.value = float(v)
-        r = (linear_fit(t, X, y, ops, W)[0] if project else _predict(t, X, ops, W)) - y
+        r = (linear_fit(frozen, X, y, ops, W)[0] if project else _predict(frozen, X, ops, W)) - y
         return np.where(np.isfinite(r), r, 1e10)
 
-    return t, multistart_lm(consts, resid, lambda: score(t, X, y, ops, loss, W), base_loss, rng,
+    return t, multistart_lm(consts, resid, lambda: score(frozen, X, y, ops, loss, W), base_loss, rng,
                             restarts=restarts, max_nfev=max_nfev)
 
 

@@ -13,9 +13,9 @@ from ..data import Series
 from ..errors import DataError, ParameterError
 from ..findings import Equation, Invariant, expr_to_str
 from .constants import materialize, optimize_constants, prune, readable, snap_constants
-from .expressions import Node, Operator, complexity, evaluate, operator_table, to_sympy
+from .expressions import Node, Operator, SubtreeCache, complexity, evaluate, operator_table, to_sympy
 from .mutations import simplify
-from .search import Problem, SearchConfig, choose, front_scores, pareto_front, search
+from .search import Problem, SearchConfig, choose, front_scores, improves, pareto_front, search
 
 __all__ = ["EvolutionSR"]
 
@@ -315,12 +315,18 @@ class EvolutionSR(Method):
         for j, tg in enumerate(targets):
             tg["dims"], tg["target_dim"] = (None, None) if dims is None else (dims[0], dims[1][j])
         seeds = [Node.var(i) for i in range(X.shape[1])]
-        problems = []
+        problems, shared = [], []  # shared: (features, cache) of the targets so far
         for tg in targets:
             Xs, ys, W = tg["X"], tg["y"], tg["W"]
             if W is None:  # strong form: an evenly spaced subset of the training rows
                 sub = np.unique(np.linspace(0, len(ys) - 1, min(self.max_samples, len(ys))).astype(int))
                 Xs, ys = Xs[sub], ys[sub]
+            # targets over the same features share one cache of subtree values (sharing work between them)
+            Xs, cache = next(((F, c) for F, c in shared if F.shape == Xs.shape and np.array_equal(F, Xs)),
+                             (Xs, None))
+            if cache is None:
+                cache = SubtreeCache(len(Xs))
+                shared.append((Xs, cache))
             more = []
             if self.sindy_seeds:
                 more = polynomial_seeds(Xs, ys, ops, W=W)
@@ -329,7 +335,8 @@ class EvolutionSR(Method):
                 more += rational_seeds(Xs, ys if W is None else tg["pointwise"], ops)
                 more = list({t.key(): t for t in more}.values())
             problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W, dims=tg["dims"],
-                                    target_dim=tg["target_dim"], unit_penalty=float(self.unit_penalty)))
+                                    target_dim=tg["target_dim"], unit_penalty=float(self.unit_penalty),
+                                    cache=cache))
         seed = int(rng.integers(2**32))
         result = search(problems, cfg, seed=seed, n_jobs=self.n_jobs, backend=self.backend,
                         progress=self.progress, names=list(self.target_names_))
@@ -595,7 +602,7 @@ class EvolutionSR(Method):
             return val / var
 
         refined = {}
-        for m in pareto_front(hof):
+        for m in pareto_front(hof, SearchConfig.loss_floor):
             # the search scored the tree with its outer linear coefficients solved: write them in
             tree = simplify(materialize(m.tree, X, y, ops, W), ops)
             tree, _ = optimize_constants(tree, X, y, ops, rng, restarts=3, loss=self.loss, W=W)
@@ -613,7 +620,7 @@ class EvolutionSR(Method):
         front, best = [], math.inf
         for size in sorted(refined):
             tree, loss = refined[size]
-            if loss < best:
+            if improves(loss, best, SearchConfig.loss_floor):  # not by rounding alone
                 front.append((size, tree, loss))
                 best = loss
         sizes = [f[0] for f in front]

@@ -4,7 +4,11 @@ A tree is made of :class:`Node` objects: a constant (``op="const"``), a
 feature (``op="var"``, ``value`` = column index) or an operator applied to one
 or two children. :func:`evaluate` computes a tree over all samples at once
 (one numpy call per node, never a Python loop over samples); constants stay
-scalars until they meet an array. :func:`to_sympy` prints a tree as a sympy
+scalars until they meet an array. :func:`freeze` replaces every largest
+subtree without constants by a leaf holding its values, taken from a
+:class:`SubtreeCache` when one is given: such a subtree (``x*y``,
+``sin(x)``) is computed once per data set, not once per candidate, and
+Levenberg–Marquardt re-evaluates only the part of a tree its constants reach. :func:`to_sympy` prints a tree as a sympy
 expression over the user's column names.
 
 Examples
@@ -31,7 +35,8 @@ import sympy as sp
 from ..findings import symbols_for
 
 __all__ = ["Operator", "Node", "default_operators", "operator_table", "evaluate", "to_sympy", "complexity",
-           "count_nesting", "additive_terms", "has_feature", "linear_fit", "from_sympy", "BINARY", "UNARY"]
+           "count_nesting", "additive_terms", "has_feature", "linear_fit", "from_sympy", "freeze", "SubtreeCache",
+           "BINARY", "UNARY"]
 
 
 @dataclass(frozen=True)
@@ -246,15 +251,90 @@ def _eval(n: Node, X, ops):
         return np.float64(n.value)  # numpy scalar: 1/0 is inf (rejected), not a ZeroDivisionError
     if n.op == "var":
         return X[:, n.value]
+    if n.op == "col":  # a frozen subtree (:func:`freeze`): its values over X
+        return n.value
     f = ops[n.op].func
     if len(n.children) == 1:
         return f(_eval(n.children[0], X, ops))
     return f(_eval(n.children[0], X, ops), _eval(n.children[1], X, ops))
 
 
+class SubtreeCache:
+    """Values of subtrees without constants over one data set, by their :meth:`Node.key` (bounded, oldest out).
+
+    One cache serves every target searched over the same features, so a
+    subtree such as ``x*y`` is computed once for all of them. It holds at
+    most ``max_bytes`` of columns. A copy sent to another process starts
+    empty (the values are cheaper to recompute than to send).
+    """
+
+    __slots__ = ("store", "max_items", "hits", "misses")
+
+    def __init__(self, n_samples: int, max_bytes: float = 64 * 2**20):
+        self.store: dict = {}
+        self.max_items = max(64, int(max_bytes // (8 * max(int(n_samples), 1))))
+        self.hits = self.misses = 0
+
+    def __getstate__(self):
+        return {"max_items": self.max_items}
+
+    def __setstate__(self, state):
+        self.store, self.max_items, self.hits, self.misses = {}, state["max_items"], 0, 0
+
+    def column(self, n: Node, key: str, X, ops) -> np.ndarray:
+        """The values of subtree ``n`` (whose key is ``key``) over ``X``, computed on a miss."""
+        v = self.store.get(key)
+        if v is not None:
+            self.hits += 1
+            return v
+        self.misses += 1
+        v = _eval(n, X, ops)
+        if len(self.store) >= self.max_items:
+            del self.store[next(iter(self.store))]
+        self.store[key] = v
+        return v
+
+
+def freeze(tree: Node, X: np.ndarray, operators: dict[str, Operator], cache: SubtreeCache | None = None) -> Node:
+    """The tree with each largest subtree without constants replaced by a leaf holding its values over ``X``.
+
+    The result shares the constant nodes of ``tree``: setting their values
+    changes it too, so an optimizer can evaluate the frozen tree while it
+    moves the constants, and only the nodes above a constant are computed.
+    It is meant for :func:`_eval`, :func:`evaluate` and :func:`linear_fit`
+    over the same ``X``, and gives exactly their values for ``tree``; the
+    additive terms (``+``, ``-``, ``neg`` at the top) stay apart, as
+    :func:`linear_fit` fits a coefficient to each.
+    """
+    if tree.op in ("+", "-", "neg"):
+        return Node(tree.op, [freeze(c, X, operators, cache) for c in tree.children])
+    with np.errstate(all="ignore"):
+        node, key = _freeze(tree, X, operators, cache)
+        if key is not None and tree.op != "var":
+            return _frozen(tree, key, X, operators, cache)
+    return node
+
+
+def _frozen(n: Node, key: str, X, ops, cache) -> Node:
+    return Node("col", [], cache.column(n, key, X, ops) if cache is not None else _eval(n, X, ops))
+
+
+def _freeze(n: Node, X, ops, cache):
+    """``(node, key)``: the node itself and its key when it has no constant; else a copy of it whose
+    largest constant-free subtrees are frozen, and None."""
+    if n.op == "const":
+        return n, None
+    if n.op == "var":
+        return n, f"x{n.value}"
+    kids = [_freeze(c, X, ops, cache) for c in n.children]
+    if all(k is not None for _, k in kids):
+        return n, n.op + "(" + ",".join(k for _, k in kids) + ")"
+    return Node(n.op, [c if k is None or c.op == "var" else _frozen(c, k, X, ops, cache) for c, k in kids]), None
+
+
 def has_feature(tree: Node) -> bool:
-    """Whether any leaf of the tree is a feature."""
-    if tree.op == "var":
+    """Whether any leaf of the tree is a feature (or a frozen subtree of features)."""
+    if tree.op in ("var", "col"):
         return True
     return any(has_feature(c) for c in tree.children)
 
@@ -281,29 +361,28 @@ def linear_fit(tree: Node, X: np.ndarray, y: np.ndarray, operators: dict[str, Op
     ``W @ t(X)`` and the prediction is in the rows of ``W``.
     """
     terms = [t for t in additive_terms(tree) if has_feature(t)]
-    n = X.shape[0]
-    A = np.empty((n, len(terms) + 1))
-    A[:, 0] = 1.0
+    T = np.empty((len(terms) + 1, X.shape[0]))  # one row per column of the design: contiguous writes
+    T[0] = 1.0
     with np.errstate(all="ignore"):
         for i, t in enumerate(terms):
-            A[:, i + 1] = _eval(t, X, operators)
+            T[i + 1] = _eval(t, X, operators)
         if W is not None:
-            A = W @ A
-        scale = np.sqrt(np.einsum("ij,ij->j", A, A))
-    bad = np.full(A.shape[0], np.nan), np.zeros(len(terms) + 1), terms
+            T = (W @ T.T).T
+        G = np.einsum("in,jn->ij", T, T)  # not BLAS: its sums depend on memory alignment
+        scale = np.sqrt(np.diag(G))
+    bad = np.full(T.shape[1], np.nan), np.zeros(len(terms) + 1), terms
     if not (np.all(np.isfinite(scale)) and scale.max() < 1e150):
         return bad
     # normal equations of the column-scaled design with a tiny ridge: a few microseconds for the
     # handful of terms of a tree, and a rank-deficient design (two equal terms) still solves
     scale[scale == 0] = 1.0
-    As = A / scale
-    G = As.T @ As
+    G = G / np.outer(scale, scale)
     G[np.diag_indices_from(G)] += 1e-12
     try:
-        coef = np.linalg.solve(G, As.T @ y) / scale
+        coef = np.linalg.solve(G, (T @ y) / scale) / scale
     except np.linalg.LinAlgError:
         return bad
-    return A @ coef, coef, terms
+    return coef @ T, coef, terms
 
 
 def to_sympy(tree: Node, names, operators: dict[str, Operator], *, digits: int | None = None) -> sp.Expr:

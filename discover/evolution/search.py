@@ -24,7 +24,7 @@ import numpy as np
 from ..parallel import parallel_map
 from ..progress import task
 from .constants import optimize_constants
-from .expressions import Node, Operator, complexity, count_nesting, evaluate, linear_fit
+from .expressions import Node, Operator, SubtreeCache, complexity, count_nesting, evaluate, freeze, linear_fit
 from .mutations import MUTATIONS, crossover, mutate, random_tree
 
 __all__ = ["SearchConfig", "Member", "Problem", "Island", "search", "pareto_front", "front_scores",
@@ -85,10 +85,15 @@ class Problem:
     dims: object = None  #: physical units: each feature's dimension (:mod:`.units`); ``None``: no units
     target_dim: object = None  #: the target's dimension
     unit_penalty: float = 1000.0  #: added to the relative loss of a dimensionally inconsistent tree
+    #: values of constant-free subtrees over ``X`` (:class:`~.expressions.SubtreeCache`); give the targets
+    #: searched over the same ``X`` one cache to share them. ``None``: a cache of its own
+    cache: object = None
 
     def __post_init__(self):
         var = float(np.var(self.y))
         self.scale = var if var > 0 else 1.0
+        if self.cache is None:
+            self.cache = SubtreeCache(len(self.X))
 
 
 def _penalty(tree: Node, prob: Problem) -> float:
@@ -104,10 +109,11 @@ def _penalty(tree: Node, prob: Problem) -> float:
 def _loss(tree: Node, prob: Problem) -> float:
     if prob.objective is not None:
         return prob.objective.loss(tree)
+    frozen = freeze(tree, prob.X, prob.operators, prob.cache)
     if prob.project:
-        pred = linear_fit(tree, prob.X, prob.y, prob.operators, prob.W)[0]
+        pred = linear_fit(frozen, prob.X, prob.y, prob.operators, prob.W)[0]
     else:
-        pred = evaluate(tree, prob.X, prob.operators)
+        pred = evaluate(frozen, prob.X, prob.operators)
         if prob.W is not None:
             pred = prob.W @ pred
     if not np.all(np.isfinite(pred)):
@@ -124,7 +130,7 @@ def _optimize(tree: Node, prob: Problem, rng, *, restarts: int, max_nfev: int = 
     if prob.objective is not None:
         return prob.objective.optimize(tree, rng, restarts=restarts, max_nfev=max_nfev)
     return optimize_constants(tree, prob.X, prob.y, prob.operators, rng, restarts=restarts, loss=prob.loss,
-                              max_nfev=max_nfev, project=prob.project, W=prob.W)
+                              max_nfev=max_nfev, project=prob.project, W=prob.W, cache=prob.cache)
 
 
 def _valid(tree: Node, cfg: SearchConfig, ops: dict[str, Operator]) -> bool:
@@ -288,15 +294,26 @@ def _migrate(islands: list[Island], cfg: SearchConfig, rng) -> None:
                 isl.members[i] = Member(m.tree.copy(), m.loss, m.size, isl.clock)
 
 
-def pareto_front(hof: dict) -> list[Member]:
-    """Members of a hall of fame that no simpler member beats, by increasing complexity."""
+def pareto_front(hof: dict, floor: float = 0.0) -> list[Member]:
+    """Members of a hall of fame that no simpler member beats, by increasing complexity.
+
+    A more complex member must lower the loss by more than rounding: by more
+    than ``floor`` and than a relative ``1e-9`` (losses below ``floor`` are
+    exact fits alike). So the front does not depend on the last bits of the
+    arithmetic, which differ between processes (SIMD paths, memory alignment).
+    """
     front, best = [], math.inf
     for size in sorted(hof):
         m = hof[size]
-        if m.loss < best:
+        if improves(m.loss, best, floor):
             front.append(m)
             best = m.loss
     return front
+
+
+def improves(loss: float, best: float, floor: float = 0.0) -> bool:
+    """Whether ``loss`` is below ``best`` by more than rounding (``floor`` absolute, 1e-9 relative)."""
+    return loss < best - max(floor, 1e-9 * best) if math.isfinite(best) else loss < best
 
 
 def front_scores(losses, sizes) -> np.ndarray:
