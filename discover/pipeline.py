@@ -297,11 +297,17 @@ def fit(
     runs = [(name, est, *rows_for(name, est)) for name, est in jobs]
     results: list[MethodResult] = []
     if n_jobs in (None, 1) or len(jobs) == 1:
+        done: dict = {}
+        # a method that takes seed equations runs after SINDy, which gives them
+        order = sorted(range(len(runs)), key=lambda i: _takes_seeds(runs[i][1]) and _has_sindy(runs))
         with _progress(progress, len(jobs)) as advance:
-            for name, est, used, note, full in runs:
+            for i in order:
+                name, est, used, note, full = runs[i]
+                _seed_from_sindy(est, done.values())
                 advance(name, started=True)
-                results.append(_run_one(name, _on_cluster(est, backend), used, note, full))
+                done[i] = _run_one(name, _on_cluster(est, backend), used, note, full)
                 advance(name, started=False)
+        results = [done[i] for i in range(len(runs))]
     else:
         from .parallel import run_parallel
 
@@ -312,6 +318,29 @@ def fit(
     report = Report(series.summary(), {r.name: r for r in results}, seed=seed, data=shown)
     report.checks = _checks(report, shown)
     return report
+
+
+def _takes_seeds(est: BaseEstimator) -> bool:
+    """Whether ``est`` takes seed equations and was left to be given them (``seed_equations=None``)."""
+    params = est.get_params(deep=False)
+    return "seed_equations" in params and params["seed_equations"] is None
+
+
+def _has_sindy(runs) -> bool:
+    return any(name == "sindy" for name, *_ in runs)
+
+
+def _seed_from_sindy(est: BaseEstimator, results) -> None:
+    """Give ``est`` (evolution) the right-hand sides of a SINDy run that succeeded, as its seed equations."""
+    if not _takes_seeds(est):
+        return
+    for r in results:
+        if r.name == "sindy" and r.status == "ok":
+            rhs = {f.variable: str(f.rhs) for f in r.findings
+                   if getattr(f, "type", "") == "equation" and f.kind == "ode" and f.rhs != 0}
+            if rhs:
+                est.set_params(seed_equations=rhs)
+            return
 
 
 def _checks(report: Report, series: Series) -> list[dict]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 import sympy as sp
 
 from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
-from ..errors import DataError, ParameterError
-from ..findings import Equation, Invariant, expr_to_str
+from ..errors import DataError, DataWarning, ParameterError
+from ..findings import Equation, Invariant, expr_to_str, symbols_for
 from .constants import materialize, optimize_constants, prune, readable, snap_constants
-from .expressions import Node, Operator, SubtreeCache, complexity, evaluate, operator_table, to_sympy
+from .expressions import Node, Operator, SubtreeCache, complexity, evaluate, from_sympy, operator_table, to_sympy
 from .mutations import simplify
 from .search import Problem, SearchConfig, choose, front_scores, improves, pareto_front, search
 
@@ -110,6 +111,13 @@ class EvolutionSR(Method):
         backward path (:func:`polynomial_seeds`) and the rational ones of its
         implicit form (:func:`rational_seeds`, up to 3 features), so what a
         polynomial or rational library holds is there from the start.
+    seed_equations : dict, optional
+        ``{target: expression}`` (sympy or text over the column names), e.g.
+        a fitted SINDy model's right-hand sides: each starts in every island
+        of its target's population. :func:`discover.fit` fills it from the
+        SINDy method's equations when both run in one sequential call and it
+        is left at ``None``. An expression that uses an operator outside
+        ``operators`` is skipped; an unknown target is an error.
     formulation : {"auto", "strong", "weak", "neural_ode"}, default="auto"
         ``"strong"`` fits estimated derivatives sample by sample; ``"weak"``
         fits integrals against smooth test functions (``∫ φ f(x) dt`` to
@@ -208,6 +216,7 @@ class EvolutionSR(Method):
         "progress": [None, bool],
         "random_state": ["random_state"],
         "sindy_seeds": [bool],
+        "seed_equations": [None, dict],
         "formulation": [Options("auto", "strong", "weak", "neural_ode")],
         "selection": [Options("auto", "held_out", "horizon")],
         "horizon": [Interval(int, 2, None)],
@@ -222,7 +231,7 @@ class EvolutionSR(Method):
                  optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
                  selection_tolerance=1.5, differentiation="spline", targets=None, n_jobs=1, backend=None,
                  progress=None, random_state=None, sindy_seeds=True, formulation="auto", units=None,
-                 unit_penalty=1000.0, selection="auto", horizon=4, neural_ode=None):
+                 unit_penalty=1000.0, selection="auto", horizon=4, neural_ode=None, seed_equations=None):
         self.operators = operators
         self.maxsize = maxsize
         self.nested = nested
@@ -254,6 +263,7 @@ class EvolutionSR(Method):
         self.selection = selection
         self.horizon = horizon
         self.neural_ode = neural_ode
+        self.seed_equations = seed_equations
 
     # ------------------------------------------------------------------ fit
     def _config(self, ops) -> SearchConfig:
@@ -279,6 +289,27 @@ class EvolutionSR(Method):
             alpha=float(self.alpha), crossover_probability=float(self.crossover_probability),
             optimize_probability=float(self.optimize_probability), nested=nested,
             max_seconds=None if self.max_seconds is None else float(self.max_seconds))
+
+    def _given_seeds(self, ops) -> dict[str, list[Node]]:
+        """``seed_equations`` as trees by target; an expression the operators cannot write is skipped."""
+        given = self.seed_equations or {}
+        bad = [k for k in given if k not in self.target_names_]
+        if bad:
+            raise ParameterError(f"The 'seed_equations' parameter of EvolutionSR names targets that are not "
+                                 f"fitted: {bad}. Targets are {list(self.target_names_)}.")
+        out = {}
+        for name, expr in given.items():
+            try:
+                e = sp.sympify(expr, locals=dict(symbols_for(self.feature_names_)))
+                e = e.xreplace({s: sp.Symbol(s.name, real=True) for s in e.free_symbols})
+                unknown = {str(s) for s in e.free_symbols} - set(self.feature_names_)
+                if unknown:
+                    raise ValueError(f"unknown columns {sorted(unknown)}")
+                out[name] = [from_sympy(e, self.feature_names_, ops)]
+            except (ValueError, TypeError, sp.SympifyError) as exc:
+                warnings.warn(f"EvolutionSR skips the seed equation for {name!r} ({expr}): {exc}", DataWarning,
+                              stacklevel=3)
+        return out
 
     def _operators(self) -> dict[str, Operator]:
         try:
@@ -315,8 +346,9 @@ class EvolutionSR(Method):
         for j, tg in enumerate(targets):
             tg["dims"], tg["target_dim"] = (None, None) if dims is None else (dims[0], dims[1][j])
         seeds = [Node.var(i) for i in range(X.shape[1])]
+        given = self._given_seeds(ops)
         problems, shared = [], []  # shared: (features, cache) of the targets so far
-        for tg in targets:
+        for j, tg in enumerate(targets):
             Xs, ys, W = tg["X"], tg["y"], tg["W"]
             if W is None:  # strong form: an evenly spaced subset of the training rows
                 sub = np.unique(np.linspace(0, len(ys) - 1, min(self.max_samples, len(ys))).astype(int))
@@ -333,7 +365,8 @@ class EvolutionSR(Method):
                 if W is not None:  # the weak form's noisy rows may lead the path astray: pointwise too
                     more += polynomial_seeds(Xs, tg["pointwise"], ops)
                 more += rational_seeds(Xs, ys if W is None else tg["pointwise"], ops)
-                more = list({t.key(): t for t in more}.values())
+            more = given.get(self.target_names_[j], []) + more
+            more = list({t.key(): t for t in more}.values())
             problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W, dims=tg["dims"],
                                     target_dim=tg["target_dim"], unit_penalty=float(self.unit_penalty),
                                     cache=cache))
