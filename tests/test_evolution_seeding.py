@@ -84,3 +84,46 @@ def test_frozen_trees_give_the_same_values():
             tree.constants()[-1].value += 1.0
             np.testing.assert_array_equal(evaluate(frozen, X, ops), evaluate(tree, X, ops))
     assert cache.hits > 0 and cache.misses > 0
+
+
+def test_progress_shows_the_front_of_each_target(monkeypatch):
+    import contextlib
+
+    import discover.evolution.search as search_module
+
+    seen = []
+
+    @contextlib.contextmanager
+    def fake_task(description, total=None, **kwargs):
+        yield lambda advance=1, **fields: seen.append(fields)
+
+    monkeypatch.setattr(search_module, "task", fake_task)
+    model = EvolutionSR(**{**TINY, "n_iterations": 2}).fit(_lv())
+    assert len(seen) == model.search_["iterations"] and set(seen[-1]) == {"x", "y"}
+    # "complexity:loss" pairs of the current front, complexity rising and loss falling
+    pairs = [tuple(map(float, p.split(":"))) for p in seen[-1]["x"].split()]
+    assert pairs and all(a[0] < b[0] and a[1] > b[1] for a, b in zip(pairs, pairs[1:]))
+
+
+def test_cross_migration_copies_the_other_targets_terms_and_rescores_them():
+    from discover.evolution.search import Member, Problem, SearchConfig, _cross_migrate, _loss, new_island
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, size=(100, 2))
+    ops = default_operators()
+    x, y = sp.symbols("x y", real=True)
+    shared = from_sympy(x * y / (1 + x), ["x", "y"], ops)
+    probs = [Problem(X, 3 * X[:, 0] - X[:, 0] * X[:, 1] / (1 + X[:, 0]), ops),
+             Problem(X, 2 * X[:, 0] * X[:, 1] / (1 + X[:, 0]), ops)]
+    cfg = SearchConfig(population_size=20, n_islands=2, cross_migration=0.25)
+    islands = [[new_island(p, cfg, s) for s in (1, 2)] for p in probs]
+    islands[0][0].hof[9] = Member(shared, 0.5, 9, 0)  # target 0 found the shared term
+    _cross_migrate(islands, probs, cfg, np.random.default_rng(1))
+    copies = [m for isl in islands[1] for m in isl.members if m.tree.key() == shared.key()]
+    assert copies, "the term found for x is not offered to y"
+    assert all(m.loss == pytest.approx(_loss(shared, probs[1])) and m.loss < 1e-20 for m in copies)
+    assert all(m.tree is not shared for m in copies)
+    none = SearchConfig(population_size=20, n_islands=2, cross_migration=0.0)
+    before = [[m.tree.key() for m in isl.members] for isl in islands[1]]
+    _cross_migrate(islands, probs, none, np.random.default_rng(1))
+    assert [[m.tree.key() for m in isl.members] for isl in islands[1]] == before

@@ -217,6 +217,7 @@ class EvolutionSR(Method):
         "random_state": ["random_state"],
         "sindy_seeds": [bool],
         "seed_equations": [None, dict],
+        "cross_migration": [Interval(float, 0, 1)],
         "formulation": [Options("auto", "strong", "weak", "neural_ode")],
         "selection": [Options("auto", "held_out", "horizon")],
         "horizon": [Interval(int, 2, None)],
@@ -231,7 +232,8 @@ class EvolutionSR(Method):
                  optimize_probability=0.02, max_samples=800, max_seconds=None, validation_fraction=0.2,
                  selection_tolerance=1.5, differentiation="spline", targets=None, n_jobs=1, backend=None,
                  progress=None, random_state=None, sindy_seeds=True, formulation="auto", units=None,
-                 unit_penalty=1000.0, selection="auto", horizon=4, neural_ode=None, seed_equations=None):
+                 unit_penalty=1000.0, selection="auto", horizon=4, neural_ode=None, seed_equations=None,
+                 cross_migration=0.05):
         self.operators = operators
         self.maxsize = maxsize
         self.nested = nested
@@ -264,6 +266,7 @@ class EvolutionSR(Method):
         self.horizon = horizon
         self.neural_ode = neural_ode
         self.seed_equations = seed_equations
+        self.cross_migration = cross_migration
 
     # ------------------------------------------------------------------ fit
     def _config(self, ops) -> SearchConfig:
@@ -288,6 +291,7 @@ class EvolutionSR(Method):
             parsimony=float(self.parsimony), adaptive_parsimony=float(self.adaptive_parsimony),
             alpha=float(self.alpha), crossover_probability=float(self.crossover_probability),
             optimize_probability=float(self.optimize_probability), nested=nested,
+            cross_migration=float(self.cross_migration),
             max_seconds=None if self.max_seconds is None else float(self.max_seconds))
 
     def _given_seeds(self, ops) -> dict[str, list[Node]]:

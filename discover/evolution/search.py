@@ -49,6 +49,9 @@ class SearchConfig:
     optimize_probability: float = 0.02
     migration: float = 0.05
     hof_migration: float = 0.05
+    #: share of each island replaced after each iteration by hall-of-fame members of the *other* targets
+    #: (rescored on this one): the equations of one system often share terms
+    cross_migration: float = 0.05
     nested: dict = field(default_factory=dict)
     mutation_weights: dict = field(default_factory=lambda: dict(MUTATIONS))
     max_seconds: float | None = None
@@ -294,6 +297,31 @@ def _migrate(islands: list[Island], cfg: SearchConfig, rng) -> None:
                 isl.members[i] = Member(m.tree.copy(), m.loss, m.size, isl.clock)
 
 
+def _cross_migrate(islands: list[list[Island]], problems: list[Problem], cfg: SearchConfig, rng) -> None:
+    """Copy hall-of-fame trees of the other targets (over the same features) into each target's islands.
+
+    A copied tree is scored on its new target (its outer coefficients are
+    solved again there), so ``x*y/(1 + x**2)`` found for one equation of a
+    system is at once a candidate term of the others.
+    """
+    if cfg.cross_migration <= 0 or len(problems) < 2:
+        return
+    hofs = [[m for isl in row for m in isl.hof.values() if m.size > 1] for row in islands]
+    for j, (row, prob) in enumerate(zip(islands, problems)):
+        others = [m for i, h in enumerate(hofs) if i != j and problems[i].X.shape[1] == prob.X.shape[1]
+                  and problems[i].operators.keys() == prob.operators.keys() for m in h]
+        k = int(round(cfg.cross_migration * cfg.population_size))
+        if not others or k == 0:
+            continue
+        for isl in row:
+            for i in rng.choice(len(isl.members), size=min(k, len(isl.members)), replace=False):
+                tree = others[int(rng.integers(len(others)))].tree.copy()
+                m = Member(tree, _loss(tree, prob), complexity(tree, prob.operators), isl.clock)
+                isl.evaluations += 1
+                isl.members[i] = m
+                _update_hof(isl.hof, m)
+
+
 def pareto_front(hof: dict, floor: float = 0.0) -> list[Member]:
     """Members of a hall of fame that no simpler member beats, by increasing complexity.
 
@@ -376,13 +404,12 @@ def search(problems: list[Problem], cfg: SearchConfig, *, seed=None, n_jobs: int
                 for j in range(len(problems)):
                     islands[j] = out[j * cfg.n_islands:(j + 1) * cfg.n_islands]
                     _migrate(islands[j], cfg, rng)
+                _cross_migrate(islands, problems, cfg, rng)
                 done = it + 1
-                bests = {}
-                for j in range(len(problems)):
-                    hof = _merge(islands[j])
-                    m = min(hof.values(), key=lambda m: m.loss)
-                    bests[labels[j]] = m.loss
-                update(**{f"{k} best": v for k, v in bests.items()})
+                # the current best per complexity (the Pareto front) of each target, e.g. "x 3:0.021 7:4.1e-13"
+                update(**{labels[j]: " ".join(f"{m.size}:{m.loss:.2g}" for m in
+                                              pareto_front(_merge(islands[j]), cfg.loss_floor)[-5:])
+                          for j in range(len(problems))})
                 # stop once every target has a member at the loss floor and the simplest such member
                 # has not become simpler for three iterations
                 simplest = tuple(min((m.size for m in _merge(islands[j]).values() if m.loss <= cfg.loss_floor),
