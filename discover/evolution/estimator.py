@@ -118,6 +118,10 @@ class EvolutionSR(Method):
         SINDy method's equations when both run in one sequential call and it
         is left at ``None``. An expression that uses an operator outside
         ``operators`` is skipped; an unknown target is an error.
+    cross_migration : float, default=0.05
+        Share of each island replaced after each iteration by hall-of-fame
+        trees of the other targets (over the same features), rescored on
+        this target: the equations of one system share their terms.
     formulation : {"auto", "strong", "weak", "neural_ode"}, default="auto"
         ``"strong"`` fits estimated derivatives sample by sample; ``"weak"``
         fits integrals against smooth test functions (``∫ φ f(x) dt`` to
