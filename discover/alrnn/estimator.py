@@ -86,8 +86,8 @@ class ALRNN(Method):
     lr_end : float
         Learning rate reached by the exponential decay at the last epoch.
     optimizer : {"radam", "adam"}
-        RAdam (the paper's) or Adam; RAdam's rectification warms up over about
-        2000 updates, so Adam suits short trainings.
+        RAdam (the paper's) or Adam (the default); RAdam's rectification warms
+        up over about 2000 updates, so Adam suits trainings of a few minutes.
     min_active : float
         A ReLU unit on for less than this fraction of the training states, or
         for more than ``1 - min_active``, has its threshold moved to the
@@ -124,7 +124,7 @@ class ALRNN(Method):
     delay_lag : int or "auto"
         Samples between delays; ``"auto"``: where the autocorrelation first falls below 1/e.
     ladder_tolerance : float
-        A P is good enough when its divergence is below ``best * (1 + tol) + 0.05``.
+        A P is good enough when its checkpoint criterion is below ``best * (1 + tol) + 0.05``.
     free_run : int
         Steps of the free run that is coded (and whose Lyapunov exponent is computed).
     code_length : int
@@ -195,8 +195,8 @@ class ALRNN(Method):
     }
 
     def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=4, forcing="sparse", tau=None, seq_len=200,
-                 batch_size=64, batches_per_epoch=50, epochs=150, lr=3e-3, lr_end=1e-4, noise=0.0, min_active=0.02,
-                 optimizer="radam", eval_every=5, eval_length=20000, eval_starts=1, criterion="D_stsp",
+                 batch_size=64, batches_per_epoch=50, epochs=500, lr=2e-3, lr_end=6.7e-5, noise=0.0, min_active=0.02,
+                 optimizer="adam", eval_every=5, eval_length=20000, eval_starts=5, criterion="D_stsp",
                  alpha_min=0.0, restarts=1, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
                  free_run=10000, code_length=2000, max_period=8, n_threads=1, random_state=None):
         self.n_latent = n_latent
