@@ -52,14 +52,15 @@ def data(system: str, n: int):
 
 
 def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: bool, seed: int,
-                **options) -> dict:
+                n_pwl: int | None = None, **options) -> dict:
     s = SETTINGS[system]
     x = data(system, n_train + n_test)
     train, test = x[:n_train], x[n_train:]
     series = Series((Trajectory(np.arange(n_train) * s["dt"], train),), ("x", "y", "z"))
     n_p = 1 if not ladder else s["P"] + 2
     options = {"seq_len": s["seq_len"], "tau": s["tau"], **{k: v for k, v in options.items() if v is not None}}
-    model = ALRNN(n_latent=20, n_pwl=None if ladder else s["P"], max_pwl=s["P"] + 1, max_seconds=seconds / n_p,
+    P = s["P"] if n_pwl is None else n_pwl
+    model = ALRNN(n_latent=20, n_pwl=None if ladder else P, max_pwl=s["P"] + 1, max_seconds=seconds / n_p,
                   random_state=seed, **options)
     start = time.perf_counter()
     model.fit(series)
@@ -120,6 +121,9 @@ def main() -> None:
     ap.add_argument("--speed", action="store_true",
                     help="also time the training loop over sequence lengths 100-400 and batches 16-64")
     ap.add_argument("--seeds", default="0", help="comma-separated seeds; the mean is printed too")
+    ap.add_argument("--each-p", default=None,
+                    help="comma-separated P values trained one by one, each with --minutes / their number; prints "
+                         "the P the ladder's rule picks from their training-data criteria")
     for flag, kind in OPTIONS.items():
         ap.add_argument("--" + flag.replace("_", "-"), type=kind, default=None)
     ap.add_argument("--history", action="store_true", help="print the checkpoint divergences")
@@ -129,6 +133,27 @@ def main() -> None:
     for system in [s for s in args.systems.split(",") if s]:
         minutes = args.minutes if args.minutes is not None else (15.0 if system == "lorenz" else 5.0)
         rows = []
+        if args.each_p:
+            each = [int(p) for p in args.each_p.split(",")]
+            for P in each:
+                r = reconstruct(system, args.train, args.test, minutes * 60 / len(each), False, int(args.seeds.split(",")[0]),
+                                n_pwl=P, **options)
+                rows.append(r)
+                print(f"{system:8s} P={P} training criterion={r['ladder'][P]:.3f} | held out: D_stsp={r['D_stsp']:.3f} "
+                      f"D_H={r['D_H']:.3f} lyap err={100 * r['lyap_err']:.0f}% regions={r['regions']} "
+                      f"occupancy={r['occupancy']} fit={r['fit_s']:.0f}s load={os.getloadavg()[0]:.1f}", flush=True)
+            crit = {P: r["ladder"][P] for P, r in zip(each, rows)}
+            best, tried = float("inf"), []
+            for P in each:  # the estimator's rule: stop when a P improves by less than 5 %, then the fewest within tol
+                tried.append(P)
+                if P > each[0] and crit[P] >= best * 0.95:
+                    break
+                best = min(best, crit[P])
+            best = min(crit[P] for P in tried)
+            pick = min(P for P in tried if crit[P] <= best * 1.1 + 0.05)
+            pick_all = min(P for P in each if crit[P] <= min(crit.values()) * 1.1 + 0.05)
+            print(f"ladder rule: tries P={tried}, picks P={pick}; without the stopping rule it would pick P={pick_all}")
+            continue
         for seed in [int(s) for s in args.seeds.split(",")]:
             r = reconstruct(system, args.train, args.test, minutes * 60, args.ladder, seed, **options)
             rows.append(r)
