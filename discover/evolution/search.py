@@ -51,7 +51,7 @@ class SearchConfig:
     hof_migration: float = 0.05
     #: share of each island replaced after each iteration by hall-of-fame members of the *other* targets
     #: (rescored on this one): the equations of one system often share terms
-    cross_migration: float = 0.05
+    cross_migration: float = 0.0
     nested: dict = field(default_factory=dict)
     mutation_weights: dict = field(default_factory=lambda: dict(MUTATIONS))
     max_seconds: float | None = None
