@@ -15,8 +15,11 @@ start is compared with the held-out data:
 Then the training speed at the authors' recipe (batch 16, sequences of 200,
 50 batches per epoch): seconds per epoch and per 10^6 model steps.
 
-    python benchmarks/bench_alrnn.py                  # both systems, 7 min each
-    python benchmarks/bench_alrnn.py --systems lorenz --minutes 15
+    python benchmarks/bench_alrnn.py                  # Lorenz (15 min) and Rössler (5 min), the defaults
+    python benchmarks/bench_alrnn.py --systems lorenz --seeds 0,1,2
+    python benchmarks/bench_alrnn.py --systems lorenz --ladder          # P chosen by the ladder
+    python benchmarks/bench_alrnn.py --systems lorenz --each-p 0,1,2,3 --minutes 10
+    python benchmarks/bench_alrnn.py --systems "" --speed               # timing only
 
 Timings depend on the machine's load: the script prints ``uptime``.
 """
