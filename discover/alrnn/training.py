@@ -36,10 +36,11 @@ and the torch optimizer steps them. RAdam
 (or Adam, ``optimizer="adam"``: RAdam's variance rectification acts as a
 warm-up of the order of ``2/(1-β2)`` = 2000 updates, right for long training
 and too slow for a few hundred updates) with an exponential decay of the learning rate from ``lr`` to ``lr_end`` over
-the epochs. Every ``eval_every`` epochs the model runs freely from the start
-of each training trajectory and the state-space divergence of the run against
-the data is computed (:func:`discover.measures.state_space_divergence`); the
-parameters with the lowest divergence are kept. A ``KeyboardInterrupt``
+the epochs (or over ``max_seconds`` when the clock stops training first).
+Every ``eval_every`` epochs the model runs freely from ``eval_starts`` places
+spread over the training data (:func:`free_runs`), and the parameters with
+the lowest ``criterion`` (D_stsp, or D_stsp + 10 D_H; :func:`checkpoint_scores`)
+are kept. A ``KeyboardInterrupt``
 stops training and keeps the best model so far.
 """
 
@@ -56,7 +57,7 @@ from ..measures import hellinger_spectrum_distance, state_space_divergence
 from ..progress import task
 from .model import ALRNNModule, ALRNNParams
 
-__all__ = ["TrainResult", "free_run_divergence", "recentre_relu_units", "train"]
+__all__ = ["TrainResult", "checkpoint_scores", "free_runs", "recentre_relu_units", "train"]
 
 
 @dataclass
@@ -147,29 +148,6 @@ def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, 
     seg = int(min(4096, len(gen) // max(n_starts, 1)))
     return {"D_stsp": state_space_divergence(data, gen),
             "D_H": hellinger_spectrum_distance(data, gen, segment=max(seg, 64))}
-
-
-def free_run_divergence(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
-                        max_length: int = 20000, warmup: int = 200) -> tuple[float, list[np.ndarray]]:
-    """D_stsp of free runs against each trajectory (observed units).
-
-    The model is first forced along the trajectory's first ``warmup`` samples
-    (at most a tenth of it; :meth:`ALRNNParams.forced_state`), so that its
-    latent units are inferred from the data, then runs freely over the next
-    ``max_length`` samples at most, which it is compared with.
-    """
-    runs, data = [], []
-    for x, u in trajectories:
-        w = int(min(warmup, len(x) // 10))
-        n = min(len(x) - w, max_length)
-        z0 = params.forced_state(x[:w + 1], None if u is None else u[:w + 1])
-        z = params.run(z0, n, None if u is None else u[w:w + n])
-        runs.append(z[:, :params.n_obs])
-        data.append(x[w:w + n])
-    gen = np.concatenate(runs)
-    if not np.all(np.isfinite(gen)):
-        return float("inf"), runs
-    return state_space_divergence(np.concatenate(data), gen), runs
 
 
 def _sample(trajectories, seq_len, batch_size, rng):
