@@ -303,7 +303,7 @@ def fit(
         with _progress(progress, len(jobs)) as advance:
             for i in order:
                 name, est, used, note, full = runs[i]
-                _seed_from_sindy(est, done.values())
+                _seed_from_sindy(est, done.values(), used.variables)
                 advance(name, started=True)
                 done[i] = _run_one(name, _on_cluster(est, backend), used, note, full)
                 advance(name, started=False)
@@ -330,14 +330,16 @@ def _has_sindy(runs) -> bool:
     return any(name == "sindy" for name, *_ in runs)
 
 
-def _seed_from_sindy(est: BaseEstimator, results) -> None:
-    """Give ``est`` (evolution) the right-hand sides of a SINDy run that succeeded, as its seed equations."""
+def _seed_from_sindy(est: BaseEstimator, results, variables) -> None:
+    """Give ``est`` (evolution) the right-hand sides of a SINDy run that succeeded, as its seed equations
+    (only for the series' ``variables``: an equation of anything else is not one of its targets)."""
     if not _takes_seeds(est):
         return
     for r in results:
         if r.name == "sindy" and r.status == "ok":
             rhs = {f.variable: str(f.rhs) for f in r.findings
-                   if getattr(f, "type", "") == "equation" and f.kind == "ode" and f.rhs != 0}
+                   if getattr(f, "type", "") == "equation" and f.kind == "ode" and f.rhs != 0
+                   and f.variable in variables}
             if rhs:
                 est.set_params(seed_equations=rhs)
             return
