@@ -299,7 +299,8 @@ def fit(
     if n_jobs in (None, 1) or len(jobs) == 1:
         done: dict = {}
         # a method that takes seed equations runs after SINDy, which gives them
-        order = sorted(range(len(runs)), key=lambda i: _takes_seeds(runs[i][1]) and _has_sindy(runs))
+        sindy = any(name == "sindy" for name, *_ in runs)
+        order = sorted(range(len(runs)), key=lambda i: sindy and _takes_seeds(runs[i][1]))
         with _progress(progress, len(jobs)) as advance:
             for i in order:
                 name, est, used, note, full = runs[i]
@@ -324,10 +325,6 @@ def _takes_seeds(est: BaseEstimator) -> bool:
     """Whether ``est`` takes seed equations and was left to be given them (``seed_equations=None``)."""
     params = est.get_params(deep=False)
     return "seed_equations" in params and params["seed_equations"] is None
-
-
-def _has_sindy(runs) -> bool:
-    return any(name == "sindy" for name, *_ in runs)
 
 
 def _seed_from_sindy(est: BaseEstimator, results, variables) -> None:

@@ -16,7 +16,7 @@ from ..findings import Equation, Invariant, expr_to_str, symbols_for
 from .constants import materialize, optimize_constants, prune, readable, snap_constants
 from .expressions import Node, Operator, SubtreeCache, complexity, evaluate, from_sympy, operator_table, to_sympy
 from .mutations import simplify
-from .search import Problem, SearchConfig, choose, front_scores, improves, pareto_front, search
+from .search import Member, Problem, SearchConfig, choose, front_scores, pareto_front, search
 
 __all__ = ["EvolutionSR"]
 
@@ -659,14 +659,10 @@ class EvolutionSR(Method):
             tree = simplify(tree, ops)
             size = complexity(tree, ops)
             loss = rel(tree, X, y, W) + self._unit_penalty(tree, tg, ops)  # PySR's dimensional penalty
-            if size not in refined or loss < refined[size][1]:
-                refined[size] = (tree, loss)
-        front, best = [], math.inf
-        for size in sorted(refined):
-            tree, loss = refined[size]
-            if improves(loss, best, SearchConfig.loss_floor):  # not by rounding alone
-                front.append((size, tree, loss))
-                best = loss
+            if size not in refined or loss < refined[size].loss:
+                refined[size] = Member(tree, loss, size, 0)
+        # the refined members' own front (an improvement by rounding alone does not count)
+        front = [(m.size, m.tree, m.loss) for m in pareto_front(refined, SearchConfig.loss_floor)]
         sizes = [f[0] for f in front]
         losses = [f[2] for f in front]
         if tg.get("sigma") is not None and front:

@@ -406,14 +406,14 @@ def search(problems: list[Problem], cfg: SearchConfig, *, seed=None, n_jobs: int
                     _migrate(islands[j], cfg, rng)
                 _cross_migrate(islands, problems, cfg, rng)
                 done = it + 1
+                hofs = [_merge(row) for row in islands]
                 # the current best per complexity (the Pareto front) of each target, e.g. "x 3:0.021 7:4.1e-13"
-                update(**{labels[j]: " ".join(f"{m.size}:{m.loss:.2g}" for m in
-                                              pareto_front(_merge(islands[j]), cfg.loss_floor)[-5:])
-                          for j in range(len(problems))})
+                update(**{label: " ".join(f"{m.size}:{m.loss:.2g}" for m in pareto_front(hof, cfg.loss_floor)[-5:])
+                          for label, hof in zip(labels, hofs)})
                 # stop once every target has a member at the loss floor and the simplest such member
                 # has not become simpler for three iterations
-                simplest = tuple(min((m.size for m in _merge(islands[j]).values() if m.loss <= cfg.loss_floor),
-                                     default=-1) for j in range(len(problems)))
+                simplest = tuple(min((m.size for m in hof.values() if m.loss <= cfg.loss_floor), default=-1)
+                                 for hof in hofs)
                 floor_seen.append(simplest)
                 if -1 not in simplest and len(floor_seen) >= 4 and len(set(floor_seen[-4:])) == 1:
                     break
