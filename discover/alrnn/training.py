@@ -86,10 +86,15 @@ class TrainResult:
         return self.seconds / max(self.model_steps, 1) * 1e6
 
 
+def _warmup(x: np.ndarray, warmup: int) -> int:
+    """Samples a free run is forced along before it starts: ``warmup``, at most a tenth of the trajectory."""
+    return int(min(warmup, len(x) // 10))
+
+
 def _starts(trajectories, length: int, n_starts: int, warmup: int) -> tuple[list[tuple[int, int]], int]:
     """``n_starts`` (trajectory, index) pairs spread evenly over the data, and the common run length."""
     lengths = [len(x) for x, _ in trajectories]
-    w = [int(min(warmup, n // 10)) for n in lengths]
+    w = [_warmup(x, warmup) for x, _ in trajectories]
     n = int(min(length, max(m - v for m, v in zip(lengths, w))))
     usable = [(k, m - w[k] - n) for k, m in enumerate(lengths) if m - w[k] - n >= 0]
     total = sum(r + 1 for _, r in usable)
@@ -118,10 +123,12 @@ def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarr
     """
     starts, n = _starts(trajectories, length, n_starts, warmup)
     N = params.n_obs
-    z = np.stack([params.forced_state(trajectories[k][0][i - min(warmup, len(trajectories[k][0]) // 10):i + 1],
-                                      None if trajectories[k][1] is None else
-                                      trajectories[k][1][i - min(warmup, len(trajectories[k][0]) // 10):i + 1])
-                  for k, i in starts])
+    z = []
+    for k, i in starts:
+        x, u = trajectories[k]
+        a = i - _warmup(x, warmup)
+        z.append(params.forced_state(x[a:i + 1], None if u is None else u[a:i + 1]))
+    z = np.stack(z)
     U = None
     if trajectories[0][1] is not None:
         U = np.stack([trajectories[k][1][i:i + n] for k, i in starts])
