@@ -285,15 +285,30 @@ def test_noisy_series_uses_the_weak_form_and_a_noise_floor():
     clean = np.c_[np.exp(-0.5 * t), 2 * np.exp(-0.3 * t)]
     noisy = clean + 0.01 * clean.std(axis=0) * rng.normal(size=clean.shape)
     kw = dict(n_iterations=3, n_islands=1, steps=200, random_state=0)
-    model = EvolutionSR(**kw).fit(from_arrays(noisy, t=t, names=["a", "b"]))
-    assert model.formulation_ == "weak"
     a, b = sp.symbols("a b", real=True)
-    (ca,), (cb,) = (e.as_coefficients_dict().values() for e in model.equations())
-    assert [str(e.free_symbols) for e in model.equations()] == ["{a}", "{b}"]
-    assert abs(float(ca) + 0.5) < 0.02 and abs(float(cb) + 0.3) < 0.015
-    assert min(model.noise_floor_) > 1e-5
+
+    def rates(model):
+        assert [str(e.free_symbols) for e in model.equations()] == ["{a}", "{b}"]
+        (ca,), (cb,) = (e.as_coefficients_dict().values() for e in model.equations())
+        return float(ca), float(cb)
+
+    for form in ("weak", "auto"):
+        model = EvolutionSR(formulation=form, **kw).fit(from_arrays(noisy, t=t, names=["a", "b"]))
+        ca, cb = rates(model)
+        assert abs(ca + 0.5) < 0.02 and abs(cb + 0.3) < 0.015, form
+        assert min(model.noise_floor_) > 1e-5
+        # auto: these derivatives are accurate to well under STRONG_FLOOR, so both stay pointwise
+        assert model.formulation_ == ("weak" if form == "weak" else "strong")
+        assert [m["formulation"] for m in model.metrics_] == [model.formulation_] * 2
     quiet = EvolutionSR(**kw).fit(from_arrays(clean, t=t, names=["a", "b"]))
     assert quiet.formulation_ == "strong" and max(quiet.noise_floor_) < 1e-5
+    # at 5 % noise each target takes its own form (strong-form floors here 0.026 and 0.71: a, then b weak)
+    louder = clean + 0.05 * clean.std(axis=0) * np.random.default_rng(2).normal(size=clean.shape)
+    model = EvolutionSR(**kw).fit(from_arrays(louder, t=t, names=["a", "b"]))
+    assert model.formulation_ == "mixed"
+    assert sorted(m["formulation"] for m in model.metrics_) == ["strong", "weak"]
+    ca, cb = rates(model)
+    assert abs(ca + 0.5) < 0.03 and abs(cb + 0.3) < 0.03
 
 
 def test_rational_seeds_hold_a_rational_rate():
@@ -334,3 +349,22 @@ def test_fraction_with_huge_numbers_reads_like_the_textbook():
     assert max(abs(c.value) for c in kept.constants()) < 1e3
     assert kept_loss <= np.mean((evaluate(other, X, ops) - y) ** 2) * (1 + 1e-3)
     assert kept.shape().count("x") == other.shape().count("x")
+
+
+def test_max_seconds_bounds_the_choice_too(monkeypatch):
+    """At the deadline the choice keeps the search's constants for the members it has not refined."""
+    import discover.evolution.estimator as estimator
+
+    t = np.linspace(0, 10, 201)
+    rng = np.random.default_rng(1)
+    clean = np.c_[np.exp(-0.5 * t), 2 * np.exp(-0.3 * t)]
+    series = from_arrays(clean + 0.01 * rng.normal(size=clean.shape), t=t, names=["a", "b"])
+    kw = dict(n_islands=1, steps=100, random_state=0)
+    full = EvolutionSR(n_iterations=2, **kw).fit(series)
+    assert all(m["refined"] == m["candidates"] > 0 for m in full.metrics_)
+    monkeypatch.setattr(estimator, "CHOICE_SHARE", 0.0)  # the search takes the whole budget: none is left
+    late = EvolutionSR(n_iterations=1000, max_seconds=1.0, **kw).fit(series)
+    assert late.search_["seconds"] >= 0.95 and late.search_["iterations"] < 1000
+    assert all(m["refined"] == 0 and m["candidates"] > 0 for m in late.metrics_)
+    assert all(e.free_symbols for e in late.equations()) and np.all(np.isfinite(late.predict(clean[:5])))
+    assert sum(r["chosen"] for r in late.fronts_[0]) == 1

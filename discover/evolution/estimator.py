@@ -29,6 +29,16 @@ ERROR_FLOOR = 1e-6
 #: state's standard deviation), as SINDy does.
 WEAK_NOISE = 0.005
 
+#: Share of ``max_seconds`` kept for the choice on the fronts (refits, pruning, snapping), so that the
+#: whole fit, not only the search, ends within ``max_seconds``.
+CHOICE_SHARE = 0.2
+
+#: ``formulation="auto"`` on noisy data keeps a state's target in the strong (pointwise) form when
+#: the relative error its estimated derivative carries (the strong form's noise floor) is at most
+#: this: fast, well-sampled dynamics, where the weak form's wide windows blur what the samples
+#: resolve; slow or relaxing series, whose derivatives the noise swamps, stay in the weak form.
+STRONG_FLOOR = 0.05
+
 
 class EvolutionSR(Method):
     """Symbolic regression by regularized evolution, one equation per variable.
@@ -80,7 +90,12 @@ class EvolutionSR(Method):
         Training rows the search evaluates (evenly spaced); the front's final
         refit uses all training rows.
     max_seconds : float, optional
-        Wall-time limit of the search (checked between iterations).
+        Wall-time limit of the whole fit. The search (checked between
+        iterations) gets what is left after the preparation, less a share
+        (``CHOICE_SHARE``, a fifth) kept for the choice on the fronts; the
+        choice refines members from the simplest on and, at the limit, keeps
+        the search's constants for the rest (``metrics_[j]["refined"]`` of
+        ``metrics_[j]["candidates"]`` were refined).
     validation_fraction : float, default=0.2
         Share of rows held out for the choice on the front: each trajectory
         is cut into 10 blocks and one block in every ``1 / validation_fraction``
@@ -382,12 +397,20 @@ class EvolutionSR(Method):
                                     target_dim=tg["target_dim"], unit_penalty=float(self.unit_penalty),
                                     cache=cache))
         seed = int(rng.integers(2**32))
+        deadline = None
+        if self.max_seconds is not None:  # what is left after the preparation: most to the search, a share kept
+            deadline = start + float(self.max_seconds)
+            cfg.max_seconds = max(0.0, (deadline - time.perf_counter()) * (1 - CHOICE_SHARE))
         result = search(problems, cfg, seed=seed, n_jobs=self.n_jobs, backend=self.backend,
                         progress=self.progress, names=list(self.target_names_))
         self._ops = ops
         self.trees_, self.fronts_, self.equations_, self.metrics_ = [], [], [], []
-        for hof, tg in zip(result["hofs"], targets):
-            tree, front, metrics = self._choose(hof, tg, ops, rng)
+        choice_start = time.perf_counter()
+        for j, (hof, tg) in enumerate(zip(result["hofs"], targets)):
+            # each target's choice gets an equal part of the time left before the deadline
+            until = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (
+                len(targets) - j)
+            tree, front, metrics = self._choose(hof, tg, ops, rng, until=until)
             self.trees_.append(tree)
             self.fronts_.append(front)
             self.metrics_.append(metrics)
@@ -395,6 +418,7 @@ class EvolutionSR(Method):
         self.noise_floor_ = [m["noise_floor"] for m in self.metrics_]
         self.search_ = {k: result[k] for k in ("iterations", "evaluations", "evaluations_per_second", "seconds",
                                                "interrupted")}
+        self.search_["choice_seconds"] = time.perf_counter() - choice_start
         self.search_["seconds_total"] = time.perf_counter() - start
         self.n_extra_ = len(extra)
         self.selection_ = self._selection(series)
@@ -500,10 +524,15 @@ class EvolutionSR(Method):
         return "weak" if rel and float(np.median(rel)) > WEAK_NOISE else "strong"
 
     def _targets(self, series: Series, X, Y, held) -> list[dict]:
-        """Per target: training and held-out rows (and weak-form matrices) and the estimated noise floor."""
+        """Per target: training and held-out rows (and weak-form matrices) and the estimated noise floor.
+
+        With ``formulation="auto"`` on noisy data each state's target is taken
+        in the weak form unless its pointwise derivative is accurate enough
+        (noise floor at most ``STRONG_FLOOR``): then the strong form, which
+        keeps every sample as a row, is used for it.
+        """
         from ..derivatives import estimate_noise
 
-        d = len(self.variables_)
         rng = np.random.default_rng(0)
         # the same trajectories with noise of the estimated level added once more: how far that moves
         # the targets is their part of the floor below which fits are not told apart (the part of the
@@ -514,33 +543,52 @@ class EvolutionSR(Method):
         keep_in = [inputs.index(c) for c in self.inputs_]
         sig = [estimate_noise(np.hstack([tr.x] + ([tr.u[:, keep_in]] if keep_in else [])), tr.t)
                if len(tr) >= 5 else np.zeros(X.shape[1]) for tr in series.trajectories]
-        out = []
-        train = ~held
         if self.formulation_ in ("strong", "neural_ode"):
-            again = np.vstack([self._cut(series.with_trajectories([tr]), dx)
-                               for tr, dx in zip(series.trajectories,
-                                                 self._derivatives(series, noisy))])
-            sig_rows = np.vstack([np.tile(sg, (len(self._cut(series.with_trajectories([tr]), tr.x)), 1))
-                                  for sg, tr in zip(sig, series.trajectories)])
-            # the differentiation error (bias, present on clean data too): bounded by the disagreement
-            # with a second estimator (the quartic spline beside the default quintic one; else the
-            # quintic beside the method asked for)
-            from ..derivatives import differentiate
+            return self._strong_targets(series, X, Y, held, noisy, sig)
+        weak = self._weak_targets(series, X, Y, held, noisy, sig)
+        if self.formulation != "auto":
+            return weak
+        strong = self._strong_targets(series, X, Y, held, noisy, sig)
+        out = [st if j < len(self.variables_) and st["floor"] <= STRONG_FLOOR else wk
+               for j, (st, wk) in enumerate(zip(strong, weak))]
+        kinds = {"strong" if tg["W"] is None else "weak" for tg in out[:len(self.variables_)]}
+        self.formulation_ = kinds.pop() if len(kinds) == 1 else "mixed"
+        return out
 
-            other = {"k": 4} if self.differentiation == "spline" else {}
-            second = np.vstack([self._cut(series.with_trajectories([tr]),
-                                          differentiate(tr.x, tr.t, method="spline", **other))
-                                for tr in series.trajectories])
-            for j in range(Y.shape[1]):
-                if j < d:
-                    floor = float(np.mean((again[:, j] - Y[:, j]) ** 2 + (second[:, j] - Y[:, j]) ** 2)
-                                  / (np.var(Y[:, j]) or 1.0))
-                else:
-                    col = Y[:, j]
-                    floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
-                out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
-                            "Wv": None, "floor": max(ERROR_FLOOR, floor), "sigma": sig_rows[train]})
-            return out
+    def _strong_targets(self, series: Series, X, Y, held, noisy, sig) -> list[dict]:
+        from ..derivatives import differentiate, estimate_noise
+
+        d = len(self.variables_)
+        train = ~held
+        again = np.vstack([self._cut(series.with_trajectories([tr]), dx)
+                           for tr, dx in zip(series.trajectories, self._derivatives(series, noisy))])
+        sig_rows = np.vstack([np.tile(sg, (len(self._cut(series.with_trajectories([tr]), tr.x)), 1))
+                              for sg, tr in zip(sig, series.trajectories)])
+        # the differentiation error (bias, present on clean data too): bounded by the disagreement
+        # with a second estimator (the quartic spline beside the default quintic one; else the
+        # quintic beside the method asked for)
+        other = {"k": 4} if self.differentiation == "spline" else {}
+        second = np.vstack([self._cut(series.with_trajectories([tr]),
+                                      differentiate(tr.x, tr.t, method="spline", **other))
+                            for tr in series.trajectories])
+        out = []
+        for j in range(Y.shape[1]):
+            if j < d:
+                floor = float(np.mean((again[:, j] - Y[:, j]) ** 2 + (second[:, j] - Y[:, j]) ** 2)
+                              / (np.var(Y[:, j]) or 1.0))
+            else:
+                col = Y[:, j]
+                floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
+            out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
+                        "Wv": None, "floor": max(ERROR_FLOOR, floor), "sigma": sig_rows[train]})
+        return out
+
+    def _weak_targets(self, series: Series, X, Y, held, noisy, sig) -> list[dict]:
+        from ..derivatives import estimate_noise
+
+        d = len(self.variables_)
+        train = ~held
+        out = []
         Xall, W, B, hw = self._weak(series, [tr.x for tr in series.trajectories])
         _, _, Bb, _ = self._weak(series, noisy)
         sig_all = np.vstack([np.tile(sg, (len(tr), 1)) for sg, tr in zip(sig, series.trajectories)])
@@ -630,8 +678,13 @@ class EvolutionSR(Method):
             held.append(blocks % every == every - 1)
         return np.vstack(Xs), np.vstack(Ys), np.concatenate(held)
 
-    def _choose(self, hof, tg, ops, rng):
-        """Refit, prune and snap every member of the front; score; pick by score under the held-out check."""
+    def _choose(self, hof, tg, ops, rng, until=None):
+        """Refit, prune and snap every member of the front; score; pick by score under the held-out check.
+
+        Members are refined from the simplest on; past ``until`` (a ``time.perf_counter()`` value) the
+        rest keep the search's constants (outer coefficients written in), and ``metrics["refined"]``
+        says how many members were refined.
+        """
         X, y, W, Xv, yv, Wv, floor = (tg[k] for k in ("X", "y", "W", "Xv", "yv", "Wv", "floor"))
         var = float(np.var(y)) or 1.0
 
@@ -645,10 +698,18 @@ class EvolutionSR(Method):
             val = float(self.loss(pred, b)) if self.loss is not None else float(np.mean((pred - b) ** 2))
             return val / var
 
-        refined = {}
-        for m in pareto_front(hof, SearchConfig.loss_floor):
+        refined, n_refined = {}, 0
+        members = pareto_front(hof, SearchConfig.loss_floor)
+        for m in members:
             # the search scored the tree with its outer linear coefficients solved: write them in
             tree = simplify(materialize(m.tree, X, y, ops, W), ops)
+            if until is not None and time.perf_counter() > until:
+                size = complexity(tree, ops)
+                loss = rel(tree, X, y, W) + self._unit_penalty(tree, tg, ops)
+                if size not in refined or loss < refined[size].loss:
+                    refined[size] = Member(tree, loss, size, 0)
+                continue
+            n_refined += 1
             tree, _ = optimize_constants(tree, X, y, ops, rng, restarts=3, loss=self.loss, W=W)
             tree, _ = prune(simplify(tree, ops), X, y, ops, rng, floor=floor, loss=self.loss, W=W)
             # a snapped value may cost a tenth of the noise floor, not more (else small true terms snap to 0)
@@ -679,7 +740,7 @@ class EvolutionSR(Method):
         size, tree, loss = front[k]
         metrics = {"complexity": size, "loss": loss, "held_out_loss": held[k], "score": float(scores[k]),
                    "r2": 1.0 - loss, "held_out_r2": 1.0 - held[k] if math.isfinite(held[k]) else math.nan,
-                   "noise_floor": floor,
+                   "noise_floor": floor, "refined": n_refined, "candidates": len(members),
                    "formulation": tg.get("formulation", "weak" if W is not None else "strong")}
         tg["front"] = front  # for the short-horizon choice over the whole system
         if tg.get("dims") is not None:
