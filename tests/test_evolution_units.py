@@ -109,13 +109,16 @@ def test_units_make_the_search_prefer_the_dimensionally_right_equation():
     assert all(f.metrics["units_consistent"] is True for f in found)
     assert [f.metrics["unit"] for f in found] == ["m/s", "1/s**2"]
 
-    # without units the tie between sin(s) (metres inside a sine) and sin(theta) goes to the first
-    # feature: the dimensionally wrong equation is chosen
-    without = EvolutionSR(**KW).fit(series)
-    wrong = without.equations()[1]
-    assert sp.sin(s) in wrong.atoms(sp.sin)
-    assert not consistent(without.trees_[1], dims, dims[1], ops, project=True)
-    assert "units_consistent" not in without.findings()[1].metrics
+    # without units nothing breaks the tie between sin(s) (metres inside a sine) and sin(theta): over four
+    # seeds the dimensionally wrong equation is chosen three times (seeds 1-3; seed 0 takes sin(theta))
+    wrong = 0
+    for seed in range(4):
+        without = EvolutionSR(**{**KW, "random_state": seed}).fit(series)
+        assert "units_consistent" not in without.findings()[1].metrics
+        if sp.sin(s) in without.equations()[1].atoms(sp.sin):
+            wrong += 1
+            assert not consistent(without.trees_[1], dims, dims[1], ops, project=True)
+    assert wrong >= 2
 
 
 def test_unit_parameters_are_checked():
