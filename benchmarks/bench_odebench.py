@@ -249,6 +249,8 @@ def main(argv=None) -> None:
                     help="EvolutionSR's wall budget per system, per variable (default 5 s: 5 s for a 1-D "
                          "system, 20 s for a 4-D one)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--formulation", default="auto",
+                    help="EvolutionSR's formulation (default: its default, auto); rows record it")
     ap.add_argument("--jsonl", default=None, help="append rows here; rows already there are skipped")
     ap.add_argument("--summarize", default=None, help="print the table of a --jsonl file and stop")
     args = ap.parse_args(argv)
@@ -259,14 +261,18 @@ def main(argv=None) -> None:
     systems = load()
     if args.ids:
         systems = [s for s in systems if s["id"] in set(args.ids)]
-    done = {(r["id"], r["noise"], r["drop"], r["seed"]) for r in read_rows(args.jsonl)} if args.jsonl else set()
+    done = ({(r["id"], r["noise"], r["drop"], r["seed"], r.get("formulation", "auto"))
+             for r in read_rows(args.jsonl)} if args.jsonl else set())
     rows = []
     for noise in args.noise:
         for drop in args.drop:
             for system in systems:
-                if (system["id"], noise, drop, args.seed) in done:
+                if (system["id"], noise, drop, args.seed, args.formulation) in done:
                     continue
-                row = run_system(system, noise, drop, args.max_seconds_per_dim * system["dim"], args.seed)
+                options = {} if args.formulation == "auto" else {"formulation": args.formulation}
+                row = run_system(system, noise, drop, args.max_seconds_per_dim * system["dim"], args.seed,
+                                 options)
+                row["formulation"] = args.formulation
                 rows.append(row)
                 if args.jsonl:
                     with open(args.jsonl, "a") as fh:
