@@ -363,6 +363,7 @@ def test_max_seconds_bounds_the_choice_too(monkeypatch):
     full = EvolutionSR(n_iterations=2, **kw).fit(series)
     assert all(m["refined"] == m["candidates"] > 0 for m in full.metrics_)
     monkeypatch.setattr(estimator, "CHOICE_SHARE", 0.0)  # the search takes the whole budget: none is left
+    monkeypatch.setattr(estimator, "MIN_CHOICE_SECONDS", 0.0)
     late = EvolutionSR(n_iterations=1000, max_seconds=1.0, **kw).fit(series)
     assert late.search_["seconds"] >= 0.95 and late.search_["iterations"] < 1000
     assert all(m["refined"] == 0 and m["candidates"] > 0 for m in late.metrics_)
