@@ -250,7 +250,8 @@ def main(argv=None) -> None:
                          "system, 20 s for a 4-D one)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--formulation", default="auto",
-                    help="EvolutionSR's formulation (default: its default, auto); rows record it")
+                    help="EvolutionSR's formulation (default: its default, auto); rows record it as "
+                         "formulation_option, and the form the fit used as formulation")
     ap.add_argument("--jsonl", default=None, help="append rows here; rows already there are skipped")
     ap.add_argument("--summarize", default=None, help="print the table of a --jsonl file and stop")
     args = ap.parse_args(argv)
@@ -261,7 +262,7 @@ def main(argv=None) -> None:
     systems = load()
     if args.ids:
         systems = [s for s in systems if s["id"] in set(args.ids)]
-    done = ({(r["id"], r["noise"], r["drop"], r["seed"], r.get("formulation", "auto"))
+    done = ({(r["id"], r["noise"], r["drop"], r["seed"], r.get("formulation_option", "auto"))
              for r in read_rows(args.jsonl)} if args.jsonl else set())
     rows = []
     for noise in args.noise:
@@ -272,7 +273,7 @@ def main(argv=None) -> None:
                 options = {} if args.formulation == "auto" else {"formulation": args.formulation}
                 row = run_system(system, noise, drop, args.max_seconds_per_dim * system["dim"], args.seed,
                                  options)
-                row["formulation"] = args.formulation
+                row["formulation_option"] = args.formulation  # "formulation" holds what the fit used
                 rows.append(row)
                 if args.jsonl:
                     with open(args.jsonl, "a") as fh:
