@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 from discover.alrnn import ALRNN
+from discover.alrnn.estimator import LADDER_GAIN, LADDER_PATIENCE
 from discover.data import Series, Trajectory
 from discover.measures import (
     hellinger_spectrum_distance,
@@ -60,11 +61,9 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     x = data(system, n_train + n_test)
     train, test = x[:n_train], x[n_train:]
     series = Series((Trajectory(np.arange(n_train) * s["dt"], train),), ("x", "y", "z"))
-    n_p = 1 if not ladder else s["P"] + 2
     options = {"seq_len": s["seq_len"], "tau": s["tau"], **{k: v for k, v in options.items() if v is not None}}
     P = s["P"] if n_pwl is None else n_pwl
-    model = ALRNN(n_latent=20, n_pwl=None if ladder else P, max_pwl=s["P"] + 1, max_seconds=seconds / n_p,
-                  random_state=seed, **options)
+    model = ALRNN(n_latent=20, n_pwl=None if ladder else P, max_seconds=seconds, random_state=seed, **options)
     start = time.perf_counter()
     model.fit(series)
     fit_seconds = time.perf_counter() - start
@@ -108,7 +107,8 @@ def recipe_speed(epochs: int, seq_len: int = 200, batch_size: int = 16) -> dict:
 OPTIONS = {  # command-line flag -> ALRNN option; a flag left out keeps the estimator's default
     "optimizer": str, "lr": float, "lr_end": float, "batch_size": int, "epochs": int, "forcing": str, "tau": int,
     "seq_len": int, "batches_per_epoch": int, "eval_every": int, "eval_length": int, "eval_starts": int,
-    "criterion": str, "min_active": float, "noise": float, "alpha_min": float, "restarts": int,
+    "criterion": str, "min_active": float, "noise": float, "alpha_min": float, "restarts": int, "max_pwl": int,
+    "n_jobs": int,
 }
 
 
@@ -146,12 +146,15 @@ def main() -> None:
                       f"D_H={r['D_H']:.3f} lyap err={100 * r['lyap_err']:.0f}% regions={r['regions']} "
                       f"occupancy={r['occupancy']} fit={r['fit_s']:.0f}s load={os.getloadavg()[0]:.1f}", flush=True)
             crit = {P: r["ladder"][P] for P, r in zip(each, rows)}
-            best, tried = float("inf"), []
-            for P in each:  # the estimator's rule: stop when a P improves by less than 5 %, then the fewest within tol
+            best, misses, tried = float("inf"), 0, []
+            for P in each:  # the estimator's rule: stop after LADDER_PATIENCE values without a gain
                 tried.append(P)
-                if P > each[0] and crit[P] >= best * 0.95:
+                if crit[P] < best * LADDER_GAIN:
+                    best, misses = crit[P], 0
+                else:
+                    misses += 1
+                if misses >= LADDER_PATIENCE:
                     break
-                best = min(best, crit[P])
             best = min(crit[P] for P in tried)
             pick = min(P for P in tried if crit[P] <= best * 1.1 + 0.05)
             pick_all = min(P for P in each if crit[P] <= min(crit.values()) * 1.1 + 0.05)

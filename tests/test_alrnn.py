@@ -149,6 +149,53 @@ def test_ladder_records_each_p(lorenz_series):
     assert m.ladder_[m.n_pwl_]["criterion"] <= best * 1.1 + 0.05
 
 
+def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(lorenz_series, monkeypatch):
+    """The rule on given criteria: P=2 and P=3 do not improve on P=1 by 5 %, so P=4 is never tried.
+
+    The fewest within 10 % (+0.05) of the best is P=1, which then trains on from its parameters with the
+    rest of the epochs; its continued criterion replaces the screening's when lower.
+    """
+    from discover.alrnn import ALRNN, estimator
+    from discover.alrnn.training import TrainResult
+
+    criteria = {0: 6.0, 1: 2.0, 2: 1.95, 3: 2.2, 4: 0.1}
+    calls = []
+
+    def fake(P, seed, trajectories, config, epochs, seconds, lr, lr_end, init):
+        calls.append((P, epochs, init is not None, lr, lr_end))
+        M = config["M"]
+        params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
+                             L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
+        d = 1.5 if init is not None else criteria[P]
+        return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
+                           model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
+                           train_seconds=0.5, best_scores={"D_stsp": d, "D_H": 0.1})
+
+    monkeypatch.setattr(estimator, "_train_p", fake)
+    m = ALRNN(n_latent=8, max_pwl=4, epochs=10, lr=1e-3, lr_end=1e-5, free_run=200, max_period=2,
+              random_state=0).fit(lorenz_series)
+    assert [c[0] for c in calls] == [0, 1, 2, 3, 1]
+    assert set(m.ladder_) == {0, 1, 2, 3} and m.n_pwl_ == 1
+    screen, more = calls[1], calls[-1]
+    assert screen[1] == 5 and not screen[2] and more[1] == 5 and more[2]
+    assert screen[4] == pytest.approx(1e-4) and more[3] == pytest.approx(1e-4) and more[4] == 1e-5
+    row = m.ladder_[1]
+    assert row["criterion"] == 1.5 and row["epochs"] == 10 and row["continued_epochs"] == 5
+    assert [r["epoch"] for r in row["history"]] == [5, 10] and row["history"][1]["continued"]
+
+
+def test_ladder_in_worker_processes_matches_one_process(lorenz_series):
+    from discover.alrnn import ALRNN
+
+    opts = dict(max_pwl=2, random_state=0, **FAST)
+    a = ALRNN(**opts).fit(lorenz_series)
+    b = ALRNN(n_jobs=2, **opts).fit(lorenz_series)
+    assert set(a.ladder_) == set(b.ladder_) and a.n_pwl_ == b.n_pwl_
+    for P in a.ladder_:
+        assert a.ladder_[P]["criterion"] == b.ladder_[P]["criterion"]
+    np.testing.assert_array_equal(a.params_.W, b.params_.W)
+
+
 def test_scalar_series_is_delay_embedded_and_inputs_and_groups():
     from discover.alrnn import ALRNN
     from discover.data import from_arrays
@@ -332,19 +379,15 @@ def test_brief_training_predicts_a_damped_oscillator():
     assert forecast_error(untrained) > 0.5
 
 
-D_STSP_MAX, D_H_MAX, LYAP_ERR_MAX = 3.0, 0.25, 0.35  # seed 0 reached 2.21, 0.180, 24 % (3 regions)
-
 
 @pytest.mark.slow
-def test_lorenz_reconstruction_at_the_papers_settings():
-    """Lorenz-63 at P=2 with the estimator's defaults, judged on 10^5 held-out steps (bench_alrnn.py, seed 0).
+def test_lorenz_reconstruction_at_the_p_the_ladder_picks():
+    """Lorenz-63 with P chosen by the ladder in 15 minutes on 2 cores, judged on 10^5 held-out steps.
 
-    The thresholds are what seed 0 reaches (docs/methods/alrnn.rst), with a
-    margin; they are not the issue's targets (1.0, 0.1, 15 %), which are not
-    met. A broken trainer, or a run that stays on a one-wing cycle or a fixed
-    point (as seed 1 does), gives D_stsp 5-6.5, D_H 0.5-0.9 and a Lyapunov
-    exponent near or below 0. 500 epochs bound the run before the clock
-    does (664 s at load 4), so it is reproducible with its seed.
+    The issue's targets (D_stsp <= 1.0, D_H <= 0.1, the largest Lyapunov exponent within 15 %), as
+    ``bench_alrnn.py --systems lorenz --ladder --n-jobs 2 --epochs 4000`` measures them (seed 0 reached
+    0.456, 0.077 and 12 % at P = 7). The budget is wall time, so the run depends on the machine's speed;
+    a ladder stuck on the one-wing plateau gives D_stsp 5-6.5 and a Lyapunov exponent near 0.
     """
     from discover.alrnn import ALRNN
     from discover.data import Series, Trajectory
@@ -360,15 +403,15 @@ def test_lorenz_reconstruction_at_the_papers_settings():
     x = (x - x.mean(0)) / x.std(0)
     train, test = x[:100000], x[100000:]
     series = Series((Trajectory(np.arange(len(train)) * 0.01, train),), ("x", "y", "z"))
-    m = ALRNN(n_latent=20, n_pwl=2, seq_len=200, tau=16, max_seconds=900, random_state=0).fit(series)
+    m = ALRNN(n_latent=20, seq_len=200, tau=16, epochs=4000, max_seconds=900, n_jobs=2,
+              random_state=0).fit(series)
+    assert 2 <= m.n_pwl_ <= 8 and m.n_pwl_ in m.ladder_
     p = m.params_
     Z = p.run(p.forced_state(np.concatenate([train[-200:], test[:1]])), len(test))
     assert np.all(np.isfinite(Z))
     d_stsp, d_h = state_space_divergence(test, Z[:, :3]), hellinger_spectrum_distance(test, Z[:, :3])
     lam_data = lyapunov_from_data(test, 0.01)
     lam = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[1000:21000]), 0.01, n_exponents=1)[0])
-    regions = {"".join("1" if v > 0 else "0" for v in z[-2:]) for z in Z}
-    assert d_stsp <= D_STSP_MAX, d_stsp
-    assert d_h <= D_H_MAX, d_h
-    assert abs(lam - lam_data) / lam_data <= LYAP_ERR_MAX, (lam, lam_data)
-    assert 3 <= len(regions) <= 4
+    assert d_stsp <= 1.0, d_stsp
+    assert d_h <= 0.1, d_h
+    assert abs(lam - lam_data) / lam_data <= 0.15, (lam, lam_data)

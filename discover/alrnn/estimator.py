@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import time
 
 import numpy as np
 
@@ -11,10 +13,75 @@ from ..data import Series
 from ..errors import DataError, MethodError
 from ..findings import Equation, Graph, Simulation, SymbolicCode
 from ..measures import lyapunov_from_data, lyapunov_from_jacobians
+from ..parallel import parallel_map
 from . import codes
 from .model import ALRNNParams
 
 __all__ = ["ALRNN", "delay_embed"]
+
+#: Share of the budget (``max_seconds`` and ``epochs``) that the ladder spends screening the values of P; the
+#: chosen P then trains on, from its best checkpoint, for the rest (the learning rate decaying on from where the
+#: screening left it). Without a ladder (``n_pwl`` given) the whole budget trains that P.
+LADDER_SHARE = 0.5
+#: A P improves on the ladder when its criterion is below the best so far times this.
+LADDER_GAIN = 0.95
+#: The ladder stops after this many P in a row that do not improve.
+LADDER_PATIENCE = 2
+
+
+def _workers(n_jobs: int | None) -> int:
+    """How many trainings run at once for ``n_jobs`` (joblib's convention: -1 all cores, -2 all but one ...)."""
+    if n_jobs is None:
+        return 1
+    return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+def _ladder_row(res) -> dict:
+    return {"criterion": res.best_divergence, "D_stsp": res.best_scores.get("D_stsp", math.inf),
+            "D_H": res.best_scores.get("D_H", 1.0), "seconds": res.seconds, "epochs": res.epochs_run,
+            "best_epoch": res.best_epoch, "seconds_per_million_steps": res.seconds_per_million_steps,
+            "train_seconds": res.train_seconds,
+            "train_seconds_per_million_steps": res.train_seconds_per_million_steps,
+            "restarts": res.restart_divergences, "history": res.history}
+
+
+def _train_p(P: int, seed: int, trajectories: list, config: dict, epochs: int, seconds: float | None,
+             lr: float, lr_end: float, init: ALRNNParams | None):
+    """Train an AL-RNN with P ReLU units (``config["restarts"]`` times, each with its share of ``seconds``).
+
+    A module-level function so that the ladder can run several P in worker
+    processes; everything random comes from ``seed``. ``init`` continues from
+    those parameters instead of the paper's initialisation.
+    """
+    from ..registry import torch_threads
+    from .model import ALRNNModule
+    from .training import train
+
+    restarts = config["restarts"]
+    budget = None if seconds is None else seconds / restarts
+    results = []
+    with torch_threads("alrnn", config["n_threads"]) as torch:
+        for k, child in enumerate(np.random.SeedSequence(seed).spawn(restarts)):
+            rng = np.random.default_rng(child)
+            gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+            torch.manual_seed(int(rng.integers(2**31)))
+            module = ALRNNModule(config["M"], config["N"], P, config["n_inputs"], gen=gen)
+            if init is not None:
+                module.load_params(init)
+            what = "continued" if init is not None else "training"
+            res = train(module, trajectories, epochs=epochs, lr=lr, lr_end=lr_end, max_seconds=budget, rng=rng,
+                        description=f"alrnn P={P} {what}" + (f" ({k + 1}/{restarts})" if restarts > 1 else ""),
+                        **config["options"])
+            results.append(res)
+            if res.interrupted:
+                break
+    best = min(results, key=lambda r: r.best_divergence)
+    best.seconds = sum(r.seconds for r in results)
+    best.model_steps = sum(r.model_steps for r in results)
+    best.train_seconds = sum(r.train_seconds for r in results)
+    best.restart_divergences = [r.best_divergence for r in results]
+    best.interrupted = any(r.interrupted for r in results)
+    return best
 
 
 def _auto_lag(x: np.ndarray) -> int:
@@ -54,10 +121,14 @@ class ALRNN(Method):
     :mod:`discover.alrnn.model`) is trained by teacher forcing on the
     standardised (optionally delay-embedded) observations (see
     :mod:`discover.alrnn.training`). Without ``n_pwl`` a ladder of P = 0, 1,
-    2, ... is trained until the state-space divergence stops improving, and the
-    fewest ReLU units whose divergence is within ``ladder_tolerance`` of the
-    best is chosen. A long free run of the chosen model is then coded by its
-    linear regions (see :mod:`discover.alrnn.codes`).
+    2, ... up to ``max_pwl`` is screened, each with an equal share of half the
+    budget, until the checkpoint criterion (the state-space divergence of free
+    runs on the training data) has failed to improve by 5 % for two values of
+    P in a row; the fewest ReLU units whose criterion is within
+    ``ladder_tolerance`` of the best is chosen, and that model trains on from
+    its best checkpoint for the other half of the budget. A long free run of
+    the chosen model is then coded by its linear regions (see
+    :mod:`discover.alrnn.codes`).
 
     Parameters
     ----------
@@ -66,7 +137,7 @@ class ALRNN(Method):
     n_pwl : int or None
         P, the number of ReLU units; ``None`` chooses it by the ladder.
     max_pwl : int
-        Highest P the ladder tries.
+        Highest P the ladder tries (at most ``n_latent``).
     forcing : {"sparse", "generalized"}
         Sparse teacher forcing every ``tau`` steps, or generalized teacher forcing.
     tau : int or None
@@ -80,7 +151,9 @@ class ALRNN(Method):
     batches_per_epoch : int
         Batches (optimizer updates) per epoch.
     epochs : int
-        Epochs of each P's training (``max_seconds`` may stop it earlier).
+        Epochs of the training (``max_seconds`` may stop it earlier). With the
+        ladder, each P is screened for half of them and the chosen P trains on
+        for the other half.
     lr : float
         Initial learning rate.
     lr_end : float
@@ -94,7 +167,10 @@ class ALRNN(Method):
         median of its pre-activations at the next checkpoint (see
         :func:`discover.alrnn.training.recentre_relu_units`); 0 turns this off.
     noise : float
-        Standard deviation of Gaussian noise on the forcing signal (standardised units).
+        Standard deviation of Gaussian noise on the forcing signal
+        (standardised units; the authors' setting). Forced with noisy states,
+        the model learns to return to the data's manifold from near it, which
+        keeps its long free runs on the attractor.
     eval_every : int
         Epochs between two checkpoint evaluations.
     eval_length : int
@@ -117,7 +193,9 @@ class ALRNN(Method):
         ``max_seconds / restarts`` of the budget; the one whose checkpoint
         criterion (on the training data) is lowest is kept.
     max_seconds : float or None
-        Wall-time budget of each P's training.
+        Wall-time budget of the whole training. With the ladder, half of it
+        screens the values of P (each gets an equal share, ``n_jobs`` of them
+        at a time) and the chosen P trains on for what is left.
     n_delays : int or "auto"
         Delays per observed column; ``"auto"``: enough for 3 observed units in
         all (2 for a scalar series, 1 for two columns, 0 otherwise).
@@ -132,7 +210,12 @@ class ALRNN(Method):
     max_period : int
         Longest period of the cycles searched for.
     n_threads : int
-        Torch threads during training.
+        Torch threads of each training.
+    n_jobs : int
+        Values of P the ladder trains at once, in worker processes (joblib's
+        convention: -1 for every core).
+    backend : {None, "loky", "dask"}
+        Where those trainings run (``"dask"``: the active Dask client).
     random_state : int, Generator or None
 
     Attributes
@@ -191,14 +274,17 @@ class ALRNN(Method):
         "code_length": [Interval(int, 1, None)],
         "max_period": [Interval(int, 1, 12)],
         "n_threads": [Interval(int, 1, None)],
+        "n_jobs": [int, None],
+        "backend": [Options("loky", "dask"), None],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=4, forcing="sparse", tau=None, seq_len=200,
-                 batch_size=64, batches_per_epoch=50, epochs=500, lr=2e-3, lr_end=6.7e-5, noise=0.0, min_active=0.02,
+    def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=8, forcing="sparse", tau=None, seq_len=200,
+                 batch_size=64, batches_per_epoch=50, epochs=500, lr=2e-3, lr_end=6.7e-5, noise=0.05, min_active=0.02,
                  optimizer="adam", eval_every=5, eval_length=20000, eval_starts=5, criterion="D_stsp",
                  alpha_min=0.0, restarts=1, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
-                 free_run=10000, code_length=2000, max_period=8, n_threads=1, random_state=None):
+                 free_run=10000, code_length=2000, max_period=8, n_threads=1, n_jobs=1, backend=None,
+                 random_state=None):
         self.n_latent = n_latent
         self.n_pwl = n_pwl
         self.max_pwl = max_pwl
@@ -227,6 +313,8 @@ class ALRNN(Method):
         self.code_length = code_length
         self.max_period = max_period
         self.n_threads = n_threads
+        self.n_jobs = n_jobs
+        self.backend = backend
         self.random_state = random_state
 
     # -- fit -------------------------------------------------------------
@@ -258,31 +346,69 @@ class ALRNN(Method):
             raise DataError(f"n_latent={self.n_latent} is smaller than the {N} observed units "
                             f"({', '.join(self.observed_)}); raise n_latent")
         self.tau_ = self._choose_tau(trajectories)
-        candidates = [self.n_pwl] if self.n_pwl is not None else list(range(0, self.max_pwl + 1))
-        self.ladder_, fitted = {}, {}
-        best = math.inf
-        for P in candidates:
-            if P > self.n_latent:
+        top = min(self.max_pwl, self.n_latent)
+        candidates = [self.n_pwl] if self.n_pwl is not None else list(range(0, top + 1))
+        if candidates[0] > self.n_latent:
+            raise DataError(f"n_pwl={self.n_pwl} is larger than n_latent={self.n_latent}")
+        seeds = dict(zip(candidates, (int(s) for s in rng.integers(2**31, size=len(candidates)))))
+        more_seed = int(rng.integers(2**31))
+        ladder = len(candidates) > 1
+        share = LADDER_SHARE if ladder else 1.0
+        n_par = min(len(candidates), _workers(self.n_jobs)) if ladder else 1
+        start = time.perf_counter()
+        screen_seconds = None if self.max_seconds is None else self.max_seconds * share * n_par / len(candidates)
+        screen_epochs = max(1, int(round(self.epochs * share)))
+        lr_mid = self.lr * (self.lr_end / self.lr) ** share if self.lr_end < self.lr else self.lr_end
+        config = self._train_config(N=N, n_inputs=0 if trajectories[0][1] is None else trajectories[0][1].shape[1])
+        self.ladder_, results = {}, {}
+        best, misses, stop, interrupted = math.inf, 0, False, False
+        for i in range(0, len(candidates), n_par):
+            group = candidates[i:i + n_par]
+            jobs = [(P, seeds[P], trajectories, config, screen_epochs, screen_seconds, self.lr, lr_mid, None)
+                    for P in group]
+            try:
+                done = parallel_map(_train_p, jobs, n_jobs=n_par, backend=self.backend)
+            except KeyboardInterrupt:  # in worker processes: the running group is lost, the rest is kept
+                if not results:
+                    raise
+                interrupted = True
                 break
-            res = self._train_one(P, trajectories, torch, rng)
-            self.ladder_[P] = {"criterion": res.best_divergence, "D_stsp": res.best_scores.get("D_stsp", math.inf),
-                               "D_H": res.best_scores.get("D_H", 1.0), "seconds": res.seconds, "epochs": res.epochs_run,
-                               "best_epoch": res.best_epoch,
-                               "seconds_per_million_steps": res.seconds_per_million_steps,
-                               "train_seconds": res.train_seconds,
-                               "train_seconds_per_million_steps": res.train_seconds_per_million_steps,
-                               "restarts": res.restart_divergences,
-                               "history": res.history}
-            fitted[P] = res.params
-            if res.interrupted:
+            for P, res in zip(group, done):
+                results[P] = res
+                self.ladder_[P] = _ladder_row(res)
+                interrupted = interrupted or res.interrupted
+                stop = stop or interrupted
+                if res.best_divergence < best * LADDER_GAIN:
+                    best, misses = res.best_divergence, 0
+                else:
+                    misses += 1
+                stop = stop or misses >= LADDER_PATIENCE
+            if stop:
                 break
-            if len(candidates) > 1 and P > 0 and res.best_divergence >= best * 0.95:
-                break  # stopped improving
-            best = min(best, res.best_divergence)
         best = min(v["criterion"] for v in self.ladder_.values())
         good = [P for P, v in self.ladder_.items() if v["criterion"] <= best * (1 + self.ladder_tolerance) + 0.05]
         self.n_pwl_ = min(good) if good else min(self.ladder_, key=lambda p: self.ladder_[p]["criterion"])
-        self.params_ = fitted[self.n_pwl_]
+        chosen = results[self.n_pwl_]
+        left = None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
+        if ladder and not interrupted and self.epochs > screen_epochs and (left is None or left > 1.0):
+            more = _train_p(self.n_pwl_, more_seed, trajectories, {**config, "restarts": 1},
+                            self.epochs - screen_epochs, left, lr_mid, self.lr_end, chosen.params)
+            row = self.ladder_[self.n_pwl_]
+            row["history"] = row["history"] + [{**r, "epoch": r["epoch"] + row["epochs"], "continued": True}
+                                               for r in more.history]
+            row["epochs"] += more.epochs_run
+            row["continued_epochs"] = more.epochs_run
+            for key in ("seconds", "train_seconds"):
+                row[key] += getattr(more, key)
+            steps = chosen.model_steps + more.model_steps
+            row["seconds_per_million_steps"] = row["seconds"] / max(steps, 1) * 1e6
+            row["train_seconds_per_million_steps"] = row["train_seconds"] / max(steps, 1) * 1e6
+            if more.best_divergence <= chosen.best_divergence:
+                row.update(criterion=more.best_divergence, D_stsp=more.best_scores.get("D_stsp", math.inf),
+                           D_H=more.best_scores.get("D_H", 1.0), best_epoch=row["epochs"] - more.epochs_run
+                           + more.best_epoch)
+                chosen = more
+        self.params_ = chosen.params
         self.divergence_ = self.ladder_[self.n_pwl_]["D_stsp"]
         self._analyse(trajectories)
 
@@ -335,35 +461,14 @@ class ALRNN(Method):
             return max(1, self.seq_len // 4)
         return int(np.clip(round(0.15 / (lam * self.dt_)), 1, self.seq_len))
 
-    def _train_one(self, P: int, trajectories, torch, rng):
-        from .model import ALRNNModule
-        from .training import train
-
-        N = trajectories[0][0].shape[1]
-        n_inputs = 0 if trajectories[0][1] is None else trajectories[0][1].shape[1]
-        budget = None if self.max_seconds is None else self.max_seconds / self.restarts
-        results = []
-        for k in range(self.restarts):
-            gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-            torch.manual_seed(int(rng.integers(2**31)))
-            module = ALRNNModule(self.n_latent, N, P, n_inputs, gen=gen)
-            res = train(module, trajectories, epochs=self.epochs, seq_len=self.seq_len, batch_size=self.batch_size,
-                        batches_per_epoch=self.batches_per_epoch, tau=self.tau_, forcing=self.forcing,
-                        noise=self.noise, min_active=self.min_active, lr=self.lr, lr_end=self.lr_end,
-                        eval_every=self.eval_every, eval_length=self.eval_length, eval_starts=self.eval_starts,
-                        criterion=self.criterion, alpha_min=self.alpha_min, max_seconds=budget,
-                        optimizer=self.optimizer, rng=rng,
-                        description=f"alrnn P={P} training" + (f" ({k + 1}/{self.restarts})" if self.restarts > 1
-                                                                else ""))
-            results.append(res)
-            if res.interrupted:
-                break
-        best = min(results, key=lambda r: r.best_divergence)
-        best.seconds = sum(r.seconds for r in results)
-        best.model_steps = sum(r.model_steps for r in results)
-        best.train_seconds = sum(r.train_seconds for r in results)
-        best.restart_divergences = [r.best_divergence for r in results]
-        return best
+    def _train_config(self, *, N: int, n_inputs: int) -> dict:
+        """What each P's training needs from the options (picklable, for the ladder's worker processes)."""
+        return dict(M=self.n_latent, N=N, n_inputs=n_inputs, restarts=self.restarts, n_threads=self.n_threads,
+                    options=dict(seq_len=self.seq_len, batch_size=self.batch_size,
+                                 batches_per_epoch=self.batches_per_epoch, tau=self.tau_, forcing=self.forcing,
+                                 noise=self.noise, min_active=self.min_active, eval_every=self.eval_every,
+                                 eval_length=self.eval_length, eval_starts=self.eval_starts,
+                                 criterion=self.criterion, alpha_min=self.alpha_min, optimizer=self.optimizer))
 
     def _analyse(self, trajectories) -> None:
         p = self.params_

@@ -151,8 +151,12 @@ class EvolutionSR(Method):
         ``"strong"`` fits estimated derivatives sample by sample; ``"weak"``
         fits integrals against smooth test functions (``∫ φ f(x) dt`` to
         ``-∫ φ' x dt``), which needs no derivative and averages noise out;
-        ``"auto"`` takes the weak form when the estimated noise exceeds 0.5 %
-        of a state's standard deviation. ``"neural_ode"`` fits a small neural
+        ``"auto"`` decides per state: on clean data (estimated noise at most
+        0.5 % of every state's standard deviation) the strong form; otherwise a
+        state keeps the strong form when its derivative's estimated noise floor
+        (relative squared error) is at most ``STRONG_FLOOR`` (0.05) and takes
+        the weak form when not (``formulation_`` is then ``"mixed"`` when the
+        states differ). ``"neural_ode"`` fits a small neural
         vector field to the trajectories first, by integrating it over short
         windows (:func:`~discover.evolution.neural_ode.fit_neural_ode`, needs
         torch), and fits its values at the measured states: for noisy or
