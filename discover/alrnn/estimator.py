@@ -10,7 +10,7 @@ import numpy as np
 
 from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
-from ..errors import DataError, MethodError
+from ..errors import DataError, MethodError, ParameterError
 from ..findings import Equation, Graph, Simulation, SymbolicCode
 from ..measures import lyapunov_from_data, lyapunov_from_jacobians
 from ..parallel import parallel_map
@@ -321,17 +321,17 @@ class ALRNN(Method):
     def fit(self, series: Series, y=None) -> ALRNN:
         """Train the AL-RNN (choosing P unless given) and code its free run."""
         self._validate_params()
-        from ..registry import torch_threads
+        from ..registry import import_torch
 
-        with torch_threads("alrnn", self.n_threads) as torch:
-            if not isinstance(series, Series):
-                from ..data import load
+        import_torch("alrnn")  # fail before the data are read; each training sets its threads (_train_p)
+        if not isinstance(series, Series):
+            from ..data import load
 
-                series = load(series)
-            self._fit(series, torch)
+            series = load(series)
+        self._fit(series)
         return self
 
-    def _fit(self, series: Series, torch) -> None:
+    def _fit(self, series: Series) -> None:
         rng = self.random_state if isinstance(self.random_state, np.random.Generator) else \
             np.random.default_rng(None if self.random_state is None else int(
                 self.random_state.randint(2**31) if isinstance(self.random_state, np.random.RandomState)
@@ -349,7 +349,7 @@ class ALRNN(Method):
         top = min(self.max_pwl, self.n_latent)
         candidates = [self.n_pwl] if self.n_pwl is not None else list(range(0, top + 1))
         if candidates[0] > self.n_latent:
-            raise DataError(f"n_pwl={self.n_pwl} is larger than n_latent={self.n_latent}")
+            raise ParameterError(f"n_pwl={self.n_pwl} is larger than n_latent={self.n_latent}")
         seeds = dict(zip(candidates, (int(s) for s in rng.integers(2**31, size=len(candidates)))))
         more_seed = int(rng.integers(2**31))
         ladder = len(candidates) > 1
