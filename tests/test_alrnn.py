@@ -184,6 +184,71 @@ def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(l
     assert [r["epoch"] for r in row["history"]] == [5, 10] and row["history"][1]["continued"]
 
 
+def _fixed_model(monkeypatch, A, h=0.0):
+    """Replace training by a model with diagonal ``A`` and no coupling (criterion 2.0 for every P)."""
+    from discover.alrnn import estimator
+    from discover.alrnn.training import TrainResult
+
+    def fake(P, seed, trajectories, config, epochs, seconds, lr, lr_end, init):
+        M = config["M"]
+        params = ALRNNParams(A=np.full(M, A), W=np.zeros((M, M)), h=np.full(M, h), n_pwl=P, n_obs=config["N"],
+                             L=np.zeros((M - config["N"], config["N"])), l=np.zeros(M - config["N"]))
+        return TrainResult(params=params, best_divergence=2.0, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
+                           model_steps=100, best_scores={"D_stsp": 2.0, "D_H": 0.1})
+
+    monkeypatch.setattr(estimator, "_train_p", fake)
+
+
+def test_a_free_run_that_settles_where_the_data_vary_is_reported(lorenz_series, monkeypatch):
+    from discover.alrnn import ALRNN
+    from discover.errors import DataWarning
+
+    _fixed_model(monkeypatch, 0.9)  # contracts to 0 from anywhere
+    with pytest.warns(DataWarning, match="settles to a fixed point .* does not reconstruct"):
+        m = ALRNN(n_pwl=1, **FAST).fit(lorenz_series)
+    code = next(f for f in m.findings() if type(f).__name__ == "SymbolicCode")
+    assert code.metrics["free_run"] == "settles"
+
+
+def test_a_damped_series_may_settle_without_a_warning(monkeypatch):
+    import warnings
+
+    from discover.alrnn import ALRNN
+    from discover.data import Series, Trajectory
+
+    t = np.arange(3000) * 0.01  # decays to e^-9 of its start
+    x = np.exp(-0.3 * t)[:, None] * np.column_stack([np.cos(3 * t), np.sin(3 * t), np.cos(3 * t + 1)])
+    _fixed_model(monkeypatch, 0.997)  # decays like the data, to e^-9 over their 3000 samples
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", category=UserWarning)
+        m = ALRNN(n_pwl=1, **{**FAST, "free_run": 5000}).fit(Series((Trajectory(t, x),), ("a", "b", "c")))
+    # the model settles as the data do: said in the finding, not warned about
+    assert next(f for f in m.findings() if type(f).__name__ == "SymbolicCode").metrics["free_run"] == "settles"
+
+
+def test_a_free_run_that_blows_up_is_an_error_not_a_code(lorenz_series, monkeypatch):
+    from discover.alrnn import ALRNN
+    from discover.errors import MethodError
+
+    _fixed_model(monkeypatch, 1.01, h=0.1)  # grows without bound
+    with pytest.raises(MethodError, match="does not reconstruct these data: its free run leaves 10 times"):
+        ALRNN(n_pwl=1, **FAST).fit(lorenz_series)
+
+
+def test_checkpoints_of_a_short_series_must_stay_bounded_past_its_end(two_region_map):
+    from discover.alrnn.training import checkpoint_scores, stays_bounded
+
+    x = np.linspace(-2.0, 2.0, 60)[:, None]
+    assert stays_bounded(two_region_map, [(x, None)], length=5000)
+    growing = ALRNNParams(A=np.array([1.002]), W=np.zeros((1, 1)), h=np.array([0.001]), n_pwl=0, n_obs=1)
+    # within the data's 60 samples the run barely moves; over 5000 steps it leaves 10 times their range
+    assert not stays_bounded(growing, [(x, None)], length=5000)
+    assert checkpoint_scores(growing, [(x, None)], length=5000)["D_stsp"] == np.inf
+    assert np.isfinite(checkpoint_scores(two_region_map, [(x, None)], length=5000)["D_stsp"])
+    # a series as long as the check is judged by its windows alone
+    assert stays_bounded(growing, [(np.linspace(-2.0, 2.0, 6000)[:, None], None)], length=5000)
+
+
 def test_ladder_in_worker_processes_matches_one_process(lorenz_series):
     from discover.alrnn import ALRNN
 

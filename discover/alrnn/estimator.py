@@ -5,17 +5,18 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 
 import numpy as np
 
 from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
-from ..errors import DataError, MethodError, ParameterError
+from ..errors import DataError, DataWarning, MethodError, ParameterError
 from ..findings import Equation, Graph, Simulation, SymbolicCode
 from ..measures import lyapunov_from_data, lyapunov_from_jacobians
 from ..parallel import parallel_map
 from . import codes
-from .model import ALRNNParams
+from .model import BLOW_UP, ALRNNParams
 
 __all__ = ["ALRNN", "delay_embed"]
 
@@ -23,6 +24,9 @@ __all__ = ["ALRNN", "delay_embed"]
 #: chosen P then trains on, from its best checkpoint, for the rest (the learning rate decaying on from where the
 #: screening left it). Without a ladder (``n_pwl`` given) the whole budget trains that P.
 LADDER_SHARE = 0.5
+#: A free run whose observed units spread less than this (in units of the data's standard deviation) has
+#: settled to a fixed point.
+SETTLED = 0.05
 #: A P improves on the ladder when its criterion is below the best so far times this.
 LADDER_GAIN = 0.95
 #: The ladder stops after this many P in a row that do not improve.
@@ -474,12 +478,37 @@ class ALRNN(Method):
         p = self.params_
         x0 = trajectories[0][0][0]
         burn = max(100, self.free_run // 10)
-        Z = p.run(p.initial_state(x0), self.free_run + burn)[burn:]
-        finite = np.all(np.isfinite(Z), axis=1)
-        Z = Z[finite] if finite.all() else Z[:np.argmin(finite)]
+        Z = p.run(p.initial_state(x0), self.free_run + burn)
+        n_samples = sum(len(x) for x, _ in trajectories)
+        bound = BLOW_UP * max(float(np.max(np.abs(x))) for x, _ in trajectories)
+        inside = np.all(np.abs(Z[:, :p.n_obs]) <= bound, axis=1)  # NaN rows (a blow-up) are outside
+        driven = trajectories[0][1] is not None  # this run has no inputs: it judges an autonomous model only
+        if driven:
+            Z = Z[:int(np.argmin(inside))] if not inside.all() else Z
+            if len(Z) <= burn + 1:
+                raise MethodError("the trained AL-RNN diverges in free running without its inputs; no symbolic "
+                                  "code can be read")
+        elif not inside.all():
+            raise MethodError(
+                f"the trained AL-RNN (P = {self.n_pwl_}) does not reconstruct these data: its free run leaves "
+                f"{BLOW_UP:g} times the data's range after {int(np.argmin(inside))} steps, so no symbolic code "
+                f"can be read (D_stsp {self.divergence_:.3g} on the training data, {n_samples} samples). A short "
+                "or noisy series may not constrain the model; more data or a longer training (max_seconds) may help.")
+        Z = Z[burn:]
         self.free_run_ = Z
-        if len(Z) < 2:
-            raise MethodError("the trained AL-RNN diverges in free running; no symbolic code can be read")
+        # a run that dies out where the data keep varying reconstructs nothing: say so plainly. Judged over
+        # the data's own span (a run from the longest trajectory's start against that trajectory's last
+        # tenth), so that a damped model of a damped series, which settles later on, is not flagged
+        data = np.concatenate([x for x, _ in trajectories])
+        scale = np.maximum(data.std(axis=0), 1e-12)
+        spread = float(np.max(Z[len(Z) // 2:, :p.n_obs].std(axis=0) / scale))
+        self.free_run_status_ = "settles" if spread < SETTLED else "varies"
+        ratio = math.inf
+        if not driven and spread < SETTLED:
+            longest = max((x for x, _ in trajectories), key=len)
+            k = max(len(longest) // 10, 2)
+            span = p.run(p.initial_state(longest[0]), len(longest))[-k:, :p.n_obs]
+            ratio = float(np.max(span.std(axis=0) / np.maximum(longest[-k:].std(axis=0), 1e-12)))
         self.sequence_ = codes.symbols(p, Z)
         self.occupation_ = codes.occupation(self.sequence_)
         self.regions_ = sorted(self.occupation_)
@@ -488,6 +517,23 @@ class ALRNN(Method):
         self.cycles_ = codes.cycles(p, self.regions_, self.max_period) if len(self.regions_) > 1 else []
         self.lyapunov_ = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:min(len(Z), 20000)]),
                                                        self.dt_, n_exponents=1)[0])
+        if ratio < SETTLED:
+            region = codes.symbols(p, Z[-1:])[0]
+            eig = next(f["eigenvalues"] for f in self.fixed_points_ if f["region"] == region)
+            osc = eig[np.abs(eig.imag) > 1e-9]
+            ring = ""
+            if len(osc):  # the slowest-decaying oscillation about the point: what the data's cycle became
+                lam = osc[np.argmax(np.abs(osc))]
+                period = 2 * math.pi / abs(math.atan2(lam.imag, lam.real))
+                ring = (f"; about it the model rings with period {period * self.dt_:.3g} (time units), each cycle "
+                        f"damped to {abs(lam) ** period:.2g} of the one before")
+            warnings.warn(
+                f"ALRNN: the model's free run settles to a fixed point (region {region!r}{ring}) while the data "
+                f"keep varying: over the data's last tenth its spread is {ratio:.2g} of theirs. It does not "
+                f"reconstruct their dynamics (P = {self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training "
+                "data), and its code and region maps describe only the approach to that point. Data driven by "
+                f"noise, or too few samples ({n_samples}) to learn a sustained oscillation from, give this.",
+                DataWarning, stacklevel=3)
 
     # -- use -------------------------------------------------------------
     def simulate(self, n_steps: int, *, trajectory: int = 0, series: Series | None = None) -> np.ndarray:
@@ -539,6 +585,7 @@ class ALRNN(Method):
             "occupation": self.occupation_,
             "lyapunov_model": self.lyapunov_,
             "lyapunov_data": self.lyapunov_data_,
+            "free_run": getattr(self, "free_run_status_", "varies"),
             "fixed_points": {r: ("real" if f["real"] else "virtual") + (", stable" if f["stable"] else ", unstable")
                              for r, f in fps.items()},
             "cycles": [{"regions": "".join(f"[{r}]" for r in c["regions"]), "period": len(c["regions"]),

@@ -27,7 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ALRNNParams", "init_parameters"]  # and ALRNNModule, built on first use (torch)
+__all__ = ["ALRNNParams", "BLOW_UP", "init_parameters"]  # and ALRNNModule, built on first use (torch)
+
+#: A free run whose observed units leave this many times the data's largest magnitude (standardised) has blown up.
+BLOW_UP = 10.0
 
 
 @dataclass(frozen=True)
