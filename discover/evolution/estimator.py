@@ -556,18 +556,21 @@ class EvolutionSR(Method):
                if len(tr) >= 5 else np.zeros(X.shape[1]) for tr in series.trajectories]
         if self.formulation_ in ("strong", "neural_ode"):
             return self._strong_targets(series, X, Y, held, noisy, sig)
-        weak = self._weak_targets(series, X, Y, held, noisy, sig)
         if self.formulation != "auto":
-            return weak
+            return self._weak_targets(series, X, Y, held, noisy, sig)
+        d = len(self.variables_)
         strong = self._strong_targets(series, X, Y, held, noisy, sig)
-        out = [st if j < len(self.variables_) and st["floor"] <= STRONG_FLOOR else wk
-               for j, (st, wk) in enumerate(zip(strong, weak))]
-        kinds = {"strong" if tg["W"] is None else "weak" for tg in out[:len(self.variables_)]}
+        if all(st["floor"] <= STRONG_FLOOR for st in strong[:d]):  # the weak form's quadratures are not needed
+            out = strong[:d] + self._extra_targets(X, Y, held)
+        else:
+            weak = self._weak_targets(series, X, Y, held, noisy, sig)
+            out = [st if st["floor"] <= STRONG_FLOOR else wk for st, wk in zip(strong[:d], weak[:d])] + weak[d:]
+        kinds = {"strong" if tg["W"] is None else "weak" for tg in out[:d]}
         self.formulation_ = kinds.pop() if len(kinds) == 1 else "mixed"
         return out
 
     def _strong_targets(self, series: Series, X, Y, held, noisy, sig) -> list[dict]:
-        from ..derivatives import differentiate, estimate_noise
+        from ..derivatives import differentiate
 
         d = len(self.variables_)
         train = ~held
@@ -583,22 +586,32 @@ class EvolutionSR(Method):
                                       differentiate(tr.x, tr.t, method="spline", **other))
                             for tr in series.trajectories])
         out = []
-        for j in range(Y.shape[1]):
-            if j < d:
-                floor = float(np.mean((again[:, j] - Y[:, j]) ** 2 + (second[:, j] - Y[:, j]) ** 2)
-                              / (np.var(Y[:, j]) or 1.0))
-            else:
-                col = Y[:, j]
-                floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
+        for j in range(d):
+            floor = float(np.mean((again[:, j] - Y[:, j]) ** 2 + (second[:, j] - Y[:, j]) ** 2)
+                          / (np.var(Y[:, j]) or 1.0))
             out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
                         "Wv": None, "floor": max(ERROR_FLOOR, floor), "sigma": sig_rows[train]})
+        return out + self._extra_targets(X, Y, held, sigma=sig_rows[train])
+
+    def _extra_targets(self, X, Y, held, sigma=None) -> list[dict]:
+        """The extra (algebraic) target columns: pointwise rows, and a floor from their own estimated noise.
+
+        ``sigma`` (rows of the features' noise levels) makes ``_choose`` add the
+        noisy features' part to the floor; ``None`` leaves it out.
+        """
+        from ..derivatives import estimate_noise
+
+        out = []
+        for j in range(len(self.variables_), Y.shape[1]):
+            col = Y[:, j]
+            floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
+            out.append({"X": X[~held], "y": Y[~held, j], "W": None, "Xv": X[held], "yv": Y[held, j],
+                        "Wv": None, "floor": max(ERROR_FLOOR, floor), "sigma": sigma})
         return out
 
     def _weak_targets(self, series: Series, X, Y, held, noisy, sig) -> list[dict]:
-        from ..derivatives import estimate_noise
 
         d = len(self.variables_)
-        train = ~held
         out = []
         Xall, W, B, hw = self._weak(series, [tr.x for tr in series.trajectories])
         _, _, Bb, _ = self._weak(series, noisy)
@@ -608,12 +621,7 @@ class EvolutionSR(Method):
             floor = float(np.mean((Bb[:, j] - B[:, j]) ** 2) / (np.var(B[:, j]) or 1.0))
             out.append({"X": Xall, "y": B[~hw, j], "W": W[~hw], "Xv": Xall, "yv": B[hw, j], "Wv": W[hw],
                         "floor": max(ERROR_FLOOR, floor), "sigma": sig_all, "pointwise": pointwise[:, j]})
-        for j in range(d, Y.shape[1]):  # extra (algebraic) targets stay pointwise
-            col = Y[:, j]
-            floor = float(estimate_noise(col[:, None])[0] ** 2 / (np.var(col) or 1.0))
-            out.append({"X": X[train], "y": Y[train, j], "W": None, "Xv": X[held], "yv": Y[held, j],
-                        "Wv": None, "floor": max(ERROR_FLOOR, floor), "sigma": None})
-        return out
+        return out + self._extra_targets(X, Y, held)  # extra (algebraic) targets stay pointwise
 
     def _derivatives(self, series: Series, xs) -> list[np.ndarray]:
         from ..derivatives import differentiate
