@@ -63,6 +63,8 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     train, test = x[:n_train], x[n_train:]
     series = Series((Trajectory(np.arange(n_train) * s["dt"], train),), ("x", "y", "z"))
     options = {"seq_len": s["seq_len"], "tau": s["tau"], **{k: v for k, v in options.items() if v is not None}}
+    if options["tau"] == 0:  # --tau 0: the estimator's own choice from the data's predictability time
+        options["tau"] = None
     P = s["P"] if n_pwl is None else n_pwl
     model = ALRNN(n_latent=20, n_pwl=None if ladder else P, max_seconds=seconds, random_state=seed, **options)
     start = time.perf_counter()

@@ -139,10 +139,10 @@ def _targets(series):
     return series.x, dx
 
 
-def run_evolution(series, max_seconds, seed, formulation="auto"):
+def run_evolution(series, max_seconds, seed, formulation="auto", n_jobs=1):
     t0 = time.perf_counter()
     model = EvolutionSR(random_state=seed, max_seconds=max_seconds, progress=False,
-                        formulation=formulation).fit(series)
+                        formulation=formulation, n_jobs=n_jobs).fit(series)
     return [str(e) for e in model.equations()], time.perf_counter() - t0, model.search_
 
 
@@ -226,6 +226,7 @@ def main() -> None:
                     help="share of each trajectory's samples dropped at random (irregular sampling)")
     ap.add_argument("--formulation", nargs="+", default=["auto"],
                     help="EvolutionSR formulations to run on the same data (auto, strong, weak, neural_ode)")
+    ap.add_argument("--n-jobs", type=int, default=1, help="processes for the islands (EvolutionSR's n_jobs)")
     ap.add_argument("--rescore", default=None, help="score the rows of a saved --out FILE.json again and stop")
     args = ap.parse_args()
     if args.rescore:
@@ -247,7 +248,7 @@ def main() -> None:
             truth = SYSTEMS[name]
             row = {"system": name, "noise": noise, "drop": args.drop}
             for form in args.formulation if "evolution" in args.tools else []:
-                eqs, secs, info = run_evolution(series, args.max_seconds, args.seed, form)
+                eqs, secs, info = run_evolution(series, args.max_seconds, args.seed, form, args.n_jobs)
                 tag = "" if form == "auto" else f"_{form}"
                 row.update({f"evolution{tag}": eqs, f"seconds{tag}": secs, f"seconds_per_equation{tag}": secs / 2,
                             f"evaluations_per_second{tag}": info["evaluations_per_second"],
