@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 from discover.alrnn import ALRNN
-from discover.alrnn.estimator import LADDER_GAIN, LADDER_PATIENCE
+from discover.alrnn.estimator import LADDER_PATIENCE, ladder_pick, ladder_step
 from discover.data import Series, Trajectory
 from discover.measures import (
     hellinger_spectrum_distance,
@@ -152,15 +152,12 @@ def main() -> None:
             best, misses, tried = float("inf"), 0, []
             for P in each:  # the estimator's rule: stop after LADDER_PATIENCE values without a gain
                 tried.append(P)
-                if crit[P] < best * LADDER_GAIN:
-                    best, misses = crit[P], 0
-                else:
-                    misses += 1
+                best, misses = ladder_step(best, misses, crit[P])
                 if misses >= LADDER_PATIENCE:
                     break
-            best = min(crit[P] for P in tried)
-            pick = min(P for P in tried if crit[P] <= best * 1.1 + 0.05)
-            pick_all = min(P for P in each if crit[P] <= min(crit.values()) * 1.1 + 0.05)
+            tolerance = ALRNN().ladder_tolerance
+            pick = ladder_pick({P: crit[P] for P in tried}, tolerance)
+            pick_all = ladder_pick(crit, tolerance)
             print(f"ladder rule: tries P={tried}, picks P={pick}; without the stopping rule it would pick P={pick_all}")
             continue
         for seed in [int(s) for s in args.seeds.split(",")]:

@@ -249,6 +249,20 @@ def test_checkpoints_of_a_short_series_must_stay_bounded_past_its_end(two_region
     assert stays_bounded(growing, [(np.linspace(-2.0, 2.0, 6000)[:, None], None)], length=5000)
 
 
+def test_ladder_rule_pieces():
+    import math
+
+    from discover.alrnn.estimator import ladder_pick, ladder_step
+
+    assert ladder_step(math.inf, 0, 3.0) == (3.0, 0)
+    assert ladder_step(3.0, 0, 2.9) == (3.0, 1)  # 3 % better is not the 5 % a gain needs
+    assert ladder_step(3.0, 1, 2.8) == (2.8, 0)
+    # within 10 % + 0.05 of the best (1.0): 1.14 is, 1.16 is not; the fewest ReLU units of those
+    assert ladder_pick({0: 5.0, 1: 1.16, 2: 1.14, 3: 1.0}, 0.1) == 2
+    assert ladder_pick({0: 5.0, 1: 1.16, 2: 1.2, 3: 1.0}, 0.1) == 3
+    assert ladder_pick({0: math.inf, 1: math.inf}, 0.1) == 0  # nothing reconstructs: the fewest
+
+
 def test_ladder_in_worker_processes_matches_one_process(lorenz_series):
     from discover.alrnn import ALRNN
 

@@ -40,6 +40,24 @@ def _workers(n_jobs: int | None) -> int:
     return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
 
 
+def ladder_step(best: float, misses: int, criterion: float) -> tuple[float, int]:
+    """The ladder's state after one more P: the best criterion so far, and how many P in a row did not improve.
+
+    A P improves when its criterion is below ``best * LADDER_GAIN``; the
+    ladder stops once ``misses`` reaches ``LADDER_PATIENCE``.
+    """
+    if criterion < best * LADDER_GAIN:
+        return criterion, 0
+    return best, misses + 1
+
+
+def ladder_pick(criteria: dict[int, float], tolerance: float) -> int:
+    """The fewest ReLU units whose criterion is below ``best * (1 + tolerance) + 0.05``."""
+    best = min(criteria.values())
+    good = [P for P, c in criteria.items() if c <= best * (1 + tolerance) + 0.05]
+    return min(good) if good else min(criteria, key=criteria.get)
+
+
 def _ladder_row(res) -> dict:
     return {"criterion": res.best_divergence, "D_stsp": res.best_scores.get("D_stsp", math.inf),
             "D_H": res.best_scores.get("D_H", 1.0), "seconds": res.seconds, "epochs": res.epochs_run,
@@ -382,16 +400,11 @@ class ALRNN(Method):
                 self.ladder_[P] = _ladder_row(res)
                 interrupted = interrupted or res.interrupted
                 stop = stop or interrupted
-                if res.best_divergence < best * LADDER_GAIN:
-                    best, misses = res.best_divergence, 0
-                else:
-                    misses += 1
+                best, misses = ladder_step(best, misses, res.best_divergence)
                 stop = stop or misses >= LADDER_PATIENCE
             if stop:
                 break
-        best = min(v["criterion"] for v in self.ladder_.values())
-        good = [P for P, v in self.ladder_.items() if v["criterion"] <= best * (1 + self.ladder_tolerance) + 0.05]
-        self.n_pwl_ = min(good) if good else min(self.ladder_, key=lambda p: self.ladder_[p]["criterion"])
+        self.n_pwl_ = ladder_pick({P: v["criterion"] for P, v in self.ladder_.items()}, self.ladder_tolerance)
         chosen = results[self.n_pwl_]
         left = None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
         if ladder and not interrupted and self.epochs > screen_epochs and (left is None or left > 1.0):
