@@ -150,7 +150,10 @@ class ALRNN(Method):
     ``ladder_tolerance`` of the best is chosen, and that model trains on from
     its best checkpoint for the other half of the budget. A long free run of
     the chosen model is then coded by its linear regions (see
-    :mod:`discover.alrnn.codes`).
+    :mod:`discover.alrnn.codes`). A model whose free run blows up raises
+    :class:`~discover.errors.MethodError`; one whose free run settles to a
+    fixed point where the data keep varying gives a
+    :class:`~discover.errors.DataWarning` (it reconstructs nothing).
 
     Parameters
     ----------
@@ -495,7 +498,8 @@ class ALRNN(Method):
         n_samples = sum(len(x) for x, _ in trajectories)
         bound = BLOW_UP * max(float(np.max(np.abs(x))) for x, _ in trajectories)
         inside = np.all(np.abs(Z[:, :p.n_obs]) <= bound, axis=1)  # NaN rows (a blow-up) are outside
-        driven = trajectories[0][1] is not None  # this run has no inputs: it judges an autonomous model only
+        # with control inputs this run, which has none, cannot judge the model: it is cut at a blow-up only
+        driven = trajectories[0][1] is not None
         if driven:
             Z = Z[:int(np.argmin(inside))] if not inside.all() else Z
             if len(Z) <= burn + 1:
