@@ -16,7 +16,7 @@ from ..findings import Equation, Graph, Simulation, SymbolicCode
 from ..measures import lyapunov_from_data, lyapunov_from_jacobians
 from ..parallel import parallel_map
 from . import codes
-from .model import BLOW_UP, ALRNNParams
+from .model import BLOW_UP, ALRNNParams, blow_up_bound
 
 __all__ = ["ALRNN", "delay_embed"]
 
@@ -496,8 +496,7 @@ class ALRNN(Method):
         burn = max(100, self.free_run // 10)
         Z = p.run(p.initial_state(x0), self.free_run + burn)
         n_samples = sum(len(x) for x, _ in trajectories)
-        bound = BLOW_UP * max(float(np.max(np.abs(x))) for x, _ in trajectories)
-        inside = np.all(np.abs(Z[:, :p.n_obs]) <= bound, axis=1)  # NaN rows (a blow-up) are outside
+        inside = np.all(np.abs(Z[:, :p.n_obs]) <= blow_up_bound(x for x, _ in trajectories), axis=1)  # NaN: outside
         # with control inputs this run, which has none, cannot judge the model: it is cut at a blow-up only
         driven = trajectories[0][1] is not None
         if driven:
@@ -535,7 +534,7 @@ class ALRNN(Method):
         self.lyapunov_ = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:min(len(Z), 20000)]),
                                                        self.dt_, n_exponents=1)[0])
         if ratio < SETTLED:
-            region = codes.symbols(p, Z[-1:])[0]
+            region = self.sequence_[-1]
             eig = next(f["eigenvalues"] for f in self.fixed_points_ if f["region"] == region)
             osc = eig[np.abs(eig.imag) > 1e-9]
             ring = ""
@@ -602,7 +601,7 @@ class ALRNN(Method):
             "occupation": self.occupation_,
             "lyapunov_model": self.lyapunov_,
             "lyapunov_data": self.lyapunov_data_,
-            "free_run": getattr(self, "free_run_status_", "varies"),
+            "free_run": self.free_run_status_,
             "fixed_points": {r: ("real" if f["real"] else "virtual") + (", stable" if f["stable"] else ", unstable")
                              for r, f in fps.items()},
             "cycles": [{"regions": "".join(f"[{r}]" for r in c["regions"]), "period": len(c["regions"]),

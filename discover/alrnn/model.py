@@ -27,10 +27,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ALRNNParams", "BLOW_UP", "init_parameters"]  # and ALRNNModule, built on first use (torch)
+__all__ = ["ALRNNParams", "BLOW_UP", "blow_up_bound", "init_parameters"]  # and ALRNNModule, built on first use (torch)
 
 #: A free run whose observed units leave this many times the data's largest magnitude (standardised) has blown up.
 BLOW_UP = 10.0
+
+
+def blow_up_bound(xs) -> float:
+    """The magnitude past which a free run of a model of the arrays ``xs`` (standardised data) has blown up."""
+    return BLOW_UP * max(float(np.max(np.abs(x))) for x in xs)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ import torch
 
 from ..measures import hellinger_spectrum_distance, state_space_divergence
 from ..progress import task
-from .model import BLOW_UP, ALRNNModule, ALRNNParams
+from .model import ALRNNModule, ALRNNParams, blow_up_bound
 
 __all__ = ["TrainResult", "checkpoint_scores", "free_runs", "recentre_relu_units", "stays_bounded", "train"]
 
@@ -157,9 +157,8 @@ def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.n
     x, u = trajectories[0]
     if u is not None or max(len(t) - _warmup(t, warmup) for t, _ in trajectories) >= length:
         return True
-    bound = BLOW_UP * max(float(np.max(np.abs(t))) for t, _ in trajectories)
     run = params.run(params.forced_state(x[:_warmup(x, warmup) + 1]), length)[:, :params.n_obs]
-    return bool(np.all(np.abs(run) <= bound))  # a blow-up leaves NaN rows, which fail too
+    return bool(np.all(np.abs(run) <= blow_up_bound(t for t, _ in trajectories)))  # NaN rows (a blow-up) fail too
 
 
 def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],

@@ -610,7 +610,6 @@ class EvolutionSR(Method):
         return out
 
     def _weak_targets(self, series: Series, X, Y, held, noisy, sig) -> list[dict]:
-
         d = len(self.variables_)
         out = []
         Xall, W, B, hw = self._weak(series, [tr.x for tr in series.trajectories])
