@@ -402,6 +402,7 @@ class EvolutionSR(Method):
                 if W is not None:  # the weak form's noisy rows may lead the path astray: pointwise too
                     more += polynomial_seeds(Xs, tg["pointwise"], ops)
                 more += rational_seeds(Xs, ys if W is None else tg["pointwise"], ops)
+                more += rational_term_seeds(Xs, ys, ops, W=W)
             more = given.get(self.target_names_[j], []) + more
             more = list({t.key(): t for t in more}.values())
             problems.append(Problem(Xs, ys, ops, self.loss, seeds + more, W=W, dims=tg["dims"],
@@ -1003,6 +1004,111 @@ def rational_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, ma
         for i in np.flatnonzero(sup[len(num):]):
             bottom = Node("+", [bottom, Node("*", [Node.const(float(coef[len(num) + i])), _monomial(den[i], d)])])
         seeds.append(Node("/", [top, bottom]))
+    return seeds
+
+
+#: Scales tried by :func:`rational_term_seeds` for the denominator ``1 + c*q(x)``: ``c = ±s / median|q|``
+#: for these ``s`` (log-spaced, a factor of about 1.8 apart), so the grid does not depend on the data's units.
+RATIONAL_SCALES = np.logspace(-2, 2, 17)
+
+
+def _subsets(m: int, sizes) -> dict[int, np.ndarray]:
+    import itertools
+
+    out = {}
+    for k in sizes:
+        combos = list(itertools.combinations(range(m), k))
+        out[k] = np.array(combos, dtype=int).reshape(len(combos), k)
+    return out
+
+
+def rational_term_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, W=None) -> list[Node]:
+    """Seed trees of a few monomials plus one rational term ``m(x) / (1 + c q(x))``.
+
+    For each denominator ``1 + c q`` (``q`` a monomial of degree 1 or 2,
+    ``c`` of either sign on the grid :data:`RATIONAL_SCALES` over the median
+    of ``|q|``, kept where ``1 + c q`` stays above 0.1 on every sample),
+    every model ``a0 + Σ a_i p_i(x) + b m(x) / (1 + c q)`` with ``m`` a
+    monomial up to degree 2 (or 1) and up to three monomials ``p_i`` up to
+    degree 3 (two with 3 features) is fitted by least squares, all at once
+    (small batched solves on the Gram matrix). For each number of terms the
+    one with the least residual over all denominators becomes a tree; its
+    coefficients are solved by the search's projection, ``c`` refined by its
+    optimizer. Unlike the implicit form of :func:`rational_seeds` the fit is
+    explicit, ``y`` on one side only, so noise in the target does not enter
+    the design (at 1 % noise on ODE-Strogatz's predator-prey the implicit
+    form's denominators cross zero inside the data), and the seeds are
+    compact: ``4x - x**2 - x*y/(1 + x)`` is three terms, not a quotient of a
+    cubic by ``1 + x``. The search is exhaustive over these small supports,
+    because the library is collinear by construction (``x/(1 + x)`` is
+    ``1 - 1/(1 + x)``) and greedy elimination loses its way in it. With
+    ``W`` (weak form) the columns are integrated by it first. Needs ``+``,
+    ``*`` and ``/``; only for 1 to 3 features.
+    """
+    from ..sindy.library import monomial_exponents
+
+    d = X.shape[1]
+    if any(o not in ops for o in ("+", "*", "/")) or not 1 <= d <= 3:
+        return []
+    poly = monomial_exponents(d, 3, include_bias=False)
+    over = monomial_exponents(d, 2 if d <= 2 else 1, include_bias=True)
+    dens = monomial_exponents(d, 2, include_bias=False)
+    with np.errstate(all="ignore"):
+        P = np.column_stack([np.prod(X ** e, axis=1) for e in poly])
+        M = np.column_stack([np.prod(X ** e, axis=1) for e in over])
+        Q = np.column_stack([np.prod(X ** e, axis=1) for e in dens])
+    if not (np.all(np.isfinite(P)) and np.all(np.isfinite(M)) and np.all(np.isfinite(Q))):
+        return []
+    one = np.ones(len(X)) if W is None else W @ np.ones(len(X))
+
+    def project(A):  # the intercept (the projection's) taken out
+        return A - np.outer(one, one @ A) / (one @ one)
+
+    yc = project(y[:, None])[:, 0]
+    Pc = project(P if W is None else W @ P)
+    pn = np.linalg.norm(Pc, axis=0)
+    if not np.all(pn > 0):
+        return []
+    Pc = Pc / pn
+    most = 3 if d <= 2 else 2
+    subsets = _subsets(len(poly), range(most + 1))
+    best: dict[int, tuple[float, int, float, int, np.ndarray]] = {}  # terms -> (residual, q, c, m, poly subset)
+    for qi, q in enumerate(Q.T):
+        typical = float(np.median(np.abs(q)))
+        if not typical > 0:
+            continue
+        for c in np.concatenate([RATIONAL_SCALES, -RATIONAL_SCALES]) / typical:
+            D = 1.0 + c * q
+            if D.min() < 0.1:
+                continue
+            R = project(M / D[:, None] if W is None else W @ (M / D[:, None]))
+            rn = np.linalg.norm(R, axis=0)
+            ok = rn > 1e-12 * max(rn.max(), 1e-300)
+            R = R / np.where(ok, rn, 1.0)
+            T = np.hstack([Pc, R])
+            G, g = T.T @ T, T.T @ yc
+            npoly = len(poly)
+            for mi in np.flatnonzero(ok):
+                for k, sub in subsets.items():
+                    idx = np.hstack([sub, np.full((len(sub), 1), npoly + mi)])
+                    Gs = G[idx[:, :, None], idx[:, None, :]] + 1e-10 * np.eye(k + 1)
+                    gs = g[idx]
+                    try:
+                        sol = np.linalg.solve(Gs, gs[:, :, None])[:, :, 0]
+                    except np.linalg.LinAlgError:
+                        continue
+                    res = yc @ yc - np.einsum("ij,ij->i", gs, sol)
+                    i = int(np.argmin(res))
+                    if k + 1 not in best or res[i] < best[k + 1][0]:
+                        best[k + 1] = (float(res[i]), qi, float(c), int(mi), sub[i])
+    seeds = []
+    for _n, (_res, qi, c, mi, sub) in sorted(best.items()):
+        top = _monomial(over[mi], d) if over[mi].any() else Node.const(1.0)
+        bottom = Node("+", [Node.const(1.0), Node("*", [Node.const(c), _monomial(dens[qi], d)])])
+        tree = Node("/", [top, bottom])
+        for i in sub:
+            tree = Node("+", [_monomial(poly[i], d), tree])
+        seeds.append(tree)
     return seeds
 
 
