@@ -371,3 +371,30 @@ def test_max_seconds_bounds_the_choice_too(monkeypatch):
     assert all(m["refined"] == 0 and m["candidates"] > 0 for m in late.metrics_)
     assert all(e.free_symbols for e in late.equations()) and np.all(np.isfinite(late.predict(clean[:5])))
     assert sum(r["chosen"] for r in late.fronts_[0]) == 1
+
+
+def test_rational_term_seeds_keep_a_rational_rate_under_noise():
+    """Predator-prey's first equation with 3 % noise on the target: a seed with exactly its three terms."""
+    from discover.evolution.estimator import RATIONAL_SCALES, rational_term_seeds
+
+    ops = default_operators()
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0.2, 4, (400, 2))
+    x, yv = X[:, 0], X[:, 1]
+    truth = x * (4 - x - yv / (1 + x))
+    y = truth + 0.03 * truth.std() * rng.normal(size=len(x))
+    seeds = rational_term_seeds(X, y, ops)
+    names = ["x", "y"]
+    xs, ys = sp.symbols("x y", real=True)
+    three = [s for s in seeds if len(sp.Add.make_args(to_sympy(s, names, ops))) == 3]
+    assert len(three) == 1
+    expr = to_sympy(three[0], names, ops)
+    rational = [t for t in sp.Add.make_args(expr) if sp.denom(t) != 1]
+    assert {t for t in sp.Add.make_args(expr) if sp.denom(t) == 1} == {xs, xs ** 2}
+    assert len(rational) == 1 and sp.numer(rational[0]) == xs * ys
+    c = float(sp.Poly(sp.denom(rational[0]), xs).coeffs()[0])  # the grid's nearest scale to the true 1
+    step = RATIONAL_SCALES[1] / RATIONAL_SCALES[0]
+    assert 1 / step < c < step
+    fit = np.mean((linear_fit(three[0], X, y, ops)[0] - y) ** 2) / np.var(y)
+    assert fit < 2e-3  # within a few times the noise (9e-4) before the search refines c
+    assert rational_term_seeds(X, y, operator_table(["+", "*"])) == []

@@ -130,9 +130,11 @@ class EvolutionSR(Method):
         Seed; the same seed gives the same equations.
     sindy_seeds : bool, default=True
         Seed every island with the sparse polynomial models of SINDy's greedy
-        backward path (:func:`polynomial_seeds`) and the rational ones of its
-        implicit form (:func:`rational_seeds`, up to 3 features), so what a
-        polynomial or rational library holds is there from the start.
+        backward path (:func:`polynomial_seeds`), the rational ones of its
+        implicit form (:func:`rational_seeds`) and the best few monomials
+        plus one rational term ``m(x)/(1 + c q(x))`` (:func:`rational_term_seeds`;
+        both up to 3 features), so what a polynomial or rational library holds
+        is there from the start.
     seed_equations : dict, optional
         ``{target: expression}`` (sympy or text over the column names), e.g.
         a fitted SINDy model's right-hand sides: each starts in every island
