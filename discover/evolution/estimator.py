@@ -928,7 +928,7 @@ def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, 
         return []
     degree = 3 if d <= 3 else 2 if d <= 8 else 1
     exps = monomial_exponents(d, degree, include_bias=False)
-    theta = np.column_stack([np.prod(X ** e, axis=1) for e in exps] + [np.ones(len(X))])
+    theta = np.column_stack([_monomial_columns(X, exps), np.ones(len(X))])
     if W is not None:
         theta = W @ theta
     scale = np.linalg.norm(theta, axis=0)
@@ -941,18 +941,17 @@ def polynomial_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, 
         idx = [i for i in np.flatnonzero(sup) if i < len(exps)]  # the constant column is the projection's
         if not idx or len(idx) > max_terms:
             continue
-        terms = []
-        for i in idx:
-            factors = [Node.var(k) for k in range(d) for _ in range(int(exps[i][k]))]
-            term = factors[0]
-            for f in factors[1:]:
-                term = Node("*", [term, f])
-            terms.append(term)
+        terms = [_monomial(exps[i], d) for i in idx]
         tree = terms[0]
         for t in terms[1:]:
             tree = Node("+", [tree, t])
         seeds.append(tree)
     return seeds
+
+
+def _monomial_columns(X: np.ndarray, exps: np.ndarray) -> np.ndarray:
+    """The monomials with exponent rows ``exps`` evaluated at the rows of ``X``, one column each."""
+    return np.column_stack([np.prod(X ** e, axis=1) for e in exps])
 
 
 def _monomial(e, d) -> Node:
@@ -982,8 +981,7 @@ def rational_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], *, ma
         return []
     num = monomial_exponents(d, 3 if d <= 3 else 2, include_bias=True)
     den = monomial_exponents(d, 2, include_bias=False)
-    cols = [np.prod(X ** e, axis=1) for e in num] + [-y * np.prod(X ** e, axis=1) for e in den]
-    theta = np.column_stack(cols)
+    theta = np.hstack([_monomial_columns(X, num), -y[:, None] * _monomial_columns(X, den)])
     scale = np.linalg.norm(theta, axis=0)
     if not np.all(np.isfinite(scale)) or np.any(scale == 0):
         return []
@@ -1056,9 +1054,7 @@ def rational_term_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], 
     over = monomial_exponents(d, 2 if d <= 2 else 1, include_bias=True)
     dens = monomial_exponents(d, 2, include_bias=False)
     with np.errstate(all="ignore"):
-        P = np.column_stack([np.prod(X ** e, axis=1) for e in poly])
-        M = np.column_stack([np.prod(X ** e, axis=1) for e in over])
-        Q = np.column_stack([np.prod(X ** e, axis=1) for e in dens])
+        P, M, Q = (_monomial_columns(X, exps) for exps in (poly, over, dens))
     if not (np.all(np.isfinite(P)) and np.all(np.isfinite(M)) and np.all(np.isfinite(Q))):
         return []
     one = np.ones(len(X)) if W is None else W @ np.ones(len(X))
@@ -1089,10 +1085,9 @@ def rational_term_seeds(X: np.ndarray, y: np.ndarray, ops: dict[str, Operator], 
             R = R / np.where(ok, rn, 1.0)
             T = np.hstack([Pc, R])
             G, g = T.T @ T, T.T @ yc
-            npoly = len(poly)
             for mi in np.flatnonzero(ok):
                 for k, sub in subsets.items():
-                    idx = np.hstack([sub, np.full((len(sub), 1), npoly + mi)])
+                    idx = np.hstack([sub, np.full((len(sub), 1), len(poly) + mi)])
                     Gs = G[idx[:, :, None], idx[:, None, :]] + 1e-10 * np.eye(k + 1)
                     gs = g[idx]
                     try:
