@@ -56,8 +56,27 @@ def data(system: str, n: int):
     return (x - x.mean(axis=0)) / x.std(axis=0)
 
 
+def held_out(p, train: np.ndarray, test: np.ndarray, dt: float, lyapunov: bool = True) -> dict:
+    """A free run of ``len(test)`` steps from the state inferred along the last 200 training steps, against ``test``."""
+    n_test = len(test)
+    Z = p.run(p.forced_state(np.concatenate([train[-200:], test[:1]])), n_test)
+    gen = Z[:, :3]
+    finite = np.all(np.isfinite(gen), axis=1)
+    P, M = p.n_pwl, p.n_latent
+    lam = float("nan")
+    if lyapunov and finite.sum() > 2000:
+        lam = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[finite][1000:21000]), dt, n_exponents=1)[0])
+    on = (Z[finite][:, M - P:] > 0).mean(axis=0) if P else []
+    symbols = ["".join("1" if v > 0 else "0" for v in z[M - P:]) for z in Z[finite]]
+    keys, counts = np.unique(symbols, return_counts=True)
+    occupancy = {k: round(c / len(symbols), 4) for k, c in zip(keys, counts)}
+    return {"D_stsp": state_space_divergence(test, gen), "D_H": hellinger_spectrum_distance(test, gen),
+            "lyap": lam, "regions": len(occupancy), "occupancy": occupancy,
+            "relu_on": [round(float(f), 3) for f in on]}
+
+
 def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: bool, seed: int,
-                n_pwl: int | None = None, **options) -> dict:
+                n_pwl: int | None = None, candidate_rules: bool = False, save: str | None = None, **options) -> dict:
     s = SETTINGS[system]
     x = data(system, n_train + n_test)
     train, test = x[:n_train], x[n_train:]
@@ -70,27 +89,38 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     start = time.perf_counter()
     model.fit(series)
     fit_seconds = time.perf_counter() - start
-    p = model.params_
-    Z = p.run(p.forced_state(np.concatenate([train[-200:], test[:1]])), n_test)  # latent state from the last 200 steps
-    gen = Z[:, :3]
-    finite = np.all(np.isfinite(gen), axis=1)
+    ho = held_out(model.params_, train, test, s["dt"])
+    if save:  # the near-best checkpoints, to study other choices among them offline
+        import pickle
+
+        with open(os.path.join(save, f"{system}_seed{seed}_P{model.n_pwl_}.pkl"), "wb") as fh:
+            pickle.dump({"near_best": model._near_best, "params": model.params_, "ladder": model.ladder_,
+                         "n_train": n_train, "n_test": n_test, "seed": seed}, fh)
+    candidates = []
+    if candidate_rules:  # every near-best checkpoint, scored on the held-out steps, and what each rule keeps
+        from discover.alrnn.estimator import select_checkpoint
+        for d, scores, prm, epoch in model._near_best:
+            candidates.append({"epoch": epoch, "criterion": d, "train_D_H": scores["D_H"],
+                               "train_regions": scores.get("regions"), **held_out(prm, train, test, s["dt"], False)})
+        picks = {}
+        for rule in (None, "D_H", "regions"):
+            epoch = select_checkpoint(model._near_best, model.ladder_tolerance, rule)[3]
+            picks[str(rule)] = {**next(c for c in candidates if c["epoch"] == epoch),
+                                **held_out(next(c[2] for c in model._near_best if c[3] == epoch), train, test,
+                                           s["dt"])}
+        candidates = {"all": candidates, "picks": picks}
     lam_data = lyapunov_from_data(test, s["dt"])
-    lam_model = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[finite][1000:21000]), s["dt"],
-                                              n_exponents=1)[0]) if finite.sum() > 2000 else float("nan")
-    on = (Z[finite][:, 20 - model.n_pwl_:] > 0).mean(axis=0) if model.n_pwl_ else []
-    symbols = ["".join("1" if v > 0 else "0" for v in z[20 - model.n_pwl_:]) for z in Z[finite]]
-    keys, counts = np.unique(symbols, return_counts=True)
-    occupancy = {k: round(c / len(symbols), 4) for k, c in zip(keys, counts)}
     return {
         "system": system, "P": model.n_pwl_, "ladder": {k: round(v["D_stsp"], 3) for k, v in model.ladder_.items()},
-        "D_stsp": state_space_divergence(test, gen), "D_H": hellinger_spectrum_distance(test, gen),
-        "lyap_data": lam_data, "lyap_model": lam_model, "lyap_err": abs(lam_model - lam_data) / abs(lam_data),
-        "regions": len(occupancy), "occupancy": occupancy, "expected_regions": s["regions"], "fit_s": fit_seconds,
+        "D_stsp": ho["D_stsp"], "D_H": ho["D_H"], "lyap_data": lam_data, "lyap_model": ho["lyap"],
+        "lyap_err": abs(ho["lyap"] - lam_data) / abs(lam_data), "regions": ho["regions"],
+        "occupancy": ho["occupancy"], "expected_regions": s["regions"], "fit_s": fit_seconds,
+        "candidates": candidates,
         "restarts": {k: [round(d, 3) for d in v.get("restarts", [])] for k, v in model.ladder_.items()},
         "epochs": {k: v["epochs"] for k, v in model.ladder_.items()},
         "best_epoch": {k: v["best_epoch"] for k, v in model.ladder_.items()},
         "s_per_epoch": {k: round(v["seconds"] / max(v["epochs"], 1), 2) for k, v in model.ladder_.items()},
-        "relu_on": [round(float(f), 3) for f in on],
+        "relu_on": ho["relu_on"],
         "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}/{r['D_H']:.2f}" + ("*" if r.get("recentred") else "")
                             for v in model.ladder_.values() for r in v["history"] if "D_stsp" in r),
     }
@@ -111,7 +141,7 @@ OPTIONS = {  # command-line flag -> ALRNN option; a flag left out keeps the esti
     "optimizer": str, "lr": float, "lr_end": float, "batch_size": int, "epochs": int, "forcing": str, "tau": int,
     "seq_len": int, "batches_per_epoch": int, "eval_every": int, "eval_length": int, "eval_starts": int,
     "criterion": str, "min_active": float, "noise": float, "alpha_min": float, "restarts": int, "max_pwl": int,
-    "n_jobs": int,
+    "n_jobs": int, "tie_break": str,
 }
 
 
@@ -133,6 +163,9 @@ def main() -> None:
     for flag, kind in OPTIONS.items():
         ap.add_argument("--" + flag.replace("_", "-"), type=kind, default=None)
     ap.add_argument("--history", action="store_true", help="print the checkpoint divergences")
+    ap.add_argument("--save", default=None, help="a folder to pickle each run's near-best checkpoints in")
+    ap.add_argument("--candidates", action="store_true",
+                    help="score every near-best checkpoint on the held-out steps, and what each tie_break keeps")
     args = ap.parse_args()
     print("load:", os.getloadavg(), "options:", {k: v for k, v in vars(args).items() if v is not None})
     options = {k: getattr(args, k) for k in OPTIONS if getattr(args, k) is not None}
@@ -161,7 +194,8 @@ def main() -> None:
             print(f"ladder rule: tries P={tried}, picks P={pick}; without the stopping rule it would pick P={pick_all}")
             continue
         for seed in [int(s) for s in args.seeds.split(",")]:
-            r = reconstruct(system, args.train, args.test, minutes * 60, args.ladder, seed, **options)
+            r = reconstruct(system, args.train, args.test, minutes * 60, args.ladder, seed,
+                            candidate_rules=args.candidates, save=args.save, **options)
             rows.append(r)
             print(f"{system:8s} seed={seed} P={r['P']} D_stsp={r['D_stsp']:.3f} D_H={r['D_H']:.3f} "
                   f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} err={100 * r['lyap_err']:.0f}% "
@@ -171,6 +205,16 @@ def main() -> None:
                   flush=True)
             if args.history:
                 print("  training-data criterion by epoch (* a ReLU unit re-centred):", r["history"])
+            if r["candidates"]:
+                c = r["candidates"]
+                print(f"  {len(c['all'])} near-best checkpoints (epoch criterion D_H/regions on training data -> "
+                      "held-out D_stsp D_H regions):", " ".join(
+                          f"{x['epoch']}:{x['criterion']:.2f} {x['train_D_H']:.3f}/{x['train_regions']}"
+                          f"->{x['D_stsp']:.2f} {x['D_H']:.3f} {x['regions']}" for x in c["all"]))
+                for rule, x in c["picks"].items():
+                    print(f"  tie_break={rule}: epoch {x['epoch']} held out D_stsp={x['D_stsp']:.3f} D_H={x['D_H']:.3f}"
+                          f" lyap err={100 * abs(x['lyap'] - r['lyap_data']) / abs(r['lyap_data']):.0f}% "
+                          f"regions={x['regions']} occupancy={x['occupancy']}", flush=True)
         if len(rows) > 1:
             mean = {k: float(np.mean([r[k] for r in rows])) for k in ("D_stsp", "D_H", "lyap_err", "regions")}
             print(f"{system:8s} mean of {len(rows)} seeds: D_stsp={mean['D_stsp']:.3f} D_H={mean['D_H']:.3f} "

@@ -167,9 +167,10 @@ def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(l
         params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
                              L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
         d = 1.5 if init is not None else criteria[P]
+        scores = {"D_stsp": d, "D_H": 0.1}
         return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
                            model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
-                           train_seconds=0.5, best_scores={"D_stsp": d, "D_H": 0.1})
+                           train_seconds=0.5, best_scores=scores, checkpoints=[(d, scores, params, epochs)])
 
     monkeypatch.setattr(estimator, "_train_p", fake)
     m = ALRNN(n_latent=8, max_pwl=4, epochs=10, lr=1e-3, lr_end=1e-5, free_run=200, max_period=2,
@@ -182,6 +183,43 @@ def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(l
     row = m.ladder_[1]
     assert row["criterion"] == 1.5 and row["epochs"] == 10 and row["continued_epochs"] == 5
     assert [r["epoch"] for r in row["history"]] == [5, 10] and row["history"][1]["continued"]
+
+
+@pytest.mark.parametrize("second,expected", [(0.5, 2), (1.45, 1)])
+def test_spare_workers_train_the_next_best_p_on_and_the_pick_is_made_again(lorenz_series, monkeypatch, second,
+                                                                           expected):
+    """With two workers the pick (P=1) and the next best by criterion (P=2) both train on.
+
+    P=1 reaches 1.5. When P=2 reaches 0.5, P=1 is no longer within 10 % + 0.05 of the best (0.6): P=2 is
+    chosen. When P=2 reaches only 1.45, P=1 is (1.5 <= 1.645) and stays the pick.
+    """
+    from discover.alrnn import ALRNN, estimator
+    from discover.alrnn.training import TrainResult
+
+    criteria = {0: 6.0, 1: 2.0, 2: 1.95, 3: 2.2}
+    continued = {1: 1.5, 2: second}
+    calls = []
+
+    def fake(P, seed, trajectories, config, epochs, seconds, lr, lr_end, init):
+        calls.append((P, init is not None))
+        M = config["M"]
+        params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
+                             L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
+        d = continued[P] if init is not None else criteria[P]
+        scores = {"D_stsp": d, "D_H": 0.1}
+        return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
+                           model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
+                           train_seconds=0.5, best_scores=scores, checkpoints=[(d, scores, params, epochs)])
+
+    monkeypatch.setattr(estimator, "_train_p", fake)
+    monkeypatch.setattr(estimator, "parallel_map", lambda f, items, **kw: [f(*item) for item in items])
+    m = ALRNN(n_latent=8, max_pwl=3, epochs=10, n_jobs=2, free_run=200, max_period=2,
+              random_state=0).fit(lorenz_series)
+    assert calls == [(0, False), (1, False), (2, False), (3, False), (1, True), (2, True)]
+    assert m.n_pwl_ == expected
+    assert m.ladder_[1]["criterion"] == 1.5 and m.ladder_[2]["criterion"] == second
+    assert m.ladder_[1]["continued_epochs"] == m.ladder_[2]["continued_epochs"] == 5
+    assert "continued_epochs" not in m.ladder_[3]
 
 
 def _fixed_model(monkeypatch, A, h=0.0):
@@ -269,10 +307,18 @@ def test_ladder_in_worker_processes_matches_one_process(lorenz_series):
     opts = dict(max_pwl=2, random_state=0, **FAST)
     a = ALRNN(**opts).fit(lorenz_series)
     b = ALRNN(n_jobs=2, **opts).fit(lorenz_series)
-    assert set(a.ladder_) == set(b.ladder_) and a.n_pwl_ == b.n_pwl_
-    for P in a.ladder_:
-        assert a.ladder_[P]["criterion"] == b.ladder_[P]["criterion"]
-    np.testing.assert_array_equal(a.params_.W, b.params_.W)
+    assert set(a.ladder_) == set(b.ladder_)
+    def scores(P, m):  # the checkpoints' scores (the rows also hold timings)
+        return [(r["epoch"], r["loss"], r.get("D_stsp"), r.get("D_H")) for r in m.ladder_[P]["history"]]
+
+    for P in a.ladder_:  # the screening is the same; two workers also train the runner-up on
+        assert scores(P, a) == scores(P, b)[:len(scores(P, a))]
+    pick = a.n_pwl_  # with one worker only the pick trains on, with the same seed as beside the runner-up
+    assert "continued_epochs" in a.ladder_[pick] and "continued_epochs" in b.ladder_[pick]
+    assert scores(pick, a) == scores(pick, b)
+    assert sum("continued_epochs" in row for row in b.ladder_.values()) == 2
+    if b.n_pwl_ == pick:
+        np.testing.assert_array_equal(a.params_.W, b.params_.W)
 
 
 def test_scalar_series_is_delay_embedded_and_inputs_and_groups():
@@ -399,7 +445,35 @@ def test_checkpoint_runs_from_several_starts(two_region_map):
     blown = ALRNNParams(A=np.array([2.0, 0.5]), W=np.zeros((2, 2)), h=np.zeros(2), n_pwl=1, n_obs=1,
                         L=np.zeros((1, 1)), l=np.zeros(1))
     assert checkpoint_scores(blown, [(np.linspace(1, 2, 3000)[:, None], None)], 2000) == {"D_stsp": np.inf,
-                                                                                            "D_H": 1.0}
+                                                                                            "D_H": 1.0, "regions": 1}
+    assert scores["regions"] == 2
+
+
+def test_regions_visited_counts_sign_patterns(two_region_map):
+    from discover.alrnn.training import regions_visited
+
+    p = two_region_map
+    Z = p.run(p.initial_state(np.array([0.0])), 400)[200:]
+    assert regions_visited(p, Z) == 2
+    assert regions_visited(p, Z[Z[:, 1] > 0]) == 1
+    with_nan = np.vstack([Z[Z[:, 1] > 0], [[np.nan, -1.0]]])  # a blown-up row counts nowhere
+    assert regions_visited(p, with_nan) == 1
+    linear = ALRNNParams(A=np.array([0.5, 0.5]), W=np.zeros((2, 2)), h=np.zeros(2), n_pwl=0, n_obs=1)
+    assert regions_visited(linear, Z) == 1
+
+
+def test_select_checkpoint_breaks_ties_within_the_tolerance():
+    """Criteria 1.0, 1.08, 1.2, 1.14: within 10 % + 0.05 of the best (1.15) are 1.0, 1.08 and 1.14."""
+    from discover.alrnn.estimator import select_checkpoint
+
+    cps = [(c, {"D_stsp": c, "D_H": dh, "regions": r}, None, epoch)
+           for epoch, (c, dh, r) in enumerate([(1.0, 0.2, 4), (1.08, 0.05, 3), (1.2, 0.01, 2), (1.14, 0.1, 2)])]
+    assert select_checkpoint(cps, 0.1, None)[3] == 0
+    assert select_checkpoint(cps, 0.1, "D_H")[3] == 1  # 1.2's lower D_H is out of the tolerance
+    assert select_checkpoint(cps, 0.1, "regions")[3] == 3  # 2 regions; the other 2-region one is out
+    assert select_checkpoint(cps, 0.0, "D_H")[3] == 0  # 1.05: only the best
+    with pytest.raises(ValueError):
+        select_checkpoint(cps, 0.1, "loss")
 
 
 def test_generalized_forcing_alpha_floor(lorenz_series):
@@ -421,6 +495,24 @@ def test_restarts_keep_the_best_by_the_training_criterion(lorenz_series):
     assert len(row["restarts"]) == 2 and row["criterion"] == min(row["restarts"])
     assert row["criterion"] == pytest.approx(row["D_stsp"] + 10 * row["D_H"])
     assert row["train_seconds"] <= row["seconds"]
+
+
+@pytest.mark.parametrize("tie_break", ["D_H", "regions"])
+def test_tie_break_keeps_a_near_best_checkpoint(lorenz_series, tie_break):
+    """The kept checkpoint is within the tolerance of the lowest criterion, and the best of those by the tie."""
+    from discover.alrnn import ALRNN
+
+    m = ALRNN(n_pwl=2, tie_break=tie_break, random_state=0, **{**FAST, "epochs": 8, "eval_every": 1}).fit(
+        lorenz_series)
+    row = m.ladder_[2]
+    evaluated = [r for r in row["history"] if np.isfinite(r.get("D_stsp", np.inf))]
+    lowest = min(r["D_stsp"] for r in evaluated)
+    near = [r for r in evaluated if r["D_stsp"] <= lowest * 1.1 + 0.05]
+    key = (lambda r: r["D_H"]) if tie_break == "D_H" else (lambda r: (r["regions"], r["D_H"]))
+    kept = next(r for r in evaluated if r["epoch"] == row["best_epoch"])
+    assert kept in near and key(kept) == min(key(r) for r in near)
+    assert row["D_stsp"] == kept["D_stsp"] and row["D_H"] == kept["D_H"] and row["regions"] == kept["regions"]
+    assert m.divergence_ == kept["D_stsp"]
 
 
 def test_pipeline_runs_alrnn(lorenz_series, tmp_path):

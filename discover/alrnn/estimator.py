@@ -51,10 +51,41 @@ def ladder_step(best: float, misses: int, criterion: float) -> tuple[float, int]
     return best, misses + 1
 
 
+def near_best(value: float, best: float, tolerance: float) -> bool:
+    """Whether a criterion ``value`` is as good as ``best`` within ``tolerance``: ``value <= best (1 + tol) + 0.05``.
+
+    The ladder judges values of P by it, and the checkpoint choice its tie.
+    """
+    return value <= best * (1 + tolerance) + 0.05
+
+
+def select_checkpoint(checkpoints: list, tolerance: float, tie_break: str | None) -> tuple:
+    """The checkpoint to keep from ``checkpoints`` (``(criterion, scores, params, epoch)`` tuples).
+
+    ``tie_break=None`` keeps the lowest criterion. Otherwise the checkpoints
+    whose criterion is :func:`near_best` the lowest are equally good
+    reconstructions of the state space, and among them ``"D_H"`` keeps the
+    one with the lowest D_H (the rhythm), ``"regions"`` the one that visits
+    the fewest linear regions (the most parsimonious code), then the lowest
+    D_H. Ties keep the lower criterion.
+    """
+    if not checkpoints:
+        raise ValueError("no checkpoint to choose from")
+    best = min(checkpoints, key=lambda c: c[0])
+    if tie_break is None:
+        return best
+    pool = [c for c in checkpoints if near_best(c[0], best[0], tolerance)]
+    if tie_break == "D_H":
+        return min(pool, key=lambda c: (c[1]["D_H"], c[0]))
+    if tie_break == "regions":
+        return min(pool, key=lambda c: (c[1].get("regions", math.inf), c[1]["D_H"], c[0]))
+    raise ValueError(f"unknown tie_break {tie_break!r}")
+
+
 def ladder_pick(criteria: dict[int, float], tolerance: float) -> int:
-    """The fewest ReLU units whose criterion is below ``best * (1 + tolerance) + 0.05``."""
+    """The fewest ReLU units whose criterion is below ``best * (1 + tolerance) + 0.05`` (:func:`near_best`)."""
     best = min(criteria.values())
-    good = [P for P, c in criteria.items() if c <= best * (1 + tolerance) + 0.05]
+    good = [P for P, c in criteria.items() if near_best(c, best, tolerance)]
     return min(good) if good else min(criteria, key=criteria.get)
 
 
@@ -148,7 +179,9 @@ class ALRNN(Method):
     runs on the training data) has failed to improve by 5 % for two values of
     P in a row; the fewest ReLU units whose criterion is within
     ``ladder_tolerance`` of the best is chosen, and that model trains on from
-    its best checkpoint for the other half of the budget. A long free run of
+    its best checkpoint for the other half of the budget (with ``n_jobs > 1``
+    the next best values of P train on beside it, and the choice is made
+    again on the longer-trained models). A long free run of
     the chosen model is then coded by its linear regions (see
     :mod:`discover.alrnn.codes`). A model whose free run blows up raises
     :class:`~discover.errors.MethodError`; one whose free run settles to a
@@ -220,7 +253,8 @@ class ALRNN(Method):
     max_seconds : float or None
         Wall-time budget of the whole training. With the ladder, half of it
         screens the values of P (each gets an equal share, ``n_jobs`` of them
-        at a time) and the chosen P trains on for what is left.
+        at a time) and the chosen P (and, on spare workers, the next best)
+        trains on for what is left.
     n_delays : int or "auto"
         Delays per observed column; ``"auto"``: enough for 3 observed units in
         all (2 for a scalar series, 1 for two columns, 0 otherwise).
@@ -228,6 +262,12 @@ class ALRNN(Method):
         Samples between delays; ``"auto"``: where the autocorrelation first falls below 1/e.
     ladder_tolerance : float
         A P is good enough when its checkpoint criterion is below ``best * (1 + tol) + 0.05``.
+    tie_break : {None, "D_H", "regions"}
+        Which of the chosen P's checkpoints is kept: ``None`` the one with the
+        lowest criterion; otherwise, among the checkpoints within
+        ``ladder_tolerance`` of the lowest (as good by the criterion as the
+        values of P the ladder calls equal), the lowest D_H (``"D_H"``) or the
+        fewest linear regions visited, then the lowest D_H (``"regions"``).
     free_run : int
         Steps of the free run that is coded (and whose Lyapunov exponent is computed).
     code_length : int
@@ -295,6 +335,7 @@ class ALRNN(Method):
         "n_delays": [Interval(int, 0, None), Options("auto")],
         "delay_lag": [Interval(int, 1, None), Options("auto")],
         "ladder_tolerance": [Interval(float, 0, None)],
+        "tie_break": [Options("D_H", "regions"), None],
         "free_run": [Interval(int, 10, None)],
         "code_length": [Interval(int, 1, None)],
         "max_period": [Interval(int, 1, 12)],
@@ -308,7 +349,7 @@ class ALRNN(Method):
                  batch_size=64, batches_per_epoch=50, epochs=500, lr=2e-3, lr_end=6.7e-5, noise=0.05, min_active=0.02,
                  optimizer="adam", eval_every=5, eval_length=20000, eval_starts=5, criterion="D_stsp",
                  alpha_min=0.0, restarts=1, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
-                 free_run=10000, code_length=2000, max_period=8, n_threads=1, n_jobs=1, backend=None,
+                 tie_break=None, free_run=10000, code_length=2000, max_period=8, n_threads=1, n_jobs=1, backend=None,
                  random_state=None):
         self.n_latent = n_latent
         self.n_pwl = n_pwl
@@ -334,6 +375,7 @@ class ALRNN(Method):
         self.n_delays = n_delays
         self.delay_lag = delay_lag
         self.ladder_tolerance = ladder_tolerance
+        self.tie_break = tie_break
         self.free_run = free_run
         self.code_length = code_length
         self.max_period = max_period
@@ -408,28 +450,49 @@ class ALRNN(Method):
             if stop:
                 break
         self.n_pwl_ = ladder_pick({P: v["criterion"] for P, v in self.ladder_.items()}, self.ladder_tolerance)
-        chosen = results[self.n_pwl_]
+        checkpoints = {P: list(res.checkpoints) for P, res in results.items()}
         left = None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
         if ladder and not interrupted and self.epochs > screen_epochs and (left is None or left > 1.0):
-            more = _train_p(self.n_pwl_, more_seed, trajectories, {**config, "restarts": 1},
-                            self.epochs - screen_epochs, left, lr_mid, self.lr_end, chosen.params)
-            row = self.ladder_[self.n_pwl_]
-            row["history"] = row["history"] + [{**r, "epoch": r["epoch"] + row["epochs"], "continued": True}
-                                               for r in more.history]
-            row["epochs"] += more.epochs_run
-            row["continued_epochs"] = more.epochs_run
-            for key in ("seconds", "train_seconds"):
-                row[key] += getattr(more, key)
-            steps = chosen.model_steps + more.model_steps
-            row["seconds_per_million_steps"] = row["seconds"] / max(steps, 1) * 1e6
-            row["train_seconds_per_million_steps"] = row["train_seconds"] / max(steps, 1) * 1e6
-            if more.best_divergence <= chosen.best_divergence:
-                row.update(criterion=more.best_divergence, D_stsp=more.best_scores.get("D_stsp", math.inf),
-                           D_H=more.best_scores.get("D_H", 1.0), best_epoch=row["epochs"] - more.epochs_run
-                           + more.best_epoch)
-                chosen = more
-        self.params_ = chosen.params
-        self.divergence_ = self.ladder_[self.n_pwl_]["D_stsp"]
+            # the pick trains on; spare workers train on the next best by criterion beside it, and the
+            # pick is made again on the longer-trained models (a short screening may undersell a larger P)
+            others = sorted((P for P in results if P != self.n_pwl_ and math.isfinite(results[P].best_divergence)),
+                            key=lambda P: results[P].best_divergence)
+            going = [self.n_pwl_] + others[:n_par - 1]
+            jobs = [(P, more_seed if P == self.n_pwl_ else int(np.random.SeedSequence((more_seed, P)).generate_state(1)[0]),
+                     trajectories, {**config, "restarts": 1}, self.epochs - screen_epochs, left, lr_mid, self.lr_end,
+                     results[P].params) for P in going]
+            try:
+                done = parallel_map(_train_p, jobs, n_jobs=len(going), backend=self.backend)
+            except KeyboardInterrupt:  # in worker processes: the continuation is lost, the screening kept
+                done = []
+            for P, more in zip(going, done):
+                row = self.ladder_[P]
+                row["history"] = row["history"] + [{**r, "epoch": r["epoch"] + row["epochs"], "continued": True}
+                                                   for r in more.history]
+                checkpoints[P] += [(d, sc, prm, ep + row["epochs"]) for d, sc, prm, ep in more.checkpoints]
+                row["epochs"] += more.epochs_run
+                row["continued_epochs"] = more.epochs_run
+                for key in ("seconds", "train_seconds"):
+                    row[key] += getattr(more, key)
+                steps = results[P].model_steps + more.model_steps
+                row["seconds_per_million_steps"] = row["seconds"] / max(steps, 1) * 1e6
+                row["train_seconds_per_million_steps"] = row["train_seconds"] / max(steps, 1) * 1e6
+                if checkpoints[P]:
+                    d, scores, _, epoch = min(checkpoints[P], key=lambda c: c[0])
+                    row.update(criterion=d, D_stsp=scores["D_stsp"], D_H=scores["D_H"],
+                               regions=scores.get("regions"), best_epoch=epoch)
+            if len(done) > 1:
+                self.n_pwl_ = ladder_pick({P: self.ladder_[P]["criterion"] for P in going}, self.ladder_tolerance)
+        row = self.ladder_[self.n_pwl_]
+        self.params_ = results[self.n_pwl_].params
+        if checkpoints[self.n_pwl_]:
+            pool = checkpoints[self.n_pwl_]
+            lowest = min(d for d, *_ in pool)
+            self._near_best = [c for c in pool if near_best(c[0], lowest, self.ladder_tolerance)]
+            d, scores, self.params_, epoch = select_checkpoint(pool, self.ladder_tolerance, self.tie_break)
+            row.update(criterion=d, D_stsp=scores["D_stsp"], D_H=scores["D_H"], regions=scores.get("regions"),
+                       best_epoch=epoch)
+        self.divergence_ = row["D_stsp"]
         self._analyse(trajectories)
 
     def _prepare(self, series: Series) -> list:

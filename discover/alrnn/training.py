@@ -75,6 +75,8 @@ class TrainResult:
     restart_divergences: list = field(default_factory=list)
     train_seconds: float = 0.0
     best_scores: dict = field(default_factory=dict)
+    #: every evaluated checkpoint with a finite criterion: ``(criterion, scores, params, epoch)``
+    checkpoints: list = field(default_factory=list)
 
     @property
     def train_seconds_per_million_steps(self) -> float:
@@ -109,6 +111,30 @@ def _starts(trajectories, length: int, n_starts: int, warmup: int) -> tuple[list
     return sorted(set(out)), n
 
 
+def _window_runs(params: ALRNNParams, trajectories, length: int, n_starts: int,
+                 warmup: int) -> tuple[np.ndarray, np.ndarray]:
+    """The whole latent states of :func:`free_runs` (starts × steps × M) and the data over the same windows."""
+    starts, n = _starts(trajectories, length, n_starts, warmup)
+    z = []
+    for k, i in starts:
+        x, u = trajectories[k]
+        a = i - _warmup(x, warmup)
+        z.append(params.forced_state(x[a:i + 1], None if u is None else u[a:i + 1]))
+    z = np.stack(z)
+    U = None
+    if trajectories[0][1] is not None:
+        U = np.stack([trajectories[k][1][i:i + n] for k, i in starts])
+    out = np.full((len(starts), n, params.n_latent), np.nan)
+    out[:, 0] = z
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, n):
+            z = params.step(z, None if U is None else U[:, t])
+            z = np.where(np.abs(z) > 1e8, np.nan, z)
+            out[:, t] = z
+    data = np.concatenate([trajectories[k][0][i:i + n] for k, i in starts])
+    return out, data
+
+
 def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
               length: int = 20000, n_starts: int = 1, warmup: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Free runs of the model from ``n_starts`` places spread over the data, and the data they are compared with.
@@ -121,26 +147,19 @@ def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarr
     observed units one after the other, and the data over the same windows.
     A run that blows up is NaN from there on.
     """
-    starts, n = _starts(trajectories, length, n_starts, warmup)
-    N = params.n_obs
-    z = []
-    for k, i in starts:
-        x, u = trajectories[k]
-        a = i - _warmup(x, warmup)
-        z.append(params.forced_state(x[a:i + 1], None if u is None else u[a:i + 1]))
-    z = np.stack(z)
-    U = None
-    if trajectories[0][1] is not None:
-        U = np.stack([trajectories[k][1][i:i + n] for k, i in starts])
-    out = np.full((len(starts), n, N), np.nan)
-    out[:, 0] = z[:, :N]
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(1, n):
-            z = params.step(z, None if U is None else U[:, t])
-            z = np.where(np.abs(z) > 1e8, np.nan, z)
-            out[:, t] = z[:, :N]
-    data = np.concatenate([trajectories[k][0][i:i + n] for k, i in starts])
-    return out.reshape(-1, N), data
+    out, data = _window_runs(params, trajectories, length, n_starts, warmup)
+    return out[:, :, :params.n_obs].reshape(-1, params.n_obs), data
+
+
+def regions_visited(params: ALRNNParams, Z: np.ndarray) -> int:
+    """How many linear regions (sign patterns of the P ReLU units) the finite states ``Z`` (..., M) visit."""
+    Z = Z.reshape(-1, Z.shape[-1])
+    Z = Z[np.all(np.isfinite(Z), axis=1)]
+    P = params.n_pwl
+    if not P or len(Z) == 0:
+        return int(len(Z) > 0)
+    bits = (Z[:, -P:] > 0).astype(np.int64) @ (1 << np.arange(P, dtype=np.int64))
+    return int(len(np.unique(bits)))
 
 
 def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
@@ -163,17 +182,20 @@ def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.n
 
 def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
                       length: int = 20000, n_starts: int = 1, warmup: int = 200) -> dict:
-    """``{"D_stsp", "D_H"}`` of :func:`free_runs` against the data over the same windows.
+    """``{"D_stsp", "D_H", "regions"}`` of :func:`free_runs` against the data over the same windows.
 
-    A run that blows up gives ``D_stsp = inf`` and ``D_H = 1``, and so does a
-    model that blows up past the end of a short series (:func:`stays_bounded`).
+    ``regions`` is how many linear regions the runs visit. A run that blows
+    up gives ``D_stsp = inf`` and ``D_H = 1``, and so does a model that blows
+    up past the end of a short series (:func:`stays_bounded`).
     """
-    gen, data = free_runs(params, trajectories, length, n_starts, warmup)
+    Z, data = _window_runs(params, trajectories, length, n_starts, warmup)
+    gen = Z[:, :, :params.n_obs].reshape(-1, params.n_obs)
     if not np.all(np.isfinite(gen)) or not stays_bounded(params, trajectories, length, warmup):
-        return {"D_stsp": float("inf"), "D_H": 1.0}
+        return {"D_stsp": float("inf"), "D_H": 1.0, "regions": regions_visited(params, Z)}
     seg = int(min(4096, len(gen) // max(n_starts, 1)))
     return {"D_stsp": state_space_divergence(data, gen),
-            "D_H": hellinger_spectrum_distance(data, gen, segment=max(seg, 64))}
+            "D_H": hellinger_spectrum_distance(data, gen, segment=max(seg, 64)),
+            "regions": regions_visited(params, Z)}
 
 
 def _sample(trajectories, seq_len, batch_size, rng):
@@ -317,6 +339,7 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
     opt = (torch.optim.RAdam if optimizer == "radam" else torch.optim.Adam)(module.parameters(), lr=lr)
     decay = math.log(lr_end / lr) if lr_end and lr_end < lr else 0.0
     best = (math.inf, module.to_params(), 0, {})
+    checkpoints = []
     history = []
     alpha = max(0.5, alpha_min) if forcing == "generalized" else 0.0
     start = time.perf_counter()
@@ -370,6 +393,8 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
                     scores = checkpoint_scores(params, trajectories, eval_length, eval_starts)
                     row.update(scores)
                     d = _criterion(scores, criterion)
+                    if math.isfinite(d):
+                        checkpoints.append((d, scores, params, epoch))
                     if d < best[0]:
                         best = (d, params, epoch, scores)
                 history.append(row)
@@ -382,6 +407,8 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
         params = module.to_params()
         scores = checkpoint_scores(params, trajectories, eval_length, eval_starts)
         best = (_criterion(scores, criterion), params, epoch, scores)
+        if math.isfinite(best[0]):
+            checkpoints.append((best[0], scores, params, epoch))
     return TrainResult(params=best[1], best_divergence=best[0], best_epoch=best[2], epochs_run=epoch,
                        seconds=time.perf_counter() - start, model_steps=steps, interrupted=interrupted,
-                       history=history, train_seconds=train_seconds, best_scores=best[3])
+                       history=history, train_seconds=train_seconds, best_scores=best[3], checkpoints=checkpoints)
