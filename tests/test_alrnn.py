@@ -450,7 +450,7 @@ def test_checkpoint_runs_from_several_starts(two_region_map):
 
 
 def test_regions_visited_counts_sign_patterns(two_region_map):
-    from discover.alrnn.training import regions_visited
+    from discover.alrnn.codes import regions_visited
 
     p = two_region_map
     Z = p.run(p.initial_state(np.array([0.0])), 400)[200:]

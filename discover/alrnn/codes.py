@@ -37,7 +37,7 @@ import sympy as sp
 
 from .model import ALRNNParams
 
-__all__ = ["symbols", "region_matrix", "occupation", "transition_graph", "fixed_points", "cycles",
+__all__ = ["symbols", "regions_visited", "region_matrix", "occupation", "transition_graph", "fixed_points", "cycles",
            "region_equations"]
 
 
@@ -48,6 +48,22 @@ def symbols(params: ALRNNParams, Z: np.ndarray) -> list[str]:
         return ["-"] * len(Z)
     bits = (np.asarray(Z)[:, -P:] > 0).astype(np.int8)
     return ["".join("1" if b else "0" for b in row) for row in bits]
+
+
+def regions_visited(params: ALRNNParams, Z: np.ndarray) -> int:
+    """How many linear regions (sign patterns of the P ReLU units) the finite states ``Z`` (..., M) visit.
+
+    :func:`symbols` without its strings: the checkpoints of a training count
+    the regions of 10^5 states each, where building a string per state costs
+    more than the count.
+    """
+    Z = Z.reshape(-1, Z.shape[-1])
+    Z = Z[np.all(np.isfinite(Z), axis=1)]
+    P = params.n_pwl
+    if not P or len(Z) == 0:
+        return int(len(Z) > 0)
+    bits = (Z[:, -P:] > 0).astype(np.int64) @ (1 << np.arange(P, dtype=np.int64))
+    return int(len(np.unique(bits)))
 
 
 def _region_of(params: ALRNNParams, z: np.ndarray) -> str:

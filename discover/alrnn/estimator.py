@@ -59,6 +59,12 @@ def near_best(value: float, best: float, tolerance: float) -> bool:
     return value <= best * (1 + tolerance) + 0.05
 
 
+def near_best_checkpoints(checkpoints: list, tolerance: float) -> list:
+    """The checkpoints (``(criterion, ...)`` tuples) whose criterion is :func:`near_best` the lowest."""
+    lowest = min(c[0] for c in checkpoints)
+    return [c for c in checkpoints if near_best(c[0], lowest, tolerance)]
+
+
 def select_checkpoint(checkpoints: list, tolerance: float, tie_break: str | None) -> tuple:
     """The checkpoint to keep from ``checkpoints`` (``(criterion, scores, params, epoch)`` tuples).
 
@@ -71,10 +77,9 @@ def select_checkpoint(checkpoints: list, tolerance: float, tie_break: str | None
     """
     if not checkpoints:
         raise ValueError("no checkpoint to choose from")
-    best = min(checkpoints, key=lambda c: c[0])
     if tie_break is None:
-        return best
-    pool = [c for c in checkpoints if near_best(c[0], best[0], tolerance)]
+        return min(checkpoints, key=lambda c: c[0])
+    pool = near_best_checkpoints(checkpoints, tolerance)
     if tie_break == "D_H":
         return min(pool, key=lambda c: (c[1]["D_H"], c[0]))
     if tie_break == "regions":
@@ -87,6 +92,14 @@ def ladder_pick(criteria: dict[int, float], tolerance: float) -> int:
     best = min(criteria.values())
     good = [P for P, c in criteria.items() if near_best(c, best, tolerance)]
     return min(good) if good else min(criteria, key=criteria.get)
+
+
+def _keep_checkpoint(row: dict, checkpoint: tuple) -> ALRNNParams:
+    """Write a kept checkpoint's scores into its ladder row; its parameters."""
+    d, scores, params, epoch = checkpoint
+    row.update(criterion=d, D_stsp=scores["D_stsp"], D_H=scores["D_H"], regions=scores.get("regions"),
+               best_epoch=epoch)
+    return params
 
 
 def _ladder_row(res) -> dict:
@@ -458,9 +471,11 @@ class ALRNN(Method):
             others = sorted((P for P in results if P != self.n_pwl_ and math.isfinite(results[P].best_divergence)),
                             key=lambda P: results[P].best_divergence)
             going = [self.n_pwl_] + others[:n_par - 1]
-            jobs = [(P, more_seed if P == self.n_pwl_ else int(np.random.SeedSequence((more_seed, P)).generate_state(1)[0]),
-                     trajectories, {**config, "restarts": 1}, self.epochs - screen_epochs, left, lr_mid, self.lr_end,
-                     results[P].params) for P in going]
+            # the pick keeps the seed it had when it trained on alone
+            more_seeds = {P: more_seed if P == self.n_pwl_ else
+                          int(np.random.SeedSequence((more_seed, P)).generate_state(1)[0]) for P in going}
+            jobs = [(P, more_seeds[P], trajectories, {**config, "restarts": 1}, self.epochs - screen_epochs, left,
+                     lr_mid, self.lr_end, results[P].params) for P in going]
             try:
                 done = parallel_map(_train_p, jobs, n_jobs=len(going), backend=self.backend)
             except KeyboardInterrupt:  # in worker processes: the continuation is lost, the screening kept
@@ -478,20 +493,15 @@ class ALRNN(Method):
                 row["seconds_per_million_steps"] = row["seconds"] / max(steps, 1) * 1e6
                 row["train_seconds_per_million_steps"] = row["train_seconds"] / max(steps, 1) * 1e6
                 if checkpoints[P]:
-                    d, scores, _, epoch = min(checkpoints[P], key=lambda c: c[0])
-                    row.update(criterion=d, D_stsp=scores["D_stsp"], D_H=scores["D_H"],
-                               regions=scores.get("regions"), best_epoch=epoch)
+                    _keep_checkpoint(row, select_checkpoint(checkpoints[P], self.ladder_tolerance, None))
             if len(done) > 1:
                 self.n_pwl_ = ladder_pick({P: self.ladder_[P]["criterion"] for P in going}, self.ladder_tolerance)
         row = self.ladder_[self.n_pwl_]
         self.params_ = results[self.n_pwl_].params
         if checkpoints[self.n_pwl_]:
             pool = checkpoints[self.n_pwl_]
-            lowest = min(d for d, *_ in pool)
-            self._near_best = [c for c in pool if near_best(c[0], lowest, self.ladder_tolerance)]
-            d, scores, self.params_, epoch = select_checkpoint(pool, self.ladder_tolerance, self.tie_break)
-            row.update(criterion=d, D_stsp=scores["D_stsp"], D_H=scores["D_H"], regions=scores.get("regions"),
-                       best_epoch=epoch)
+            self._near_best = near_best_checkpoints(pool, self.ladder_tolerance)  # for the benchmark's --candidates
+            self.params_ = _keep_checkpoint(row, select_checkpoint(pool, self.ladder_tolerance, self.tie_break))
         self.divergence_ = row["D_stsp"]
         self._analyse(trajectories)
 

@@ -55,6 +55,7 @@ import torch
 
 from ..measures import hellinger_spectrum_distance, state_space_divergence
 from ..progress import task
+from .codes import regions_visited
 from .model import ALRNNModule, ALRNNParams, blow_up_bound
 
 __all__ = ["TrainResult", "checkpoint_scores", "free_runs", "recentre_relu_units", "stays_bounded", "train"]
@@ -149,17 +150,6 @@ def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarr
     """
     out, data = _window_runs(params, trajectories, length, n_starts, warmup)
     return out[:, :, :params.n_obs].reshape(-1, params.n_obs), data
-
-
-def regions_visited(params: ALRNNParams, Z: np.ndarray) -> int:
-    """How many linear regions (sign patterns of the P ReLU units) the finite states ``Z`` (..., M) visit."""
-    Z = Z.reshape(-1, Z.shape[-1])
-    Z = Z[np.all(np.isfinite(Z), axis=1)]
-    P = params.n_pwl
-    if not P or len(Z) == 0:
-        return int(len(Z) > 0)
-    bits = (Z[:, -P:] > 0).astype(np.int64) @ (1 << np.arange(P, dtype=np.int64))
-    return int(len(np.unique(bits)))
 
 
 def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
