@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from discover.alrnn import ALRNN
+from discover.alrnn import ALRNN, codes
 from discover.alrnn.estimator import LADDER_PATIENCE, ladder_pick, ladder_step
 from discover.data import Series, Trajectory
 from discover.measures import (
@@ -67,7 +67,7 @@ def held_out(p, train: np.ndarray, test: np.ndarray, dt: float, lyapunov: bool =
     if lyapunov and finite.sum() > 2000:
         lam = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[finite][1000:21000]), dt, n_exponents=1)[0])
     on = (Z[finite][:, M - P:] > 0).mean(axis=0) if P else []
-    symbols = ["".join("1" if v > 0 else "0" for v in z[M - P:]) for z in Z[finite]]
+    symbols = codes.symbols(p, Z[finite])
     keys, counts = np.unique(symbols, return_counts=True)
     occupancy = {k: round(c / len(symbols), 4) for k, c in zip(keys, counts)}
     return {"D_stsp": state_space_divergence(test, gen), "D_H": hellinger_spectrum_distance(test, gen),
@@ -104,10 +104,9 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
                                "train_regions": scores.get("regions"), **held_out(prm, train, test, s["dt"], False)})
         picks = {}
         for rule in (None, "D_H", "regions"):
-            epoch = select_checkpoint(model._near_best, model.ladder_tolerance, rule)[3]
+            _, _, prm, epoch = select_checkpoint(model._near_best, model.ladder_tolerance, rule)
             picks[str(rule)] = {**next(c for c in candidates if c["epoch"] == epoch),
-                                **held_out(next(c[2] for c in model._near_best if c[3] == epoch), train, test,
-                                           s["dt"])}
+                                **held_out(prm, train, test, s["dt"])}
         candidates = {"all": candidates, "picks": picks}
     lam_data = lyapunov_from_data(test, s["dt"])
     return {
