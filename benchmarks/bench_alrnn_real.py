@@ -66,8 +66,11 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--max-seconds", type=float, default=120.0)
     ap.add_argument("--tau", type=int, default=None)
+    ap.add_argument("--criterion", default=None, help="the checkpoint criterion (default: the estimator's)")
     args = ap.parse_args()
     options = {} if args.tau is None else {"tau": args.tau}
+    if args.criterion is not None:
+        options["criterion"] = args.criterion
     for case in args.cases:
         for seed in (int(s) for s in args.seeds.split(",")):
             r = run(case, seed, args.max_seconds, **options)

@@ -497,17 +497,19 @@ def test_restarts_keep_the_best_by_the_training_criterion(lorenz_series):
     assert row["train_seconds"] <= row["seconds"]
 
 
+@pytest.mark.parametrize("criterion", ["D_stsp", "D_stsp+D_H"])
 @pytest.mark.parametrize("tie_break", ["D_H", "regions"])
-def test_tie_break_keeps_a_near_best_checkpoint(lorenz_series, tie_break):
+def test_tie_break_keeps_a_near_best_checkpoint(lorenz_series, tie_break, criterion):
     """The kept checkpoint is within the tolerance of the lowest criterion, and the best of those by the tie."""
     from discover.alrnn import ALRNN
 
-    m = ALRNN(n_pwl=2, tie_break=tie_break, random_state=0, **{**FAST, "epochs": 8, "eval_every": 1}).fit(
-        lorenz_series)
+    m = ALRNN(n_pwl=2, tie_break=tie_break, criterion=criterion, random_state=0,
+              **{**FAST, "epochs": 8, "eval_every": 1}).fit(lorenz_series)
     row = m.ladder_[2]
+    value = (lambda r: r["D_stsp"]) if criterion == "D_stsp" else (lambda r: r["D_stsp"] + 10 * r["D_H"])
     evaluated = [r for r in row["history"] if np.isfinite(r.get("D_stsp", np.inf))]
-    lowest = min(r["D_stsp"] for r in evaluated)
-    near = [r for r in evaluated if r["D_stsp"] <= lowest * 1.1 + 0.05]
+    lowest = min(value(r) for r in evaluated)
+    near = [r for r in evaluated if value(r) <= lowest * 1.1 + 0.05]
     key = (lambda r: r["D_H"]) if tie_break == "D_H" else (lambda r: (r["regions"], r["D_H"]))
     kept = next(r for r in evaluated if r["epoch"] == row["best_epoch"])
     assert kept in near and key(kept) == min(key(r) for r in near)

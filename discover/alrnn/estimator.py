@@ -188,7 +188,7 @@ class ALRNN(Method):
     standardised (optionally delay-embedded) observations (see
     :mod:`discover.alrnn.training`). Without ``n_pwl`` a ladder of P = 0, 1,
     2, ... up to ``max_pwl`` is screened, each with an equal share of half the
-    budget, until the checkpoint criterion (the state-space divergence of free
+    budget, until the checkpoint criterion (by default D_stsp + 10 D_H of free
     runs on the training data) has failed to improve by 5 % for two values of
     P in a row; the fewest ReLU units whose criterion is within
     ``ladder_tolerance`` of the best is chosen, and that model trains on from
@@ -251,10 +251,10 @@ class ALRNN(Method):
         data (each after a forced warm-up of 200 samples; they run together
         as one batch), compared with the data over the same windows.
     criterion : {"D_stsp", "D_stsp+D_H"}
-        What the kept checkpoint minimises over those runs: the state-space
-        divergence, or ``D_stsp + 10 D_H`` (each measure over its target,
-        1.0 and 0.1), which also rejects a run with the right occupation and
-        the wrong rhythm.
+        What the kept checkpoint (and the ladder's choice of P) minimises over
+        those runs: ``D_stsp + 10 D_H`` (each measure over its target, 1.0
+        and 0.1; the default), which also rejects a run with the right
+        occupation and the wrong rhythm, or the state-space divergence alone.
     alpha_min : float
         Floor of generalized teacher forcing's adaptive ``α``; the estimate
         ``1 - 1/G`` is 0 once the model contracts (``G <= 1``), which turns
@@ -360,7 +360,7 @@ class ALRNN(Method):
 
     def __init__(self, *, n_latent=20, n_pwl=None, max_pwl=8, forcing="sparse", tau=None, seq_len=200,
                  batch_size=64, batches_per_epoch=50, epochs=500, lr=2e-3, lr_end=6.7e-5, noise=0.05, min_active=0.02,
-                 optimizer="adam", eval_every=5, eval_length=20000, eval_starts=5, criterion="D_stsp",
+                 optimizer="adam", eval_every=5, eval_length=20000, eval_starts=5, criterion="D_stsp+D_H",
                  alpha_min=0.0, restarts=1, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
                  tie_break=None, free_run=10000, code_length=2000, max_period=8, n_threads=1, n_jobs=1, backend=None,
                  random_state=None):

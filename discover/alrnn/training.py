@@ -39,7 +39,7 @@ and too slow for a few hundred updates) with an exponential decay of the learnin
 the epochs (or over ``max_seconds`` when the clock stops training first).
 Every ``eval_every`` epochs the model runs freely from ``eval_starts`` places
 spread over the training data (:func:`free_runs`), and the parameters with
-the lowest ``criterion`` (D_stsp, or D_stsp + 10 D_H; :func:`checkpoint_scores`)
+the lowest ``criterion`` (D_stsp + 10 D_H by default, or D_stsp alone; :func:`checkpoint_scores`)
 are kept. A ``KeyboardInterrupt``
 stops training and keeps the best model so far.
 """
@@ -315,7 +315,7 @@ def _criterion(scores: dict, criterion: str) -> float:
 def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray | None]], *, epochs: int,
           seq_len: int, batch_size: int, batches_per_epoch: int, tau: int, forcing: str = "sparse",
           noise: float = 0.0, lr: float = 1e-3, lr_end: float = 1e-5, eval_every: int = 5,
-          eval_length: int = 20000, eval_starts: int = 1, criterion: str = "D_stsp",
+          eval_length: int = 20000, eval_starts: int = 1, criterion: str = "D_stsp+D_H",
           max_seconds: float | None = None, optimizer: str = "radam", alpha_min: float = 0.0,
           min_active: float = 0.02, rng: np.random.Generator,
           description: str = "alrnn training") -> TrainResult:
