@@ -558,10 +558,12 @@ def test_lorenz_reconstruction_at_the_p_the_ladder_picks():
     """Lorenz-63 with P chosen by the ladder in 15 minutes on 2 cores, judged on 10^5 held-out steps.
 
     The issue's targets for D_stsp (<= 1.0) and D_H (<= 0.1), as ``bench_alrnn.py --systems lorenz
-    --ladder --n-jobs 2 --epochs 4000`` measures them (seed 0 reached 0.456 and 0.077 at P = 7). The
-    Lyapunov exponent's target (15 %) is not met reliably: 12 % in the benchmark, 19 % when this test
-    reran the same seed (the budget is wall time, so the run depends on the machine's speed), so it is
-    asserted at 25 %. A ladder stuck on the one-wing plateau gives D_stsp 5-6.5 and an exponent near 0.
+    --ladder --n-jobs 2 --epochs 4000`` measures them. With the default criterion (D_stsp + 10 D_H) this
+    test's last run chose P = 4 and measured 0.346, 0.061 and a Lyapunov error of 4 %; the benchmark's
+    seed 0 chose P = 7 (0.277, 0.073, 8 %). The budget is wall time, so a rerun depends on the machine's
+    speed, and over eight benchmark seeds the Lyapunov error reached 16 % once (19 % in a rerun of this
+    test under the old criterion), so the exponent is asserted at 25 %, not the target's 15 %. A ladder
+    stuck on the one-wing plateau gives D_stsp 5-6.5 and an exponent near 0.
     """
     from discover.alrnn import ALRNN
     from discover.data import Series, Trajectory
@@ -586,6 +588,7 @@ def test_lorenz_reconstruction_at_the_p_the_ladder_picks():
     d_stsp, d_h = state_space_divergence(test, Z[:, :3]), hellinger_spectrum_distance(test, Z[:, :3])
     lam_data = lyapunov_from_data(test, 0.01)
     lam = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[1000:21000]), 0.01, n_exponents=1)[0])
+    print(f"P={m.n_pwl_} D_stsp={d_stsp:.3f} D_H={d_h:.3f} lyapunov={lam:.3f} (data {lam_data:.3f})")
     assert d_stsp <= 1.0, d_stsp
     assert d_h <= 0.1, d_h
     assert abs(lam - lam_data) / lam_data <= 0.25, (lam, lam_data)
