@@ -147,6 +147,12 @@ def test_ladder_records_each_p(lorenz_series):
     assert all(np.isfinite(v["D_stsp"]) or v["D_stsp"] == np.inf for v in m.ladder_.values())
     best = min(v["criterion"] for v in m.ladder_.values())
     assert m.ladder_[m.n_pwl_]["criterion"] <= best * 1.1 + 0.05
+    code = next(f for f in m.findings() if type(f).__name__ == "SymbolicCode")
+    assert code.metrics["criterion"] == "D_stsp+D_H"  # the default, and the report says which chose P
+    assert code.metrics["ladder_criterion"] == {str(P): v["criterion"] for P, v in m.ladder_.items()}
+    for v in m.ladder_.values():
+        if np.isfinite(v["criterion"]):
+            assert v["criterion"] == pytest.approx(v["D_stsp"] + 10 * v["D_H"])
 
 
 def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(lorenz_series, monkeypatch):
