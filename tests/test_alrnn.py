@@ -1,5 +1,7 @@
 """AL-RNN: the region analysis on a hand-built model, and brief training."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -482,6 +484,69 @@ def test_select_checkpoint_breaks_ties_within_the_tolerance():
         select_checkpoint(cps, 0.1, "loss")
 
 
+def test_model_lyapunov_of_a_linear_map():
+    """P = 0 and W strictly lower triangular: the map's eigenvalues are A's, so the largest exponent is
+    log(0.98) / dt (the second unit's); with 1.02 there instead the run leaves 1e8 and gives NaN."""
+    from discover.alrnn.estimator import model_lyapunov
+
+    W = np.array([[0.0, 0, 0], [0.3, 0, 0], [0.2, -0.4, 0]])
+    p = ALRNNParams(A=np.array([0.9, 0.98, 0.5]), W=W, h=np.zeros(3), n_pwl=0, n_obs=3)
+    assert model_lyapunov(p, np.ones(3), dt=0.1, n_steps=20000, burn=10) == pytest.approx(np.log(0.98) / 0.1,
+                                                                                           rel=0.01)
+    p.A[1] = 1.02
+    assert np.isnan(model_lyapunov(p, np.ones(3), dt=0.1, n_steps=2000, burn=10))  # 1.02^2000 leaves 1e8
+
+
+def test_exponents_of_data_and_model_at_comparable_length(lorenz_series):
+    """The data's exponent is estimated with tau given too; the model's runs on past the coded free run
+    (300 steps) to as many steps as the data's estimate had samples (1500)."""
+    from discover.alrnn import ALRNN
+    from discover.alrnn.estimator import model_lyapunov
+
+    m = ALRNN(n_pwl=1, tau=10, random_state=0, **FAST).fit(lorenz_series)
+    assert len(m.free_run_) == 300 and 0.3 < m.lyapunov_data_ < 3  # Lorenz-63: 0.91; 15 time units of data
+    x0 = (lorenz_series.trajectories[0].x[0] - m.mean_) / m.scale_
+    assert m.lyapunov_ == pytest.approx(model_lyapunov(m.params_, x0, m.dt_, n_steps=1500, burn=100))
+    metrics = next(f for f in m.findings() if type(f).__name__ == "SymbolicCode").metrics
+    assert metrics["lyapunov_data"] == m.lyapunov_data_ and metrics["lyapunov_model"] == m.lyapunov_
+
+
+def test_start_exponents_tell_the_attractor_each_start_ends_on():
+    """z' = 0.5 z + 1.5 relu(z): from z <= 0 a run contracts onto 0 (exponent log 0.5 / dt), from z > 0 it
+    doubles each step and blows up (NaN)."""
+    from discover.alrnn.estimator import start_exponents
+
+    p = ALRNNParams(A=np.array([0.5]), W=np.array([[1.5]]), h=np.zeros(1), n_pwl=1, n_obs=1)
+    x = np.linspace(-1, 1, 101)[:, None]
+    lam = start_exponents(p, [(x, None)], n_starts=21, n_steps=400, dt=0.1)
+    assert len(lam) == 21
+    starts = np.linspace(10, 100, 21).round().astype(int)  # after the 10-sample warm-up (a tenth of 101)
+    assert np.all(np.isnan(lam[x[starts, 0] > 0]))
+    assert lam[x[starts, 0] <= 0] == pytest.approx(np.log(0.5) / 0.1)
+
+
+def test_a_second_attractor_is_warned_about():
+    """A tent map (slopes 1.9 and -1.9) is chaotic on [-0.45, 0.5] and blows up from outside it: runs from
+    the data's states beyond it are counted and warned about, and the coded run's exponent is log 1.9."""
+    from discover.alrnn import ALRNN
+    from discover.errors import DataWarning
+
+    p = ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([0.5]), n_pwl=1, n_obs=1)
+    m = ALRNN(free_run=2000, max_period=2)
+    m.params_, m.n_pwl_, m.dt_, m.divergence_, m._lyapunov_samples = p, 1, 1.0, 0.0, 500
+    x = np.concatenate([np.random.default_rng(0).uniform(-0.4, 0.45, 400), [0.8, -0.7] * 50])[:, None]
+    with pytest.warns(DataWarning, match="blow up"):
+        m._analyse([(x, None)])
+    assert m.lyapunov_ == pytest.approx(np.log(1.9), abs=0.05)
+    r = m.runs_from_data_
+    assert r["runs"] == 32 and r["steps"] == 4000 and r["non_chaotic"] == 0 and 3 <= r["blow_up"] <= 10
+    m.params_ = ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([0.5]), n_pwl=1, n_obs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m._analyse([(x[:400], None)])  # every state inside: no warning
+    assert m.runs_from_data_["blow_up"] == 0
+
+
 def test_generalized_forcing_alpha_floor(lorenz_series):
     """A contracting model makes the adaptive alpha 0 (forcing off); alpha_min keeps a floor under it."""
     from discover.alrnn import ALRNN
@@ -593,7 +658,7 @@ def test_lorenz_reconstruction_at_the_p_the_ladder_picks():
     assert np.all(np.isfinite(Z))
     d_stsp, d_h = state_space_divergence(test, Z[:, :3]), hellinger_spectrum_distance(test, Z[:, :3])
     lam_data = lyapunov_from_data(test, 0.01)
-    lam = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[1000:21000]), 0.01, n_exponents=1)[0])
+    lam = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[1000:]), 0.01, n_exponents=1)[0])  # as the bench
     print(f"P={m.n_pwl_} D_stsp={d_stsp:.3f} D_H={d_h:.3f} lyapunov={lam:.3f} (data {lam_data:.3f})")
     assert d_stsp <= 1.0, d_stsp
     assert d_h <= 0.1, d_h

@@ -27,6 +27,9 @@ LADDER_SHARE = 0.5
 #: A free run whose observed units spread less than this (in units of the data's standard deviation) has
 #: settled to a fixed point.
 SETTLED = 0.05
+#: Free runs from states spread over the data, and their length at most, that look for a second attractor of a
+#: chaotic model (``runs_from_data_``).
+RUNS_FROM_DATA = (32, 20000)
 #: A P improves on the ladder when its criterion is below the best so far times this.
 LADDER_GAIN = 0.95
 #: The ladder stops after this many P in a row that do not improve.
@@ -85,6 +88,53 @@ def select_checkpoint(checkpoints: list, tolerance: float, tie_break: str | None
     if tie_break == "regions":
         return min(pool, key=lambda c: (c[1].get("regions", math.inf), c[1]["D_H"], c[0]))
     raise ValueError(f"unknown tie_break {tie_break!r}")
+
+
+def model_lyapunov(params: ALRNNParams, x0: np.ndarray, dt: float, n_steps: int = 20000,
+                   burn: int = 1000) -> float:
+    """The largest Lyapunov exponent of a free run of ``n_steps`` from ``x0`` (after ``burn``), from its Jacobians.
+
+    NaN when the run leaves the finite numbers.
+    """
+    Z = params.run(params.initial_state(x0), n_steps + burn)[burn:]
+    if not np.all(np.isfinite(Z)):
+        return float("nan")
+    return float(lyapunov_from_jacobians((params.jacobian(z) for z in Z), dt, n_exponents=1)[0])
+
+
+def start_exponents(params: ALRNNParams, trajectories: list, n_starts: int, n_steps: int, dt: float,
+                    warmup: int = 200) -> np.ndarray:
+    """The largest Lyapunov exponent over the last quarter of free runs of ``n_steps`` from ``n_starts`` data states.
+
+    The states are spread evenly over the data, each inferred by forcing the
+    model along the ``warmup`` samples before it (as the checkpoint runs
+    are); the runs go together as one batch, each with a tangent vector
+    renormalised every step. A run that ends on a fixed point or a stable
+    cycle has an exponent ≤ 0 there, a chaotic one a positive exponent; a run
+    that blows up gives NaN.
+    """
+    from .training import _starts, _warmup
+
+    starts, _ = _starts(trajectories, 1, n_starts, warmup)
+    z = np.array([params.forced_state(trajectories[k][0][i - _warmup(trajectories[k][0], warmup):i + 1])
+                  for k, i in starts])
+    v = np.ones_like(z) / np.sqrt(z.shape[1])
+    d = np.ones_like(z)
+    P, tail = params.n_pwl, max(1, n_steps // 4)
+    total = np.zeros(len(z))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t in range(n_steps):
+            if P:
+                d[:, -P:] = z[:, -P:] > 0
+            v = params.A * v + (d * v) @ params.W.T
+            z = params.step(z)
+            norm = np.linalg.norm(v, axis=1)
+            v /= norm[:, None]
+            if t >= n_steps - tail:
+                total += np.log(norm)
+    lam = total / (tail * dt)
+    lam[~np.all(np.isfinite(z), axis=1) | (np.abs(z).max(axis=1) > 1e8)] = np.nan
+    return lam
 
 
 def ladder_pick(criteria: dict[int, float], tolerance: float) -> int:
@@ -282,7 +332,9 @@ class ALRNN(Method):
         values of P the ladder calls equal), the lowest D_H (``"D_H"``) or the
         fewest linear regions visited, then the lowest D_H (``"regions"``).
     free_run : int
-        Steps of the free run that is coded (and whose Lyapunov exponent is computed).
+        Steps of the free run that is coded (its Lyapunov exponent is
+        computed along it, continued to as many steps as the data's
+        estimate has samples where that is longer).
     code_length : int
         Symbols of the coded sequence kept in the finding.
     max_period : int
@@ -310,7 +362,19 @@ class ALRNN(Method):
     transition_graph_ : networkx.DiGraph
     fixed_points_, cycles_ : list of dict
     lyapunov_ : float
-        Largest Lyapunov exponent of the model (per unit time, from its Jacobians).
+        Largest Lyapunov exponent of the model (per unit time, from its
+        Jacobians along its free run, over at least as many steps as the
+        data's estimate has samples).
+    runs_from_data_ : dict or None
+        For a chaotic model (its coded run's exponent positive, no inputs):
+        ``{"runs", "steps", "non_chaotic", "blow_up"}``, how many of 32 free
+        runs of ``min(20000, 2 * free_run)`` steps from states spread over the
+        data end on a non-chaotic attractor or blow up (either gives a
+        :class:`~discover.errors.DataWarning`); ``None`` otherwise.
+    lyapunov_data_ : float
+        The data's, estimated from the longest trajectory's first 20 000
+        samples (:func:`~discover.measures.lyapunov_from_data`; NaN where too
+        short to tell).
 
     Examples
     --------
@@ -541,15 +605,16 @@ class ALRNN(Method):
         return out
 
     def _choose_tau(self, trajectories) -> int:
-        if self.tau is not None:
-            self.lyapunov_data_ = float("nan")
-            return int(self.tau)
+        """τ from the data's largest Lyapunov exponent (``lyapunov_data_``, estimated whether or not τ is given)."""
         x = max(trajectories, key=lambda t: len(t[0]))[0]
+        self._lyapunov_samples = len(x[:20000])
         try:
             lam = lyapunov_from_data(x[:20000], self.dt_)
         except DataError:
             lam = float("nan")
         self.lyapunov_data_ = lam
+        if self.tau is not None:
+            return int(self.tau)
         if not np.isfinite(lam) or lam <= 0:
             return max(1, self.seq_len // 4)
         return int(np.clip(round(0.15 / (lam * self.dt_)), 1, self.seq_len))
@@ -604,8 +669,30 @@ class ALRNN(Method):
         self.transition_graph_ = codes.transition_graph(self.sequence_)
         self.fixed_points_ = codes.fixed_points(p, self.regions_)
         self.cycles_ = codes.cycles(p, self.regions_, self.max_period) if len(self.regions_) > 1 else []
-        self.lyapunov_ = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:min(len(Z), 20000)]),
-                                                       self.dt_, n_exponents=1)[0])
+        # over at least as many steps as the data's estimate had samples (the run goes on past the coded one):
+        # on Lorenz-63 an exponent from 2 10^4 steps scatters by about 4 %, and fewer steps scatter more
+        n_lam = max(min(len(Z), 20000), self._lyapunov_samples)
+        self.lyapunov_ = (model_lyapunov(p, x0, self.dt_, n_steps=n_lam, burn=burn) if not driven and n_lam > len(Z)
+                          else float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:n_lam]), self.dt_,
+                                                             n_exponents=1)[0]))
+        self.runs_from_data_ = None
+        if not driven and self.free_run_status_ == "varies" and self.lyapunov_ > 0:
+            # a chaotic model can have a second, non-chaotic attractor (or a chaotic transient that ends on one)
+            # that the coded run never meets: runs from many states of the data find it
+            steps = min(RUNS_FROM_DATA[1], 2 * self.free_run)
+            ends = start_exponents(p, trajectories, RUNS_FROM_DATA[0], steps, self.dt_)
+            self.runs_from_data_ = {"runs": len(ends), "steps": steps, "non_chaotic": int(np.sum(ends <= 0)),
+                                    "blow_up": int(np.sum(np.isnan(ends)))}
+            k, b = self.runs_from_data_["non_chaotic"], self.runs_from_data_["blow_up"]
+            if k or b:
+                what = " and ".join(x for x in (f"{k} end on a non-chaotic attractor (largest exponent <= 0 over "
+                                                "their last quarter)" if k else "", f"{b} blow up" if b else "") if x)
+                warnings.warn(
+                    f"ALRNN: of {len(ends)} free runs of {steps} steps from states spread over the data, {what}, "
+                    f"while the coded run is chaotic (exponent {self.lyapunov_:.3g}): the model has another "
+                    "attractor beside the one it codes, and a long run from a state of the data may end there. Its "
+                    f"code, region maps and exponent describe the chaotic one only (P = {self.n_pwl_}).",
+                    DataWarning, stacklevel=3)
         if ratio < SETTLED:
             region = self.sequence_[-1]
             eig = next(f["eigenvalues"] for f in self.fixed_points_ if f["region"] == region)
@@ -678,6 +765,7 @@ class ALRNN(Method):
             "lyapunov_model": self.lyapunov_,
             "lyapunov_data": self.lyapunov_data_,
             "free_run": self.free_run_status_,
+            "runs_from_data": self.runs_from_data_,
             "fixed_points": {r: ("real" if f["real"] else "virtual") + (", stable" if f["stable"] else ", unstable")
                              for r, f in fps.items()},
             "cycles": [{"regions": "".join(f"[{r}]" for r in c["regions"]), "period": len(c["regions"]),
