@@ -533,7 +533,7 @@ def test_a_second_attractor_is_warned_about():
 
     p = ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([0.5]), n_pwl=1, n_obs=1)
     m = ALRNN(free_run=2000, max_period=2)
-    m.params_, m.n_pwl_, m.dt_, m.divergence_, m._lyapunov_samples = p, 1, 1.0, 0.0, 500
+    m.params_, m.n_pwl_, m.dt_, m.divergence_ = p, 1, 1.0, 0.0
     x = np.concatenate([np.random.default_rng(0).uniform(-0.4, 0.45, 400), [0.8, -0.7] * 50])[:, None]
     with pytest.warns(DataWarning, match="blow up"):
         m._analyse([(x, None)])

@@ -30,6 +30,9 @@ SETTLED = 0.05
 #: Free runs from states spread over the data, and their length at most, that look for a second attractor of a
 #: chaotic model (``runs_from_data_``).
 RUNS_FROM_DATA = (32, 20000)
+#: Samples of the longest trajectory that the data's Lyapunov exponent is estimated from (and steps, at least, of
+#: the model's run that its exponent is taken along).
+LYAPUNOV_SAMPLES = 20000
 #: A P improves on the ladder when its criterion is below the best so far times this.
 LADDER_GAIN = 0.95
 #: The ladder stops after this many P in a row that do not improve.
@@ -113,11 +116,9 @@ def start_exponents(params: ALRNNParams, trajectories: list, n_starts: int, n_st
     cycle has an exponent ≤ 0 there, a chaotic one a positive exponent; a run
     that blows up gives NaN.
     """
-    from .training import _starts, _warmup
+    from .training import _forced_states, _starts
 
-    starts, _ = _starts(trajectories, 1, n_starts, warmup)
-    z = np.array([params.forced_state(trajectories[k][0][i - _warmup(trajectories[k][0], warmup):i + 1])
-                  for k, i in starts])
+    z = _forced_states(params, trajectories, _starts(trajectories, 1, n_starts, warmup)[0], warmup)
     v = np.ones_like(z) / np.sqrt(z.shape[1])
     d = np.ones_like(z)
     P, tail = params.n_pwl, max(1, n_steps // 4)
@@ -607,9 +608,8 @@ class ALRNN(Method):
     def _choose_tau(self, trajectories) -> int:
         """τ from the data's largest Lyapunov exponent (``lyapunov_data_``, estimated whether or not τ is given)."""
         x = max(trajectories, key=lambda t: len(t[0]))[0]
-        self._lyapunov_samples = len(x[:20000])
         try:
-            lam = lyapunov_from_data(x[:20000], self.dt_)
+            lam = lyapunov_from_data(x[:LYAPUNOV_SAMPLES], self.dt_)
         except DataError:
             lam = float("nan")
         self.lyapunov_data_ = lam
@@ -671,7 +671,7 @@ class ALRNN(Method):
         self.cycles_ = codes.cycles(p, self.regions_, self.max_period) if len(self.regions_) > 1 else []
         # over at least as many steps as the data's estimate had samples (the run goes on past the coded one):
         # on Lorenz-63 an exponent from 2 10^4 steps scatters by about 4 %, and fewer steps scatter more
-        n_lam = max(min(len(Z), 20000), self._lyapunov_samples)
+        n_lam = max(min(len(Z), LYAPUNOV_SAMPLES), min(max(len(x) for x, _ in trajectories), LYAPUNOV_SAMPLES))
         self.lyapunov_ = (model_lyapunov(p, x0, self.dt_, n_steps=n_lam, burn=burn) if not driven and n_lam > len(Z)
                           else float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:n_lam]), self.dt_,
                                                              n_exponents=1)[0]))

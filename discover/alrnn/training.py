@@ -112,16 +112,21 @@ def _starts(trajectories, length: int, n_starts: int, warmup: int) -> tuple[list
     return sorted(set(out)), n
 
 
-def _window_runs(params: ALRNNParams, trajectories, length: int, n_starts: int,
-                 warmup: int) -> tuple[np.ndarray, np.ndarray]:
-    """The whole latent states of :func:`free_runs` (starts × steps × M) and the data over the same windows."""
-    starts, n = _starts(trajectories, length, n_starts, warmup)
+def _forced_states(params: ALRNNParams, trajectories, starts: list[tuple[int, int]], warmup: int) -> np.ndarray:
+    """The model's states at ``starts`` ((trajectory, index) pairs), each forced along the samples before it."""
     z = []
     for k, i in starts:
         x, u = trajectories[k]
         a = i - _warmup(x, warmup)
         z.append(params.forced_state(x[a:i + 1], None if u is None else u[a:i + 1]))
-    z = np.stack(z)
+    return np.stack(z)
+
+
+def _window_runs(params: ALRNNParams, trajectories, length: int, n_starts: int,
+                 warmup: int) -> tuple[np.ndarray, np.ndarray]:
+    """The whole latent states of :func:`free_runs` (starts × steps × M) and the data over the same windows."""
+    starts, n = _starts(trajectories, length, n_starts, warmup)
+    z = _forced_states(params, trajectories, starts, warmup)
     U = None
     if trajectories[0][1] is not None:
         U = np.stack([trajectories[k][1][i:i + n] for k, i in starts])
