@@ -547,6 +547,75 @@ def test_a_second_attractor_is_warned_about():
     assert m.runs_from_data_["blow_up"] == 0
 
 
+def test_other_attractor_runs_and_the_first_with_fewest():
+    from discover.alrnn.estimator import fewest_other_attractors, other_attractor_runs
+
+    ends = np.array([0.5, -0.1, np.nan, 0.0, 0.3])
+    assert other_attractor_runs(ends, chaotic=True) == 3  # NaN, -0.1 and 0.0
+    assert other_attractor_runs(ends, chaotic=False) == 1  # only the blow-up
+    seen = []
+
+    def count(c):
+        seen.append(c)
+        return {"a": 2, "b": 1, "c": 0, "d": 0}[c]
+
+    assert fewest_other_attractors(list("abcd"), count) == ("c", 0, 3) and seen == list("abc")  # stops at c
+    seen.clear()
+    assert fewest_other_attractors(list("ab"), lambda c: 1) == ("a", 1, 2)  # a tie keeps the first
+    with pytest.raises(ValueError):
+        fewest_other_attractors([], count)
+
+
+def test_ranked_checkpoints_put_select_checkpoints_pick_first():
+    from discover.alrnn.estimator import ranked_checkpoints, select_checkpoint
+
+    cps = [(c, {"D_stsp": c, "D_H": dh, "regions": r}, None, epoch)
+           for epoch, (c, dh, r) in enumerate([(1.08, 0.05, 3), (1.0, 0.2, 4), (1.2, 0.01, 2), (1.14, 0.1, 2)])]
+    for rule, order in ((None, [1, 0, 3]), ("D_H", [0, 3, 1]), ("regions", [3, 0, 1])):
+        ranked = ranked_checkpoints(cps, 0.1, rule)
+        assert [c[3] for c in ranked] == order and ranked[0] is select_checkpoint(cps, 0.1, rule)
+
+
+def test_the_screen_keeps_a_near_best_checkpoint_without_another_attractor():
+    """Two tent maps (slopes 1.9 and -1.9, peak h): with h = 0.5 the chaotic interval is [-0.45, 0.5] and runs
+    from the data's states at 0.8 and -0.7 blow up; with h = 1 it is [-0.9, 1] and holds every state. The
+    first ranked (lower criterion) has blow-ups, so the second is kept. Runs that contract count where the data
+    and the first ranked are chaotic, and not where the data are not, or where the first ranked has no
+    chaotic run (there is no second attractor to look for)."""
+    from discover.alrnn import ALRNN
+
+    def tent(h):
+        return ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([h]), n_pwl=1, n_obs=1)
+
+    x = np.concatenate([np.random.default_rng(0).uniform(-0.4, 0.45, 400), [0.8, -0.7] * 50])[:, None]
+    ranked = [(1.0, {}, tent(0.5), 10), (1.05, {}, tent(1.0), 20)]
+    m = ALRNN(free_run=1000)
+    m.dt_, m.lyapunov_data_ = 1.0, 0.6
+    kept = m._screen_attractors(ranked, [(x, None)])
+    s = m.attractor_screen_
+    assert kept is ranked[1] and s["counted"] == 2 and s["kept"] == 0 and s["kept_epoch"] == 20
+    assert s["first_epoch"] == 10 and 3 <= s["first"] <= 10 and s["runs"] == 32 and s["steps"] == 2000
+    assert m._kept_ends[0] is ranked[1][2] and np.all(m._kept_ends[1] > 0)  # log 1.9 on every run
+    contracting = (1.1, {}, ALRNNParams(A=np.array([0.5]), W=np.zeros((1, 1)), h=np.zeros(1), n_pwl=1, n_obs=1), 5)
+    assert m._screen_attractors([ranked[0], contracting], [(x, None)]) is ranked[0]  # 32 contracting runs
+    assert m.attractor_screen_["counted"] == 2
+    assert m._screen_attractors([contracting] + ranked, [(x, None)]) is contracting  # no chaotic run first
+    assert m.attractor_screen_["counted"] == 1
+    m.lyapunov_data_ = -0.1  # data that are not chaotic: contracting runs are their kind, blow-ups still count
+    assert m._screen_attractors([ranked[0], contracting], [(x, None)]) is contracting
+
+
+def test_the_screen_runs_in_a_fit_and_can_be_turned_off(lorenz_series):
+    from discover.alrnn import ALRNN
+
+    m = ALRNN(n_pwl=1, random_state=0, **{**FAST, "epochs": 4}).fit(lorenz_series)
+    s = m.attractor_screen_
+    assert 1 <= s["counted"] <= 4 and s["kept"] <= s["first"] and m.ladder_[1]["best_epoch"] == s["kept_epoch"]
+    assert next(f for f in m.findings() if type(f).__name__ == "SymbolicCode").metrics["attractor_screen"] == s
+    off = ALRNN(n_pwl=1, random_state=0, screen_attractors=False, **{**FAST, "epochs": 4}).fit(lorenz_series)
+    assert off.attractor_screen_ is None and off.ladder_[1]["best_epoch"] == s["first_epoch"]
+
+
 def test_generalized_forcing_alpha_floor(lorenz_series):
     """A contracting model makes the adaptive alpha 0 (forcing off); alpha_min keeps a floor under it."""
     from discover.alrnn import ALRNN
@@ -574,7 +643,7 @@ def test_tie_break_keeps_a_near_best_checkpoint(lorenz_series, tie_break, criter
     """The kept checkpoint is within the tolerance of the lowest criterion, and the best of those by the tie."""
     from discover.alrnn import ALRNN
 
-    m = ALRNN(n_pwl=2, tie_break=tie_break, criterion=criterion, random_state=0,
+    m = ALRNN(n_pwl=2, tie_break=tie_break, criterion=criterion, screen_attractors=False, random_state=0,
               **{**FAST, "epochs": 8, "eval_every": 1}).fit(lorenz_series)
     row = m.ladder_[2]
     value = (lambda r: r["D_stsp"]) if criterion == "D_stsp" else (lambda r: r["D_stsp"] + 10 * r["D_H"])

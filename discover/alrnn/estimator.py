@@ -33,6 +33,9 @@ RUNS_FROM_DATA = (32, 20000)
 #: Samples of the longest trajectory that the data's Lyapunov exponent is estimated from (and steps, at least, of
 #: the model's run that its exponent is taken along).
 LYAPUNOV_SAMPLES = 20000
+#: Near-best checkpoints, at most, whose runs from the data are counted for another attractor
+#: (``screen_attractors``).
+SCREENED = 16
 #: A P improves on the ladder when its criterion is below the best so far times this.
 LADDER_GAIN = 0.95
 #: The ladder stops after this many P in a row that do not improve.
@@ -81,16 +84,55 @@ def select_checkpoint(checkpoints: list, tolerance: float, tie_break: str | None
     the fewest linear regions (the most parsimonious code), then the lowest
     D_H. Ties keep the lower criterion.
     """
+    return ranked_checkpoints(checkpoints, tolerance, tie_break)[0]
+
+
+def ranked_checkpoints(checkpoints: list, tolerance: float, tie_break: str | None) -> list:
+    """The :func:`near_best` checkpoints in the order :func:`select_checkpoint` prefers them (its pick first).
+
+    With ``tie_break=None`` the order is by criterion alone.
+    """
     if not checkpoints:
         raise ValueError("no checkpoint to choose from")
-    if tie_break is None:
-        return min(checkpoints, key=lambda c: c[0])
     pool = near_best_checkpoints(checkpoints, tolerance)
+    if tie_break is None:
+        return sorted(pool, key=lambda c: c[0])
     if tie_break == "D_H":
-        return min(pool, key=lambda c: (c[1]["D_H"], c[0]))
+        return sorted(pool, key=lambda c: (c[1]["D_H"], c[0]))
     if tie_break == "regions":
-        return min(pool, key=lambda c: (c[1].get("regions", math.inf), c[1]["D_H"], c[0]))
+        return sorted(pool, key=lambda c: (c[1].get("regions", math.inf), c[1]["D_H"], c[0]))
     raise ValueError(f"unknown tie_break {tie_break!r}")
+
+
+def other_attractor_runs(ends: np.ndarray, chaotic: bool) -> int:
+    """How many runs of :func:`start_exponents` (their exponents ``ends``) leave the data's kind of dynamics.
+
+    A run that blows up (NaN) always does; with ``chaotic`` data (a positive
+    largest exponent) so does one that ends on a fixed point or a stable cycle
+    (exponent <= 0).
+    """
+    ends = np.asarray(ends, dtype=float)
+    return int(np.sum(np.isnan(ends)) + (np.sum(ends <= 0) if chaotic else 0))
+
+
+def fewest_other_attractors(candidates: list, count) -> tuple[tuple, int, int]:
+    """The first of ``candidates`` (in order of preference) for which ``count(candidate)`` is lowest.
+
+    Candidates are counted in order and the search stops at the first with a
+    count of 0, so the first candidate costs one count when it has none.
+    Returns ``(candidate, its count, how many were counted)``.
+    """
+    if not candidates:
+        raise ValueError("no checkpoint to choose from")
+    best, fewest, counted = None, math.inf, 0
+    for c in candidates:
+        k = count(c)
+        counted += 1
+        if k < fewest:
+            best, fewest = c, k
+        if k == 0:
+            break
+    return best, int(fewest), counted
 
 
 def model_lyapunov(params: ALRNNParams, x0: np.ndarray, dt: float, n_steps: int = 20000,
@@ -332,6 +374,21 @@ class ALRNN(Method):
         ``ladder_tolerance`` of the lowest (as good by the criterion as the
         values of P the ladder calls equal), the lowest D_H (``"D_H"``) or the
         fewest linear regions visited, then the lowest D_H (``"regions"``).
+    screen_attractors : bool
+        Whether the kept checkpoint must also pass the runs from the data
+        (without inputs only): among the chosen P's checkpoints within
+        ``ladder_tolerance`` of the lowest criterion (in the order
+        ``tie_break`` ranks them, at most 16), the first with the fewest of 32
+        free runs of ``min(20000, 2 * free_run)`` steps from states spread over
+        the data that blow up or, where the data are chaotic (a positive
+        ``lyapunov_data_``), end on a fixed point or a stable cycle. The
+        checkpoint runs compare windows of the data with runs from a few
+        places, and a model whose chaos is a transient that ends on a
+        non-chaotic attractor can pass them; its long free runs from most
+        states of the data end there. Non-chaotic runs count only when the
+        first ranked is chaotic from some state. The first ranked is counted
+        first, and when it has none it is kept at the cost of one count
+        (about a second).
     free_run : int
         Steps of the free run that is coded (its Lyapunov exponent is
         computed along it, continued to as many steps as the data's
@@ -372,6 +429,12 @@ class ALRNN(Method):
         runs of ``min(20000, 2 * free_run)`` steps from states spread over the
         data end on a non-chaotic attractor or blow up (either gives a
         :class:`~discover.errors.DataWarning`); ``None`` otherwise.
+    attractor_screen_ : dict or None
+        What ``screen_attractors`` found: ``{"counted", "first_epoch",
+        "first", "kept_epoch", "kept", "runs", "steps"}``, the checkpoints
+        counted, the epoch and count (runs that leave the data's dynamics, of
+        ``runs``) of the one ranked first and of the one kept; ``None`` when
+        it did not run.
     lyapunov_data_ : float
         The data's, estimated from the longest trajectory's first 20 000
         samples (:func:`~discover.measures.lyapunov_from_data`; NaN where too
@@ -414,6 +477,7 @@ class ALRNN(Method):
         "delay_lag": [Interval(int, 1, None), Options("auto")],
         "ladder_tolerance": [Interval(float, 0, None)],
         "tie_break": [Options("D_H", "regions"), None],
+        "screen_attractors": [bool],
         "free_run": [Interval(int, 10, None)],
         "code_length": [Interval(int, 1, None)],
         "max_period": [Interval(int, 1, 12)],
@@ -427,7 +491,7 @@ class ALRNN(Method):
                  batch_size=64, batches_per_epoch=50, epochs=500, lr=2e-3, lr_end=6.7e-5, noise=0.05, min_active=0.02,
                  optimizer="adam", eval_every=5, eval_length=20000, eval_starts=5, criterion="D_stsp+D_H",
                  alpha_min=0.0, restarts=1, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
-                 tie_break=None, free_run=10000, code_length=2000, max_period=8, n_threads=1, n_jobs=1, backend=None,
+                 tie_break=None, screen_attractors=True, free_run=10000, code_length=2000, max_period=8, n_threads=1, n_jobs=1, backend=None,
                  random_state=None):
         self.n_latent = n_latent
         self.n_pwl = n_pwl
@@ -454,6 +518,7 @@ class ALRNN(Method):
         self.delay_lag = delay_lag
         self.ladder_tolerance = ladder_tolerance
         self.tie_break = tie_break
+        self.screen_attractors = screen_attractors
         self.free_run = free_run
         self.code_length = code_length
         self.max_period = max_period
@@ -563,12 +628,46 @@ class ALRNN(Method):
                 self.n_pwl_ = ladder_pick({P: self.ladder_[P]["criterion"] for P in going}, self.ladder_tolerance)
         row = self.ladder_[self.n_pwl_]
         self.params_ = results[self.n_pwl_].params
+        self._kept_ends, self.attractor_screen_ = None, None
         if checkpoints[self.n_pwl_]:
             pool = checkpoints[self.n_pwl_]
             self._near_best = near_best_checkpoints(pool, self.ladder_tolerance)  # for the benchmark's --candidates
-            self.params_ = _keep_checkpoint(row, select_checkpoint(pool, self.ladder_tolerance, self.tie_break))
+            ranked = ranked_checkpoints(pool, self.ladder_tolerance, self.tie_break)
+            kept = ranked[0]
+            if self.screen_attractors and trajectories[0][1] is None:
+                kept = self._screen_attractors(ranked[:SCREENED], trajectories)
+            self.params_ = _keep_checkpoint(row, kept)
         self.divergence_ = row["D_stsp"]
         self._analyse(trajectories)
+
+    def _screen_attractors(self, ranked: list, trajectories) -> tuple:
+        """The first of the ``ranked`` checkpoints with the fewest runs from the data that leave its dynamics.
+
+        Sets ``attractor_screen_`` and keeps the kept one's exponents for :meth:`_analyse`.
+        """
+        steps = self._start_steps()
+        ends = {ranked[0][3]: start_exponents(ranked[0][2], trajectories, RUNS_FROM_DATA[0], steps, self.dt_)}
+        # non-chaotic runs count where the data are chaotic and so is the first ranked from some state (a model
+        # with no chaotic run has no second attractor beside a chaotic one: the settling warning speaks for it)
+        chaotic = bool(np.isfinite(self.lyapunov_data_) and self.lyapunov_data_ > 0
+                       and np.any(ends[ranked[0][3]] > 0))
+        counts = {}
+
+        def count(c):
+            if c[3] not in ends:
+                ends[c[3]] = start_exponents(c[2], trajectories, RUNS_FROM_DATA[0], steps, self.dt_)
+            counts[c[3]] = other_attractor_runs(ends[c[3]], chaotic)
+            return counts[c[3]]
+
+        kept, fewest, counted = fewest_other_attractors(ranked, count)
+        self.attractor_screen_ = {"counted": counted, "first_epoch": ranked[0][3], "first": counts[ranked[0][3]],
+                                  "kept_epoch": kept[3], "kept": fewest, "runs": RUNS_FROM_DATA[0], "steps": steps}
+        self._kept_ends = (kept[2], ends[kept[3]])
+        return kept
+
+    def _start_steps(self) -> int:
+        """Steps of each free run from a data state (:func:`start_exponents`) that looks for another attractor."""
+        return min(RUNS_FROM_DATA[1], 2 * self.free_run)
 
     def _prepare(self, series: Series) -> list:
         X = series.x
@@ -679,8 +778,10 @@ class ALRNN(Method):
         if not driven and self.free_run_status_ == "varies" and self.lyapunov_ > 0:
             # a chaotic model can have a second, non-chaotic attractor (or a chaotic transient that ends on one)
             # that the coded run never meets: runs from many states of the data find it
-            steps = min(RUNS_FROM_DATA[1], 2 * self.free_run)
-            ends = start_exponents(p, trajectories, RUNS_FROM_DATA[0], steps, self.dt_)
+            steps = self._start_steps()
+            cached = getattr(self, "_kept_ends", None)
+            ends = cached[1] if cached is not None and cached[0] is p else \
+                start_exponents(p, trajectories, RUNS_FROM_DATA[0], steps, self.dt_)
             self.runs_from_data_ = {"runs": len(ends), "steps": steps, "non_chaotic": int(np.sum(ends <= 0)),
                                     "blow_up": int(np.sum(np.isnan(ends)))}
             k, b = self.runs_from_data_["non_chaotic"], self.runs_from_data_["blow_up"]
@@ -766,6 +867,7 @@ class ALRNN(Method):
             "lyapunov_data": self.lyapunov_data_,
             "free_run": self.free_run_status_,
             "runs_from_data": self.runs_from_data_,
+            "attractor_screen": self.attractor_screen_,
             "fixed_points": {r: ("real" if f["real"] else "virtual") + (", stable" if f["stable"] else ", unstable")
                              for r, f in fps.items()},
             "cycles": [{"regions": "".join(f"[{r}]" for r in c["regions"]), "period": len(c["regions"]),
