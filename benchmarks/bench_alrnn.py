@@ -122,7 +122,7 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
         "epochs": {k: v["epochs"] for k, v in model.ladder_.items()},
         "best_epoch": {k: v["best_epoch"] for k, v in model.ladder_.items()},
         "s_per_epoch": {k: round(v["seconds"] / max(v["epochs"], 1), 2) for k, v in model.ladder_.items()},
-        "relu_on": ho["relu_on"],
+        "relu_on": ho["relu_on"], "screen": model.attractor_screen_, "runs_from_data": model.runs_from_data_,
         "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}/{r['D_H']:.2f}" + ("*" if r.get("recentred") else "")
                             for v in model.ladder_.values() for r in v["history"] if "D_stsp" in r),
     }
@@ -205,6 +205,9 @@ def main() -> None:
                   f"fit={r['fit_s']:.0f}s ladder={r['ladder']} restarts={r['restarts']} epochs={r['epochs']} "
                   f"best epoch={r['best_epoch']} s/epoch={r['s_per_epoch']} load={os.getloadavg()[0]:.1f}",
                   flush=True)
+            if r["screen"] or r["runs_from_data"]:
+                print(f"  second-attractor screen (runs of 32 that leave the data's dynamics): {r['screen']}; the "
+                      f"kept model's runs from the data: {r['runs_from_data']}", flush=True)
             if args.history:
                 print("  training-data criterion by epoch (* a ReLU unit re-centred):", r["history"])
             if r["candidates"]:
