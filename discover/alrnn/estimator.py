@@ -491,8 +491,8 @@ class ALRNN(Method):
                  batch_size=64, batches_per_epoch=50, epochs=500, lr=2e-3, lr_end=6.7e-5, noise=0.05, min_active=0.02,
                  optimizer="adam", eval_every=5, eval_length=20000, eval_starts=5, criterion="D_stsp+D_H",
                  alpha_min=0.0, restarts=1, max_seconds=None, n_delays="auto", delay_lag="auto", ladder_tolerance=0.1,
-                 tie_break=None, screen_attractors=True, free_run=10000, code_length=2000, max_period=8, n_threads=1, n_jobs=1, backend=None,
-                 random_state=None):
+                 tie_break=None, screen_attractors=True, free_run=10000, code_length=2000, max_period=8, n_threads=1,
+                 n_jobs=1, backend=None, random_state=None):
         self.n_latent = n_latent
         self.n_pwl = n_pwl
         self.max_pwl = max_pwl
