@@ -591,18 +591,18 @@ def test_the_screen_keeps_a_near_best_checkpoint_without_another_attractor():
     ranked = [(1.0, {}, tent(0.5), 10), (1.05, {}, tent(1.0), 20)]
     m = ALRNN(free_run=1000)
     m.dt_, m.lyapunov_data_ = 1.0, 0.6
-    kept = m._screen_attractors(ranked, [(x, None)])
+    kept, ends = m._screen_attractors(ranked, [(x, None)])
     s = m.attractor_screen_
     assert kept is ranked[1] and s["counted"] == 2 and s["kept"] == 0 and s["kept_epoch"] == 20
     assert s["first_epoch"] == 10 and 3 <= s["first"] <= 10 and s["runs"] == 32 and s["steps"] == 2000
-    assert m._kept_ends[0] is ranked[1][2] and np.all(m._kept_ends[1] > 0)  # log 1.9 on every run
+    assert len(ends) == 32 and np.all(ends > 0)  # the kept map's runs: log 1.9 on every one
     contracting = (1.1, {}, ALRNNParams(A=np.array([0.5]), W=np.zeros((1, 1)), h=np.zeros(1), n_pwl=1, n_obs=1), 5)
-    assert m._screen_attractors([ranked[0], contracting], [(x, None)]) is ranked[0]  # 32 contracting runs
+    assert m._screen_attractors([ranked[0], contracting], [(x, None)])[0] is ranked[0]  # 32 contracting runs
     assert m.attractor_screen_["counted"] == 2
-    assert m._screen_attractors([contracting] + ranked, [(x, None)]) is contracting  # no chaotic run first
+    assert m._screen_attractors([contracting] + ranked, [(x, None)])[0] is contracting  # no chaotic run first
     assert m.attractor_screen_["counted"] == 1
     m.lyapunov_data_ = -0.1  # data that are not chaotic: contracting runs are their kind, blow-ups still count
-    assert m._screen_attractors([ranked[0], contracting], [(x, None)]) is contracting
+    assert m._screen_attractors([ranked[0], contracting], [(x, None)])[0] is contracting
 
 
 def test_the_screen_runs_in_a_fit_and_can_be_turned_off(lorenz_series):

@@ -628,22 +628,23 @@ class ALRNN(Method):
                 self.n_pwl_ = ladder_pick({P: self.ladder_[P]["criterion"] for P in going}, self.ladder_tolerance)
         row = self.ladder_[self.n_pwl_]
         self.params_ = results[self.n_pwl_].params
-        self._kept_ends, self.attractor_screen_ = None, None
+        self.attractor_screen_, start_ends = None, None
         if checkpoints[self.n_pwl_]:
             pool = checkpoints[self.n_pwl_]
             self._near_best = near_best_checkpoints(pool, self.ladder_tolerance)  # for the benchmark's --candidates
             ranked = ranked_checkpoints(pool, self.ladder_tolerance, self.tie_break)
             kept = ranked[0]
             if self.screen_attractors and trajectories[0][1] is None:
-                kept = self._screen_attractors(ranked[:SCREENED], trajectories)
+                kept, start_ends = self._screen_attractors(ranked[:SCREENED], trajectories)
             self.params_ = _keep_checkpoint(row, kept)
         self.divergence_ = row["D_stsp"]
-        self._analyse(trajectories)
+        self._analyse(trajectories, start_ends)
 
-    def _screen_attractors(self, ranked: list, trajectories) -> tuple:
+    def _screen_attractors(self, ranked: list, trajectories) -> tuple[tuple, np.ndarray]:
         """The first of the ``ranked`` checkpoints with the fewest runs from the data that leave its dynamics.
 
-        Sets ``attractor_screen_`` and keeps the kept one's exponents for :meth:`_analyse`.
+        Sets ``attractor_screen_``; returns the kept checkpoint and its runs' exponents (which
+        :meth:`_analyse` reads instead of running them again).
         """
         steps = self._start_steps()
         ends = {ranked[0][3]: start_exponents(ranked[0][2], trajectories, RUNS_FROM_DATA[0], steps, self.dt_)}
@@ -662,8 +663,7 @@ class ALRNN(Method):
         kept, fewest, counted = fewest_other_attractors(ranked, count)
         self.attractor_screen_ = {"counted": counted, "first_epoch": ranked[0][3], "first": counts[ranked[0][3]],
                                   "kept_epoch": kept[3], "kept": fewest, "runs": RUNS_FROM_DATA[0], "steps": steps}
-        self._kept_ends = (kept[2], ends[kept[3]])
-        return kept
+        return kept, ends[kept[3]]
 
     def _start_steps(self) -> int:
         """Steps of each free run from a data state (:func:`start_exponents`) that looks for another attractor."""
@@ -727,7 +727,12 @@ class ALRNN(Method):
                                  eval_length=self.eval_length, eval_starts=self.eval_starts,
                                  criterion=self.criterion, alpha_min=self.alpha_min, optimizer=self.optimizer))
 
-    def _analyse(self, trajectories) -> None:
+    def _analyse(self, trajectories, start_ends: np.ndarray | None = None) -> None:
+        """Code a long free run of ``params_`` and read its regions, exponent and runs from the data.
+
+        ``start_ends``: the exponents of ``params_``'s runs from the data (:func:`start_exponents`), where the
+        checkpoint screen has already run them.
+        """
         p = self.params_
         x0 = trajectories[0][0][0]
         burn = max(100, self.free_run // 10)
@@ -779,8 +784,7 @@ class ALRNN(Method):
             # a chaotic model can have a second, non-chaotic attractor (or a chaotic transient that ends on one)
             # that the coded run never meets: runs from many states of the data find it
             steps = self._start_steps()
-            cached = getattr(self, "_kept_ends", None)
-            ends = cached[1] if cached is not None and cached[0] is p else \
+            ends = start_ends if start_ends is not None else \
                 start_exponents(p, trajectories, RUNS_FROM_DATA[0], steps, self.dt_)
             self.runs_from_data_ = {"runs": len(ends), "steps": steps, "non_chaotic": int(np.sum(ends <= 0)),
                                     "blow_up": int(np.sum(np.isnan(ends)))}
