@@ -45,15 +45,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_alrnn import SETTINGS, data, held_out  # noqa: E402
 
+from discover.alrnn import ALRNN  # noqa: E402
 from discover.alrnn.estimator import (  # noqa: E402
     LYAPUNOV_SAMPLES,
     RUNS_FROM_DATA,
     SCREENED,
-    near_best_checkpoints,
+    fewest_other_attractors,
     other_attractor_runs,
+    ranked_checkpoints,
     start_exponents,
 )
-from discover.alrnn.training import checkpoint_scores  # noqa: E402
+from discover.alrnn.training import _criterion, checkpoint_scores  # noqa: E402
 from discover.measures import lyapunov_from_data  # noqa: E402
 
 TARGETS = {"D_stsp": 1.0, "D_H": 0.1, "lyap_err": 0.15}
@@ -70,18 +72,19 @@ def score_run(path: str, tolerance: float = 0.1) -> list[dict]:
     # the estimator standardises the training part on its own, and its checkpoint runs and screen run there
     fit = [((train - train.mean(axis=0)) / train.std(axis=0), None)]
     lam_test, lam_train = lyapunov_from_data(test, s["dt"]), lyapunov_from_data(fit[0][0][:LYAPUNOV_SAMPLES], s["dt"])
-    pool = sorted(near_best_checkpoints(saved["near_best"], tolerance), key=lambda c: c[0])[:SCREENED]
+    pool = ranked_checkpoints(saved["near_best"], tolerance, None)[:SCREENED]  # the estimator's order
+    defaults = ALRNN()
     rows, chaotic = [], None
     for rank, (crit, _, params, epoch) in enumerate(pool):
         ends = start_exponents(params, fit, RUNS_FROM_DATA[0], RUNS_FROM_DATA[1], s["dt"])
         if chaotic is None:  # the estimator's gate: chaotic data, and the first ranked chaotic from some state
             chaotic = bool(lam_train > 0 and np.any(ends > 0))
-        s32 = checkpoint_scores(params, fit, 20000, 32)
+        s32 = checkpoint_scores(params, fit, defaults.eval_length, 32)
         ho = held_out(params, train, test, s["dt"])
         err = abs(ho["lyap"] - lam_test) / abs(lam_test)
         rows.append({"rank": rank, "epoch": int(epoch), "crit": float(crit),
                      "other": other_attractor_runs(ends, chaotic),
-                     "crit32": s32["D_stsp"] + 10 * s32["D_H"],
+                     "crit32": _criterion(s32, defaults.criterion),
                      "D_stsp": ho["D_stsp"], "D_H": ho["D_H"], "lyap_err": err,
                      "ok": bool(ho["D_stsp"] <= TARGETS["D_stsp"] and ho["D_H"] <= TARGETS["D_H"]
                                 and err <= TARGETS["lyap_err"])})
@@ -90,7 +93,7 @@ def score_run(path: str, tolerance: float = 0.1) -> list[dict]:
 
 RULES = {
     "criterion": lambda rows: rows[0],
-    "screen": lambda rows: min(rows, key=lambda r: (r["other"], r["rank"])),
+    "screen": lambda rows: fewest_other_attractors(rows, lambda r: r["other"])[0],
     "crit32": lambda rows: min(rows, key=lambda r: r["crit32"]),
 }
 
