@@ -193,6 +193,40 @@ def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(l
     assert [r["epoch"] for r in row["history"]] == [5, 10] and row["history"][1]["continued"]
 
 
+@pytest.mark.parametrize("criteria,tried,pick", [
+    # a 2-worker run's screening (noise 0.02, seed 0): P=2 is the second miss, but P=3 beside it gains
+    ({0: 8.445, 1: 8.364, 2: 9.408, 3: 4.568, 4: 4.0, 5: 4.5}, [0, 1, 2, 3, 4, 5], 4),
+    # both miss: the ladder stops, and P=0 is within 10 % + 0.05 of the best (8.364)
+    ({0: 8.445, 1: 8.364, 2: 9.408, 3: 8.5, 4: 4.0, 5: 4.5}, [0, 1, 2, 3], 0),
+])
+def test_a_gain_beside_the_last_miss_in_a_group_keeps_the_ladder_going(lorenz_series, monkeypatch, criteria,
+                                                                      tried, pick):
+    """With two workers P=2 and P=3 are screened together; the stop is judged on both of their criteria."""
+    from discover.alrnn import ALRNN, estimator
+    from discover.alrnn.training import TrainResult
+
+    calls = []
+
+    def fake(P, seed, trajectories, config, epochs, seconds, lr, lr_end, init):
+        calls.append(P)
+        M = config["M"]
+        params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
+                             L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
+        d = criteria[P]
+        scores = {"D_stsp": d, "D_H": 0.1}
+        return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
+                           model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
+                           train_seconds=0.5, best_scores=scores, checkpoints=[(d, scores, params, epochs)])
+
+    monkeypatch.setattr(estimator, "_train_p", fake)
+    monkeypatch.setattr(estimator, "parallel_map", lambda f, items, **kw: [f(*item) for item in items])
+    m = ALRNN(n_latent=8, max_pwl=5, epochs=10, n_jobs=2, free_run=200, max_period=2,
+              random_state=0).fit(lorenz_series)
+    assert sorted(m.ladder_) == tried
+    assert calls[:len(tried)] == tried
+    assert m.n_pwl_ == pick
+
+
 @pytest.mark.parametrize("second,expected", [(0.5, 2), (1.45, 1)])
 def test_spare_workers_train_the_next_best_p_on_and_the_pick_is_made_again(lorenz_series, monkeypatch, second,
                                                                            expected):

@@ -283,7 +283,8 @@ class ALRNN(Method):
     2, ... up to ``max_pwl`` is screened, each with an equal share of half the
     budget, until the checkpoint criterion (by default D_stsp + 10 D_H of free
     runs on the training data) has failed to improve by 5 % for two values of
-    P in a row; the fewest ReLU units whose criterion is within
+    P in a row (judged after each group of ``n_jobs`` values trained at
+    once); the fewest ReLU units whose criterion is within
     ``ladder_tolerance`` of the best is chosen, and that model trains on from
     its best checkpoint for the other half of the budget (with ``n_jobs > 1``
     the next best values of P train on beside it, and the choice is made
@@ -571,7 +572,7 @@ class ALRNN(Method):
         lr_mid = self.lr * (self.lr_end / self.lr) ** share if self.lr_end < self.lr else self.lr_end
         config = self._train_config(N=N, n_inputs=0 if trajectories[0][1] is None else trajectories[0][1].shape[1])
         self.ladder_, results = {}, {}
-        best, misses, stop, interrupted = math.inf, 0, False, False
+        best, misses, interrupted = math.inf, 0, False
         for i in range(0, len(candidates), n_par):
             group = candidates[i:i + n_par]
             jobs = [(P, seeds[P], trajectories, config, screen_epochs, screen_seconds, self.lr, lr_mid, None)
@@ -587,10 +588,10 @@ class ALRNN(Method):
                 results[P] = res
                 self.ladder_[P] = _ladder_row(res)
                 interrupted = interrupted or res.interrupted
-                stop = stop or interrupted
                 best, misses = ladder_step(best, misses, res.best_divergence)
-                stop = stop or misses >= LADDER_PATIENCE
-            if stop:
+            # judged on the whole group: a gain that a worker measured after misses in the same group resets
+            # them, since the criterion has not stopped improving (one worker would have stopped before it)
+            if interrupted or misses >= LADDER_PATIENCE:
                 break
         self.n_pwl_ = ladder_pick({P: v["criterion"] for P, v in self.ladder_.items()}, self.ladder_tolerance)
         checkpoints = {P: list(res.checkpoints) for P, res in results.items()}
