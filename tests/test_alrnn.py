@@ -157,6 +157,18 @@ def test_ladder_records_each_p(lorenz_series):
             assert v["criterion"] == pytest.approx(v["D_stsp"] + 10 * v["D_H"])
 
 
+def _screening_result(P: int, d: float, M: int, epochs: int):
+    """What a stand-in for ``_train_p`` gives back: a do-nothing model of P ReLU units with criterion ``d``."""
+    from discover.alrnn.training import TrainResult
+
+    params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
+                         L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
+    scores = {"D_stsp": d, "D_H": 0.1}
+    return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
+                       model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
+                       train_seconds=0.5, best_scores=scores, checkpoints=[(d, scores, params, epochs)])
+
+
 def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(lorenz_series, monkeypatch):
     """The rule on given criteria: P=2 and P=3 do not improve on P=1 by 5 %, so P=4 is never tried.
 
@@ -164,21 +176,14 @@ def test_ladder_stops_after_two_values_without_gain_and_trains_the_chosen_p_on(l
     rest of the epochs; its continued criterion replaces the screening's when lower.
     """
     from discover.alrnn import ALRNN, estimator
-    from discover.alrnn.training import TrainResult
 
     criteria = {0: 6.0, 1: 2.0, 2: 1.95, 3: 2.2, 4: 0.1}
     calls = []
 
     def fake(P, seed, trajectories, config, epochs, seconds, lr, lr_end, init):
         calls.append((P, epochs, init is not None, lr, lr_end))
-        M = config["M"]
-        params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
-                             L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
         d = 1.5 if init is not None else criteria[P]
-        scores = {"D_stsp": d, "D_H": 0.1}
-        return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
-                           model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
-                           train_seconds=0.5, best_scores=scores, checkpoints=[(d, scores, params, epochs)])
+        return _screening_result(P, d, config["M"], epochs)
 
     monkeypatch.setattr(estimator, "_train_p", fake)
     m = ALRNN(n_latent=8, max_pwl=4, epochs=10, lr=1e-3, lr_end=1e-5, free_run=200, max_period=2,
@@ -203,20 +208,13 @@ def test_a_gain_beside_the_last_miss_in_a_group_keeps_the_ladder_going(lorenz_se
                                                                       tried, pick):
     """With two workers P=2 and P=3 are screened together; the stop is judged on both of their criteria."""
     from discover.alrnn import ALRNN, estimator
-    from discover.alrnn.training import TrainResult
 
     calls = []
 
     def fake(P, seed, trajectories, config, epochs, seconds, lr, lr_end, init):
         calls.append(P)
-        M = config["M"]
-        params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
-                             L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
         d = criteria[P]
-        scores = {"D_stsp": d, "D_H": 0.1}
-        return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
-                           model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
-                           train_seconds=0.5, best_scores=scores, checkpoints=[(d, scores, params, epochs)])
+        return _screening_result(P, d, config["M"], epochs)
 
     monkeypatch.setattr(estimator, "_train_p", fake)
     monkeypatch.setattr(estimator, "parallel_map", lambda f, items, **kw: [f(*item) for item in items])
@@ -236,7 +234,6 @@ def test_spare_workers_train_the_next_best_p_on_and_the_pick_is_made_again(loren
     chosen. When P=2 reaches only 1.45, P=1 is (1.5 <= 1.645) and stays the pick.
     """
     from discover.alrnn import ALRNN, estimator
-    from discover.alrnn.training import TrainResult
 
     criteria = {0: 6.0, 1: 2.0, 2: 1.95, 3: 2.2}
     continued = {1: 1.5, 2: second}
@@ -244,14 +241,8 @@ def test_spare_workers_train_the_next_best_p_on_and_the_pick_is_made_again(loren
 
     def fake(P, seed, trajectories, config, epochs, seconds, lr, lr_end, init):
         calls.append((P, init is not None))
-        M = config["M"]
-        params = ALRNNParams(A=np.full(M, 0.9), W=np.zeros((M, M)), h=np.zeros(M), n_pwl=P, n_obs=3,
-                             L=np.zeros((M - 3, 3)), l=np.zeros(M - 3))
         d = continued[P] if init is not None else criteria[P]
-        scores = {"D_stsp": d, "D_H": 0.1}
-        return TrainResult(params=params, best_divergence=d, best_epoch=epochs, epochs_run=epochs, seconds=1.0,
-                           model_steps=100, history=[{"epoch": epochs, "loss": 0.1, "D_stsp": d}],
-                           train_seconds=0.5, best_scores=scores, checkpoints=[(d, scores, params, epochs)])
+        return _screening_result(P, d, config["M"], epochs)
 
     monkeypatch.setattr(estimator, "_train_p", fake)
     monkeypatch.setattr(estimator, "parallel_map", lambda f, items, **kw: [f(*item) for item in items])
