@@ -72,7 +72,7 @@ def held_out(p, train: np.ndarray, test: np.ndarray, dt: float, lyapunov: bool =
         # along the whole run after a transient of 1000 steps, as the data's over all the held-out steps: an
         # exponent from 2 10^4 steps scatters by about 0.04 (4 %) on Lorenz-63, from 10^5 by about 0.016
         lam = float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[finite][1000:]), dt, n_exponents=1)[0])
-        # the data's estimator on the model's run too: the like-for-like comparison, whatever Rosenstein's bias
+        # a diagnostic: the data's estimator on the model's run (the error uses the exact exponent above)
         try:
             lam_rosenstein = float(lyapunov_from_data(gen[finite][1000:], dt))
         except DataError:  # a run that settles on a fixed point has no neighbour pairs to follow
