@@ -37,7 +37,7 @@ import time
 import numpy as np
 
 from discover.alrnn import ALRNN, codes
-from discover.alrnn.estimator import LADDER_PATIENCE, ladder_pick, ladder_step
+from discover.alrnn.estimator import ladder_pick, ladder_stopped
 from discover.data import Series, Trajectory
 from discover.errors import DataError
 from discover.measures import (
@@ -198,11 +198,10 @@ def main() -> None:
                       f"(Rosenstein {r['lyap_model_rosenstein']:.3f}) err={100 * r['lyap_err']:.0f}% "
                       f"regions={r['regions']} occupancy={r['occupancy']} fit={r['fit_s']:.0f}s load={os.getloadavg()[0]:.1f}", flush=True)
             crit = {P: r["ladder"][P] for P, r in zip(each, rows)}
-            best, misses, tried = float("inf"), 0, []
-            for P in each:  # the estimator's rule with one worker: stop after LADDER_PATIENCE values without a gain
+            tried = []
+            for P in each:  # the estimator's rule with one worker: asked after each value of P
                 tried.append(P)
-                best, misses = ladder_step(best, misses, crit[P])
-                if misses >= LADDER_PATIENCE:
+                if ladder_stopped([crit[p] for p in tried]):
                     break
             tolerance = ALRNN().ladder_tolerance
             pick = ladder_pick({P: crit[P] for P in tried}, tolerance)

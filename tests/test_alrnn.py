@@ -323,11 +323,13 @@ def test_checkpoints_of_a_short_series_must_stay_bounded_past_its_end(two_region
 def test_ladder_rule_pieces():
     import math
 
-    from discover.alrnn.estimator import ladder_pick, ladder_step
+    from discover.alrnn.estimator import ladder_pick, ladder_stopped
 
-    assert ladder_step(math.inf, 0, 3.0) == (3.0, 0)
-    assert ladder_step(3.0, 0, 2.9) == (3.0, 1)  # 3 % better is not the 5 % a gain needs
-    assert ladder_step(3.0, 1, 2.8) == (2.8, 0)
+    assert not ladder_stopped([3.0, 2.9])  # 3 % better is not the 5 % a gain needs: one miss
+    assert ladder_stopped([3.0, 2.9, 2.86])  # two in a row below 5 % better than 3.0
+    assert not ladder_stopped([3.0, 2.9, 2.8])  # 2.8 is 7 % better: the misses start again
+    assert ladder_stopped([3.0, 2.9, 2.8, 3.5, math.inf])  # a run that blew up is a miss
+    assert not ladder_stopped([math.inf, math.inf, 3.0])
     # within 10 % + 0.05 of the best (1.0): 1.14 is, 1.16 is not; the fewest ReLU units of those
     assert ladder_pick({0: 5.0, 1: 1.16, 2: 1.14, 3: 1.0}, 0.1) == 2
     assert ladder_pick({0: 5.0, 1: 1.16, 2: 1.2, 3: 1.0}, 0.1) == 3

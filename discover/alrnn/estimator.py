@@ -49,15 +49,18 @@ def _workers(n_jobs: int | None) -> int:
     return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
 
 
-def ladder_step(best: float, misses: int, criterion: float) -> tuple[float, int]:
-    """The ladder's state after one more P: the best criterion so far, and how many P in a row did not improve.
+def ladder_stopped(criteria: list[float]) -> bool:
+    """Whether the ladder stops after the values of P whose criteria are ``criteria``, in the order screened.
 
-    A P improves when its criterion is below ``best * LADDER_GAIN``; the
-    ladder stops once ``misses`` reaches ``LADDER_PATIENCE``.
+    A P improves when its criterion is below the best before it times
+    ``LADDER_GAIN``; the ladder stops once the last ``LADDER_PATIENCE`` values
+    in a row did not improve. The estimator asks after each group of values
+    screened side by side, so a gain anywhere in a group keeps it going.
     """
-    if criterion < best * LADDER_GAIN:
-        return criterion, 0
-    return best, misses + 1
+    best, misses = math.inf, 0
+    for criterion in criteria:
+        best, misses = (criterion, 0) if criterion < best * LADDER_GAIN else (best, misses + 1)
+    return misses >= LADDER_PATIENCE
 
 
 def near_best(value: float, best: float, tolerance: float) -> bool:
@@ -572,7 +575,7 @@ class ALRNN(Method):
         lr_mid = self.lr * (self.lr_end / self.lr) ** share if self.lr_end < self.lr else self.lr_end
         config = self._train_config(N=N, n_inputs=0 if trajectories[0][1] is None else trajectories[0][1].shape[1])
         self.ladder_, results = {}, {}
-        best, misses, interrupted = math.inf, 0, False
+        interrupted = False
         for i in range(0, len(candidates), n_par):
             group = candidates[i:i + n_par]
             jobs = [(P, seeds[P], trajectories, config, screen_epochs, screen_seconds, self.lr, lr_mid, None)
@@ -588,10 +591,9 @@ class ALRNN(Method):
                 results[P] = res
                 self.ladder_[P] = _ladder_row(res)
                 interrupted = interrupted or res.interrupted
-                best, misses = ladder_step(best, misses, res.best_divergence)
             # judged on the whole group: a gain that a worker measured after misses in the same group resets
             # them, since the criterion has not stopped improving (one worker would have stopped before it)
-            if interrupted or misses >= LADDER_PATIENCE:
+            if interrupted or ladder_stopped([r.best_divergence for r in results.values()]):
                 break
         self.n_pwl_ = ladder_pick({P: v["criterion"] for P, v in self.ladder_.items()}, self.ladder_tolerance)
         checkpoints = {P: list(res.checkpoints) for P, res in results.items()}
