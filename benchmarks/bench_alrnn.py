@@ -178,10 +178,13 @@ def main() -> None:
     for flag, kind in OPTIONS.items():
         ap.add_argument("--" + flag.replace("_", "-"), type=kind, default=None)
     ap.add_argument("--history", action="store_true", help="print the checkpoint divergences")
-    ap.add_argument("--save", default=None, help="a folder to pickle each run's near-best checkpoints in")
+    ap.add_argument("--save", default=None, help="a folder to pickle each run's near-best checkpoints in "
+                    "(made if missing)")
     ap.add_argument("--candidates", action="store_true",
                     help="score every near-best checkpoint on the held-out steps, and what each tie_break keeps")
     args = ap.parse_args()
+    if args.save:  # before any training: a folder that cannot be made fails now, not after the first run
+        os.makedirs(args.save, exist_ok=True)
     print("load:", os.getloadavg(), "options:", {k: v for k, v in vars(args).items() if v is not None})
     options = {k: getattr(args, k) for k in OPTIONS if getattr(args, k) is not None}
     for system in [s for s in args.systems.split(",") if s]:
