@@ -561,7 +561,12 @@ def test_a_second_attractor_is_warned_about():
     p = ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([0.5]), n_pwl=1, n_obs=1)
     m = ALRNN(free_run=2000, max_period=2)
     m.params_, m.n_pwl_, m.dt_, m.divergence_ = p, 1, 1.0, 0.0
-    x = np.concatenate([np.random.default_rng(0).uniform(-0.4, 0.45, 400), [0.8, -0.7] * 50])[:, None]
+    orbit = [0.1]
+    for _ in range(499):  # the map's own chaotic orbit (so the run has the data's rhythm), then states beyond it
+        orbit.append(1.9 * orbit[-1] - 3.8 * max(orbit[-1], 0.0) + 0.5)
+    rng = np.random.default_rng(0)
+    beyond = rng.choice([-1.0, 1.0], 100) * rng.uniform(0.6, 0.9, 100)  # each blows up
+    x = np.concatenate([orbit[100:], beyond])[:, None]
     with pytest.warns(DataWarning, match="blow up"):
         m._analyse([(x, None)])
     assert m.lyapunov_ == pytest.approx(np.log(1.9), abs=0.05)
@@ -572,6 +577,32 @@ def test_a_second_attractor_is_warned_about():
         warnings.simplefilter("error")
         m._analyse([(x[:400], None)])  # every state inside: no warning
     assert m.runs_from_data_["blow_up"] == 0
+
+
+def test_a_free_run_with_another_rhythm_than_the_data_is_warned_about():
+    """A rotation by 0.1 rad per step varies for ever: against data turning at that rate its spectrum matches
+    (no warning); against data turning three times as fast the code describes the model only, and says so."""
+    from discover.alrnn import ALRNN
+    from discover.errors import DataWarning
+
+    c, s = np.cos(0.1), np.sin(0.1)
+    t = np.arange(3000.0)
+
+    def analysed(rate):
+        m = ALRNN(free_run=3000, max_period=2)
+        m.params_ = ALRNNParams(A=np.array([c, c]), W=np.array([[0.0, -s], [s, 0.0]]), h=np.zeros(2), n_pwl=0,
+                                n_obs=2)
+        m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
+        m._analyse([(np.column_stack([np.cos(rate * t), np.sin(rate * t)]), None)])
+        return m
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = analysed(0.1)
+    assert same.free_run_status_ == "varies" and same.spectrum_distance_ < 0.05
+    with pytest.warns(DataWarning, match=r"not with the data's rhythm: its power spectrum is D_H = (0\.9|1\.0)"):
+        other = analysed(0.3)
+    assert other.spectrum_distance_ > 0.9
 
 
 def test_other_attractor_runs_and_the_first_with_fewest():
@@ -614,7 +645,12 @@ def test_the_screen_keeps_a_near_best_checkpoint_without_another_attractor():
     def tent(h):
         return ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([h]), n_pwl=1, n_obs=1)
 
-    x = np.concatenate([np.random.default_rng(0).uniform(-0.4, 0.45, 400), [0.8, -0.7] * 50])[:, None]
+    orbit = [0.1]
+    for _ in range(499):  # the map's own chaotic orbit (so the run has the data's rhythm), then states beyond it
+        orbit.append(1.9 * orbit[-1] - 3.8 * max(orbit[-1], 0.0) + 0.5)
+    rng = np.random.default_rng(0)
+    beyond = rng.choice([-1.0, 1.0], 100) * rng.uniform(0.6, 0.9, 100)  # each blows up
+    x = np.concatenate([orbit[100:], beyond])[:, None]
     ranked = [(1.0, {}, tent(0.5), 10), (1.05, {}, tent(1.0), 20)]
     m = ALRNN(free_run=1000)
     m.dt_, m.lyapunov_data_ = 1.0, 0.6
