@@ -136,6 +136,7 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
         "best_epoch": {k: v["best_epoch"] for k, v in model.ladder_.items()},
         "s_per_epoch": {k: round(v["seconds"] / max(v["epochs"], 1), 2) for k, v in model.ladder_.items()},
         "relu_on": ho["relu_on"], "screen": model.attractor_screen_, "runs_from_data": model.runs_from_data_,
+        "spectrum_distance": model.spectrum_distance_,
         "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}/{r['D_H']:.2f}" + ("*" if r.get("recentred") else "")
                             for v in model.ladder_.values() for r in v["history"] if "D_stsp" in r),
     }
@@ -219,6 +220,7 @@ def main() -> None:
                   f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} "
                   f"(Rosenstein {r['lyap_model_rosenstein']:.3f}) err={100 * r['lyap_err']:.0f}% "
                   f"regions={r['regions']} (paper {r['expected_regions']}) occupancy={r['occupancy']} "
+                  f"free-run D_H against the training data (warned above 0.3)={r['spectrum_distance']:.3f} "
                   f"fit={r['fit_s']:.0f}s ladder={r['ladder']} restarts={r['restarts']} epochs={r['epochs']} "
                   f"best epoch={r['best_epoch']} s/epoch={r['s_per_epoch']} load={os.getloadavg()[0]:.1f}",
                   flush=True)
