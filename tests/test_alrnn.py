@@ -579,6 +579,28 @@ def test_a_second_attractor_is_warned_about():
     assert m.runs_from_data_["blow_up"] == 0
 
 
+def test_rhythm_distance_tells_a_rhythm_from_the_noise_of_a_short_record():
+    """Two stretches of one noise-driven AR(2) oscillation (period about 10 samples) stay well below the warning's
+    0.3 even at 300 samples, and one of period 4 samples is far above it."""
+    from discover.alrnn.estimator import UNLIKE_SPECTRUM, rhythm_distance
+    from discover.measures import hellinger_spectrum_distance
+
+    rng = np.random.default_rng(0)
+
+    def ar2(n, a1, a2=-0.9):
+        x = np.zeros(n + 200)
+        for k in range(2, n + 200):
+            x[k] = a1 * x[k - 1] + a2 * x[k - 2] + rng.standard_normal()
+        return x[200:, None]
+
+    for n in (300, 2000):
+        same = [rhythm_distance(ar2(n, 1.6), ar2(n, 1.6)) for _ in range(10)]
+        assert max(same) < 0.2, same
+        assert min(rhythm_distance(ar2(n, 1.6), ar2(n, 0.0)) for _ in range(10)) > UNLIKE_SPECTRUM
+    # one Welch segment (the measure's default below 4096 samples) is too noisy for the check
+    assert max(hellinger_spectrum_distance(ar2(2000, 1.6), ar2(2000, 1.6)) for _ in range(10)) > 0.2
+
+
 def test_a_free_run_with_another_rhythm_than_the_data_is_warned_about():
     """A rotation by 0.1 rad per step varies for ever: against data turning at that rate its spectrum matches
     (no warning); against data turning three times as fast the code describes the model only, and says so."""

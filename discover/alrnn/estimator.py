@@ -191,6 +191,18 @@ def start_exponents(params: ALRNNParams, trajectories: list, n_starts: int, n_st
     return lam
 
 
+def rhythm_distance(x: np.ndarray, run: np.ndarray) -> float:
+    """D_H between data and a free run over as many steps as both have, on Welch segments of an eighth of them.
+
+    The measure of the rhythm check (``UNLIKE_SPECTRUM``): segments of 64 to
+    4096 samples, so that even a short record's spectrum is averaged over
+    several; with one segment, two stretches of one noise-driven oscillation
+    differ by up to 0.3.
+    """
+    n = min(len(x), len(run))
+    return float(hellinger_spectrum_distance(x[:n], run[:n], segment=int(np.clip(n // 8, 64, 4096))))
+
+
 def ladder_pick(criteria: dict[int, float], tolerance: float) -> int:
     """The fewest ReLU units whose criterion is below ``best * (1 + tolerance) + 0.05`` (:func:`near_best`)."""
     best = min(criteria.values())
@@ -817,8 +829,7 @@ class ALRNN(Method):
                     f"code, region maps and exponent describe the chaotic one only (P = {self.n_pwl_}).",
                     DataWarning, stacklevel=3)
         # a run that varies with another rhythm than the data's reconstructs nothing either: the coded run,
-        # continued to as many steps as the longest trajectory has, against it, their spectra averaged over
-        # eight Welch segments or more (with fewer, two stretches of one stochastic oscillation differ by 0.3)
+        # continued to as many steps as the longest trajectory has, against it (rhythm_distance)
         self.spectrum_distance_ = math.nan
         if not driven and self.free_run_status_ == "varies":
             longest = max((x for x, _ in trajectories), key=len)
@@ -828,9 +839,7 @@ class ALRNN(Method):
                 more = p.run(Z[-1], want - len(run) + 1)[1:, :p.n_obs]
                 finite = np.all(np.isfinite(more), axis=1)
                 run = np.concatenate([run, more[:len(more) if finite.all() else int(np.argmin(finite))]])
-            n = min(len(run), len(longest))
-            self.spectrum_distance_ = float(hellinger_spectrum_distance(
-                longest[:n], run[:n], segment=int(np.clip(n // 8, 64, 4096))))
+            self.spectrum_distance_ = rhythm_distance(longest, run)
             if self.spectrum_distance_ > UNLIKE_SPECTRUM:
                 warnings.warn(
                     f"ALRNN: the model's free run varies, but not with the data's rhythm: its power spectrum is "
