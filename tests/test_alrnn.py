@@ -552,6 +552,17 @@ def test_start_exponents_tell_the_attractor_each_start_ends_on():
     assert lam[x[starts, 0] <= 0] == pytest.approx(np.log(0.5) / 0.1)
 
 
+def _tent_data() -> np.ndarray:
+    """400 states of the tent map z' = 1.9 z - 3.8 relu(z) + 0.5 on its chaotic orbit (so a run of the map has
+    the data's rhythm), then 100 states beyond [-0.45, 0.5], from each of which the map blows up."""
+    orbit = [0.1]
+    for _ in range(499):
+        orbit.append(1.9 * orbit[-1] - 3.8 * max(orbit[-1], 0.0) + 0.5)
+    rng = np.random.default_rng(0)
+    beyond = rng.choice([-1.0, 1.0], 100) * rng.uniform(0.6, 0.9, 100)
+    return np.concatenate([orbit[100:], beyond])[:, None]
+
+
 def test_a_second_attractor_is_warned_about():
     """A tent map (slopes 1.9 and -1.9) is chaotic on [-0.45, 0.5] and blows up from outside it: runs from
     the data's states beyond it are counted and warned about, and the coded run's exponent is log 1.9."""
@@ -561,12 +572,7 @@ def test_a_second_attractor_is_warned_about():
     p = ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([0.5]), n_pwl=1, n_obs=1)
     m = ALRNN(free_run=2000, max_period=2)
     m.params_, m.n_pwl_, m.dt_, m.divergence_ = p, 1, 1.0, 0.0
-    orbit = [0.1]
-    for _ in range(499):  # the map's own chaotic orbit (so the run has the data's rhythm), then states beyond it
-        orbit.append(1.9 * orbit[-1] - 3.8 * max(orbit[-1], 0.0) + 0.5)
-    rng = np.random.default_rng(0)
-    beyond = rng.choice([-1.0, 1.0], 100) * rng.uniform(0.6, 0.9, 100)  # each blows up
-    x = np.concatenate([orbit[100:], beyond])[:, None]
+    x = _tent_data()
     with pytest.warns(DataWarning, match="blow up"):
         m._analyse([(x, None)])
     assert m.lyapunov_ == pytest.approx(np.log(1.9), abs=0.05)
@@ -658,7 +664,7 @@ def test_ranked_checkpoints_put_select_checkpoints_pick_first():
 
 def test_the_screen_keeps_a_near_best_checkpoint_without_another_attractor():
     """Two tent maps (slopes 1.9 and -1.9, peak h): with h = 0.5 the chaotic interval is [-0.45, 0.5] and runs
-    from the data's states at 0.8 and -0.7 blow up; with h = 1 it is [-0.9, 1] and holds every state. The
+    from the data's states beyond it (0.6 to 0.9 from 0, :func:`_tent_data`) blow up; with h = 1 it is [-0.9, 1] and holds every state. The
     first ranked (lower criterion) has blow-ups, so the second is kept. Runs that contract count where the data
     and the first ranked are chaotic, and not where the data are not, or where the first ranked has no
     chaotic run (there is no second attractor to look for)."""
@@ -667,12 +673,7 @@ def test_the_screen_keeps_a_near_best_checkpoint_without_another_attractor():
     def tent(h):
         return ALRNNParams(A=np.array([1.9]), W=np.array([[-3.8]]), h=np.array([h]), n_pwl=1, n_obs=1)
 
-    orbit = [0.1]
-    for _ in range(499):  # the map's own chaotic orbit (so the run has the data's rhythm), then states beyond it
-        orbit.append(1.9 * orbit[-1] - 3.8 * max(orbit[-1], 0.0) + 0.5)
-    rng = np.random.default_rng(0)
-    beyond = rng.choice([-1.0, 1.0], 100) * rng.uniform(0.6, 0.9, 100)  # each blows up
-    x = np.concatenate([orbit[100:], beyond])[:, None]
+    x = _tent_data()
     ranked = [(1.0, {}, tent(0.5), 10), (1.05, {}, tent(1.0), 20)]
     m = ALRNN(free_run=1000)
     m.dt_, m.lyapunov_data_ = 1.0, 0.6
