@@ -37,7 +37,7 @@ import time
 import numpy as np
 
 from discover.alrnn import ALRNN, codes
-from discover.alrnn.estimator import ladder_pick, ladder_stopped
+from discover.alrnn.estimator import UNLIKE_SPECTRUM, ladder_pick, ladder_stopped
 from discover.data import Series, Trajectory
 from discover.errors import DataError
 from discover.measures import (
@@ -220,7 +220,7 @@ def main() -> None:
                   f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} "
                   f"(Rosenstein {r['lyap_model_rosenstein']:.3f}) err={100 * r['lyap_err']:.0f}% "
                   f"regions={r['regions']} (paper {r['expected_regions']}) occupancy={r['occupancy']} "
-                  f"free-run D_H against the training data (warned above 0.3)={r['spectrum_distance']:.3f} "
+                  f"free-run D_H against the training data (warned above {UNLIKE_SPECTRUM:g})={r['spectrum_distance']:.3f} "
                   f"fit={r['fit_s']:.0f}s ladder={r['ladder']} restarts={r['restarts']} epochs={r['epochs']} "
                   f"best epoch={r['best_epoch']} s/epoch={r['s_per_epoch']} load={os.getloadavg()[0]:.1f}",
                   flush=True)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from discover.alrnn import ALRNN
+from discover.alrnn.estimator import UNLIKE_SPECTRUM
 from discover.data import Series, Trajectory
 from discover.measures import hellinger_spectrum_distance
 
@@ -93,7 +94,8 @@ def main() -> None:
             print(f"{case} seed {seed}: P={r['P']} tau={r['tau']} free run {r['free_run']}, spread "
                   f"{r['spread']:.2g} of the data's, peak period {r['period_model']:.3g} (data "
                   f"{r['period_data']:.3g}), D_H={r['D_H']:.3f} (kept checkpoint's on the training data "
-                  f"{r['D_H_train']:.3f}; the coded run's against it, warned above 0.3, {r['D_H_free_run']:.3f}), ladder {r['ladder']}, fit {r['fit_s']:.0f} s",
+                  f"{r['D_H_train']:.3f}; the coded run's against it, warned above {UNLIKE_SPECTRUM:g}, "
+                  f"{r['D_H_free_run']:.3f}), ladder {r['ladder']}, fit {r['fit_s']:.0f} s",
                   flush=True)
             for w in r["warnings"]:
                 print("   warning:", w, flush=True)

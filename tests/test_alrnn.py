@@ -664,10 +664,10 @@ def test_ranked_checkpoints_put_select_checkpoints_pick_first():
 
 def test_the_screen_keeps_a_near_best_checkpoint_without_another_attractor():
     """Two tent maps (slopes 1.9 and -1.9, peak h): with h = 0.5 the chaotic interval is [-0.45, 0.5] and runs
-    from the data's states beyond it (0.6 to 0.9 from 0, :func:`_tent_data`) blow up; with h = 1 it is [-0.9, 1] and holds every state. The
-    first ranked (lower criterion) has blow-ups, so the second is kept. Runs that contract count where the data
-    and the first ranked are chaotic, and not where the data are not, or where the first ranked has no
-    chaotic run (there is no second attractor to look for)."""
+    from the data's states beyond it (0.6 to 0.9 from 0, :func:`_tent_data`) blow up; with h = 1 it is [-0.9, 1]
+    and holds every state. The first ranked (lower criterion) has blow-ups, so the second is kept. Runs that
+    contract count where the data and the first ranked are chaotic, and not where the data are not, or where the
+    first ranked has no chaotic run (there is no second attractor to look for)."""
     from discover.alrnn import ALRNN
 
     def tent(h):

@@ -788,12 +788,12 @@ class ALRNN(Method):
         # the data's own span (a run from the longest trajectory's start against that trajectory's last
         # tenth), so that a damped model of a damped series, which settles later on, is not flagged
         data = np.concatenate([x for x, _ in trajectories])
+        longest = max((x for x, _ in trajectories), key=len)
         scale = np.maximum(data.std(axis=0), 1e-12)
         spread = float(np.max(Z[len(Z) // 2:, :p.n_obs].std(axis=0) / scale))
         self.free_run_status_ = "settles" if spread < SETTLED else "varies"
         ratio = math.inf
         if not driven and spread < SETTLED:
-            longest = max((x for x, _ in trajectories), key=len)
             k = max(len(longest) // 10, 2)
             span = p.run(p.initial_state(longest[0]), len(longest))[-k:, :p.n_obs]
             ratio = float(np.max(span.std(axis=0) / np.maximum(longest[-k:].std(axis=0), 1e-12)))
@@ -805,7 +805,7 @@ class ALRNN(Method):
         self.cycles_ = codes.cycles(p, self.regions_, self.max_period) if len(self.regions_) > 1 else []
         # over at least as many steps as the data's estimate had samples (the run goes on past the coded one):
         # on Lorenz-63 an exponent from 2 10^4 steps scatters by about 4 %, and fewer steps scatter more
-        n_lam = max(min(len(Z), LYAPUNOV_SAMPLES), min(max(len(x) for x, _ in trajectories), LYAPUNOV_SAMPLES))
+        n_lam = max(min(len(Z), LYAPUNOV_SAMPLES), min(len(longest), LYAPUNOV_SAMPLES))
         self.lyapunov_ = (model_lyapunov(p, x0, self.dt_, n_steps=n_lam, burn=burn) if not driven and n_lam > len(Z)
                           else float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:n_lam]), self.dt_,
                                                              n_exponents=1)[0]))
@@ -832,13 +832,11 @@ class ALRNN(Method):
         # continued to as many steps as the longest trajectory has, against it (rhythm_distance)
         self.spectrum_distance_ = math.nan
         if not driven and self.free_run_status_ == "varies":
-            longest = max((x for x, _ in trajectories), key=len)
             run = Z[:, :p.n_obs]
             want = min(len(longest), SPECTRUM_STEPS)
-            if len(run) < want:
+            if len(run) < want:  # run() leaves the rows after a blow-up NaN: the continuation keeps those before
                 more = p.run(Z[-1], want - len(run) + 1)[1:, :p.n_obs]
-                finite = np.all(np.isfinite(more), axis=1)
-                run = np.concatenate([run, more[:len(more) if finite.all() else int(np.argmin(finite))]])
+                run = np.concatenate([run, more[np.all(np.isfinite(more), axis=1)]])
             self.spectrum_distance_ = rhythm_distance(longest, run)
             if self.spectrum_distance_ > UNLIKE_SPECTRUM:
                 warnings.warn(
