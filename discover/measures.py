@@ -29,7 +29,8 @@ the measures of the dynamical-systems-reconstruction literature (Koppe et al.
     Largest Lyapunov exponent by Rosenstein et al.'s (1993) method: each point's
     nearest neighbour farther than a Theiler window in time, the mean log
     distance of the pairs as they evolve, its slope over the linear part of
-    the curve, per unit time.
+    the curve from the first step on (the pairs' closeness at step 0 is
+    partly their observation noise's), per unit time.
 ``lyapunov_from_jacobians``
     Lyapunov exponents of a map from the Jacobians along an orbit (QR method,
     Benettin et al. 1980), per unit time; exact for a piecewise-linear map.
@@ -55,7 +56,7 @@ import math
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, ParameterError
 
 __all__ = [
     "state_space_divergence",
@@ -282,15 +283,24 @@ def _chain(*iterables):
 
 
 def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizon: int | None = None,
-                       max_points: int = 3000, seed: int = 0) -> float:
+                       max_points: int = 3000, first_step: int = 1, seed: int = 0) -> float:
     """Largest Lyapunov exponent of a trajectory, by Rosenstein's method.
 
     For (a subsample of) the points :math:`x_i`, the nearest neighbour
     :math:`x_j` with :math:`|i - j| >` ``theiler`` is found; the mean over
     pairs of :math:`\\log \\|x_{i+k} - x_{j+k}\\|` is a curve in ``k`` that
     rises linearly, with slope :math:`\\lambda\\,dt`, until the distances
-    reach the attractor's size. The slope is fitted from ``k = 1`` to the
-    step where the curve has covered 70 % of its rise (within ``horizon``).
+    reach the attractor's size. The slope is fitted from ``k = first_step``
+    to the step where the curve has covered 70 % of its rise from there
+    (within ``horizon``).
+
+    By default the curve's first point (``k = 0``) is left out of the fit:
+    each pair was chosen as the closest at that step, so with observation
+    noise its distance is smaller than the noise makes every later one, and
+    the curve jumps from ``k = 0`` to ``k = 1`` whatever the dynamics. Fitted
+    through that jump, Lorenz-63 with noise of 30 % of its spread gave an
+    exponent 140 times the true one; from ``k = 1`` on, within 20 %. Clean
+    data barely jump, so their estimate is unchanged.
 
     Parameters
     ----------
@@ -305,6 +315,10 @@ def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizo
         Steps over which the divergence is followed (default ``min(n // 10, 4 * theiler)``).
     max_points : int
         Reference points used (subsampled evenly).
+    first_step : int
+        The step the fit starts from: 1 (default) leaves the noise's jump
+        out and estimates the system's exponent; 0 takes it in, the rate at
+        which the *observed* series, noise and all, becomes unpredictable.
     seed : int
         Unused by the deterministic subsampling; kept for a stable signature.
 
@@ -321,6 +335,8 @@ def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizo
     n = len(x)
     if n < 50 or not np.all(np.isfinite(x)):
         raise DataError("lyapunov_from_data needs at least 50 finite samples")
+    if first_step not in (0, 1):
+        raise ParameterError(f"lyapunov_from_data: first_step must be 0 or 1, got {first_step!r}")
     if theiler is None:
         spec = np.abs(np.fft.rfft(x - x.mean(axis=0), axis=0)) ** 2
         f = np.fft.rfftfreq(n)
@@ -345,13 +361,10 @@ def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizo
     pi, pj = np.asarray(pairs_i), np.asarray(pairs_j)
     steps = np.arange(horizon + 1)
     d = np.linalg.norm(x[pi[:, None] + steps] - x[pj[:, None] + steps], axis=2)
-    curve = np.mean(np.log(np.maximum(d, 1e-300)), axis=0)
-    rise = curve.max() - curve[0]
-    top = curve[0] + 0.7 * rise
-    end = int(np.argmax(curve >= top))
-    end = max(end, 2)
-    k = steps[:end + 1]
-    slope = np.polyfit(k, curve[:end + 1], 1)[0]
+    curve = np.mean(np.log(np.maximum(d, 1e-300)), axis=0)[first_step:]  # from k = 1: past the noise's jump
+    top = curve[0] + 0.7 * (curve.max() - curve[0])
+    end = max(int(np.argmax(curve >= top)), 2)
+    slope = np.polyfit(np.arange(end + 1), curve[:end + 1], 1)[0]
     return float(slope / dt)
 
 
