@@ -24,6 +24,8 @@ Then the training speed at the authors' recipe (batch 16, sequences of 200,
                                     # P chosen by the ladder, 15 minutes on 2 cores, the clock bounds it
     python benchmarks/bench_alrnn.py --systems lorenz --each-p 0,1,2,3 --minutes 10
     python benchmarks/bench_alrnn.py --systems "" --speed               # timing only
+    python benchmarks/bench_alrnn.py --systems rossler --obs-noise 0.1 --tau 0 --ladder
+                                    # measurement noise on the training data, τ the estimator's own
 
 Timings depend on the machine's load: the script prints ``uptime``.
 """
@@ -46,7 +48,7 @@ from discover.measures import (
     lyapunov_from_jacobians,
     state_space_divergence,
 )
-from discover.systems import simulate
+from discover.systems import add_noise, simulate
 
 SETTINGS = {
     "lorenz": dict(dt=0.01, burn=10.0, P=2, seq_len=200, tau=16, regions=3),
@@ -91,10 +93,13 @@ def held_out(p, train: np.ndarray, test: np.ndarray, dt: float, lyapunov: bool =
 
 
 def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: bool, seed: int,
-                n_pwl: int | None = None, candidate_rules: bool = False, save: str | None = None, **options) -> dict:
+                n_pwl: int | None = None, candidate_rules: bool = False, save: str | None = None,
+                obs_noise: float = 0.0, **options) -> dict:
     s = SETTINGS[system]
     x = data(system, n_train + n_test)
     train, test = x[:n_train], x[n_train:]
+    # measurement noise on what the model learns from; it is judged against the clean held-out steps
+    train = add_noise(train, obs_noise, np.random.default_rng([seed, 7]))
     series = Series((Trajectory(np.arange(n_train) * s["dt"], train),), ("x", "y", "z"))
     options = {"seq_len": s["seq_len"], "tau": s["tau"], **{k: v for k, v in options.items() if v is not None}}
     if options["tau"] == 0:  # --tau 0: the estimator's own choice from the data's predictability time
@@ -125,7 +130,8 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
         candidates = {"all": candidates, "picks": picks}
     lam_data = lyapunov_from_data(test, s["dt"])
     return {
-        "system": system, "P": model.n_pwl_, "ladder": {k: round(v["D_stsp"], 3) for k, v in model.ladder_.items()},
+        "system": system, "P": model.n_pwl_, "tau": model.tau_, "lyap_train": model.lyapunov_data_,
+        "observed_divergence": model.observed_divergence_, "ladder": {k: round(v["D_stsp"], 3) for k, v in model.ladder_.items()},
         "D_stsp": ho["D_stsp"], "D_H": ho["D_H"], "lyap_data": lam_data, "lyap_model": ho["lyap"],
         "lyap_model_rosenstein": ho["lyap_rosenstein"],
         "lyap_err": abs(ho["lyap"] - lam_data) / abs(lam_data), "regions": ho["regions"],
@@ -178,6 +184,9 @@ def main() -> None:
                          "the P the ladder's rule picks from their training-data criteria")
     for flag, kind in OPTIONS.items():
         ap.add_argument("--" + flag.replace("_", "-"), type=kind, default=None)
+    ap.add_argument("--obs-noise", type=float, default=0.0,
+                    help="Gaussian noise on the training data, as a fraction of each variable's standard deviation "
+                         "(the held-out steps stay clean)")
     ap.add_argument("--history", action="store_true", help="print the checkpoint divergences")
     ap.add_argument("--save", default=None, help="a folder to pickle each run's near-best checkpoints in "
                     "(made if missing)")
@@ -214,9 +223,11 @@ def main() -> None:
             continue
         for seed in [int(s) for s in args.seeds.split(",")]:
             r = reconstruct(system, args.train, args.test, minutes * 60, args.ladder, seed,
-                            candidate_rules=args.candidates, save=args.save, **options)
+                            candidate_rules=args.candidates, save=args.save, obs_noise=args.obs_noise, **options)
             rows.append(r)
-            print(f"{system:8s} seed={seed} P={r['P']} D_stsp={r['D_stsp']:.3f} D_H={r['D_H']:.3f} "
+            print(f"{system:8s} seed={seed} P={r['P']} tau={r['tau']} (training data's exponent "
+                  f"{r['lyap_train']:.3f}, observed divergence {r['observed_divergence']:.3f}) "
+                  f"D_stsp={r['D_stsp']:.3f} D_H={r['D_H']:.3f} "
                   f"lyap data={r['lyap_data']:.3f} model={r['lyap_model']:.3f} "
                   f"(Rosenstein {r['lyap_model_rosenstein']:.3f}) err={100 * r['lyap_err']:.0f}% "
                   f"regions={r['regions']} (paper {r['expected_regions']}) occupancy={r['occupancy']} "
