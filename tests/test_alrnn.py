@@ -654,6 +654,25 @@ def test_a_free_run_with_another_rhythm_than_the_data_is_warned_about():
     assert other.spectrum_distance_ > 0.9
 
 
+def test_a_free_run_that_leaves_the_data_after_the_coded_steps_is_warned_about():
+    """A rotation at the data's rate whose radius grows by 0.1 % a step stays within 10 times the data's range
+    over the 1100 coded steps (radius 3) and leaves it near step 2300: the rhythm check's continuation to the
+    data's 30 000 samples finds that, where the spectrum alone (the same rate) would not."""
+    from discover.alrnn import ALRNN
+    from discover.alrnn.estimator import UNLIKE_SPECTRUM
+    from discover.errors import DataWarning
+
+    c, s, g = np.cos(0.1), np.sin(0.1), 1.001
+    t = np.arange(30000.0)
+    m = ALRNN(free_run=1000, max_period=2)
+    m.params_ = ALRNNParams(A=np.array([g * c, g * c]), W=np.array([[0.0, -g * s], [g * s, 0.0]]), h=np.zeros(2),
+                            n_pwl=0, n_obs=2)
+    m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
+    with pytest.warns(DataWarning, match=r"leaves 10 times the data's range after 23\d\d steps, past the 1100"):
+        m._analyse([(np.column_stack([np.cos(0.1 * t), np.sin(0.1 * t)]), None)])
+    assert m.free_run_status_ == "varies" and m.spectrum_distance_ < UNLIKE_SPECTRUM
+
+
 def test_other_attractor_runs_and_the_first_with_fewest():
     from discover.alrnn.estimator import fewest_other_attractors, other_attractor_runs
 

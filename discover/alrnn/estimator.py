@@ -313,10 +313,12 @@ class ALRNN(Method):
     the next best values of P train on beside it, and the choice is made
     again on the longer-trained models). A long free run of
     the chosen model is then coded by its linear regions (see
-    :mod:`discover.alrnn.codes`). A model whose free run blows up raises
-    :class:`~discover.errors.MethodError`; one whose free run settles to a
-    fixed point where the data keep varying gives a
-    :class:`~discover.errors.DataWarning` (it reconstructs nothing).
+    :mod:`discover.alrnn.codes`). A model whose coded free run blows up
+    raises :class:`~discover.errors.MethodError`; one whose free run settles
+    to a fixed point where the data keep varying, varies with another rhythm
+    than the data's, or leaves the data's range once continued past the coded
+    steps gives a :class:`~discover.errors.DataWarning` (it reconstructs
+    nothing).
 
     Parameters
     ----------
@@ -454,8 +456,10 @@ class ALRNN(Method):
         many steps as the longest trajectory has (at most 100 000),
         and that trajectory, over Welch segments of an eighth of their length
         (64 to 4096 samples); above 0.3 the run has another rhythm than the
-        data, which is warned about. NaN where the run settles (warned about
-        where the data vary) or the data have inputs.
+        data, which is warned about. A continuation that leaves 10 times the
+        data's range is warned about and compared up to there. NaN where the
+        run settles (warned about where the data vary) or the data have
+        inputs.
     runs_from_data_ : dict or None
         For a chaotic model (its coded run's exponent positive, no inputs):
         ``{"runs", "steps", "non_chaotic", "blow_up"}``, how many of 32 free
@@ -788,7 +792,8 @@ class ALRNN(Method):
         burn = max(100, self.free_run // 10)
         Z = p.run(p.initial_state(x0), self.free_run + burn)
         n_samples = sum(len(x) for x, _ in trajectories)
-        inside = np.all(np.abs(Z[:, :p.n_obs]) <= blow_up_bound(x for x, _ in trajectories), axis=1)  # NaN: outside
+        bound = blow_up_bound(x for x, _ in trajectories)
+        inside = np.all(np.abs(Z[:, :p.n_obs]) <= bound, axis=1)  # NaN: outside
         # with control inputs this run, which has none, cannot judge the model: it is cut at a blow-up only
         driven = trajectories[0][1] is not None
         if driven:
@@ -854,9 +859,20 @@ class ALRNN(Method):
         if not driven and self.free_run_status_ == "varies":
             run = Z[:, :p.n_obs]
             want = min(len(longest), SPECTRUM_STEPS)
-            if len(run) < want:  # run() leaves the rows after a blow-up NaN: the continuation keeps those before
+            if len(run) < want:  # the continuation is kept up to where it leaves the data's range, if it does
                 more = p.run(Z[-1], want - len(run) + 1)[1:, :p.n_obs]
-                run = np.concatenate([run, more[np.all(np.isfinite(more), axis=1)]])
+                out = ~np.all(np.abs(more) <= bound, axis=1)  # NaN rows (run() after an overflow) count as out
+                if out.any():
+                    left = int(np.argmax(out))
+                    warnings.warn(
+                        f"ALRNN: the model's free run leaves {BLOW_UP:g} times the data's range after "
+                        f"{burn + len(run) + left} steps, past the {burn + len(run)} steps it was coded over: its "
+                        f"code and region maps describe a transient of a model that is not bounded (P = "
+                        f"{self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training data), not the system that "
+                        "made the data. More data or a longer training (max_seconds) may help.",
+                        DataWarning, stacklevel=3)
+                    more = more[:left]
+                run = np.concatenate([run, more])
             self.spectrum_distance_ = rhythm_distance(longest, run)
             if self.spectrum_distance_ > UNLIKE_SPECTRUM:
                 warnings.warn(
