@@ -326,6 +326,18 @@ def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizo
     -------
     float
         The exponent per unit time.
+
+    Examples
+    --------
+    The logistic map at r = 4 has exponent ln 2 = 0.693:
+
+    >>> import numpy as np
+    >>> x = np.empty(5000)
+    >>> x[0] = 0.3
+    >>> for i in range(1, len(x)):
+    ...     x[i] = 4 * x[i - 1] * (1 - x[i - 1])
+    >>> round(lyapunov_from_data(x), 2)
+    0.69
     """
     from scipy.spatial import cKDTree
 

@@ -113,3 +113,12 @@ def test_reconstruction_measures_and_errors(lorenz):
     assert m["lyapunov_error"] < 0.3
     with pytest.raises(DataError, match="same columns"):
         state_space_divergence(z, z[:, :2])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import discover.measures as m
+
+    result = doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
