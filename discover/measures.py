@@ -339,6 +339,18 @@ def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizo
     >>> round(lyapunov_from_data(x), 2)
     0.69
     """
+    if first_step not in (0, 1):
+        raise ParameterError(f"lyapunov_from_data: first_step must be 0 or 1, got {first_step!r}")
+    return _divergence_slope(_divergence_curve(x, theiler, horizon, max_points), dt, first_step)
+
+
+def _divergence_curve(x, theiler: int | None = None, horizon: int | None = None,
+                      max_points: int = 3000) -> np.ndarray:
+    """Rosenstein's curve: the mean log distance of nearest-neighbour pairs, steps 0 to ``horizon`` after them.
+
+    The pairs and defaults of :func:`lyapunov_from_data`; one curve serves
+    fits from either first step (:func:`_divergence_slope`).
+    """
     from scipy.spatial import cKDTree
 
     x = np.asarray(x, float)
@@ -347,8 +359,6 @@ def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizo
     n = len(x)
     if n < 50 or not np.all(np.isfinite(x)):
         raise DataError("lyapunov_from_data needs at least 50 finite samples")
-    if first_step not in (0, 1):
-        raise ParameterError(f"lyapunov_from_data: first_step must be 0 or 1, got {first_step!r}")
     if theiler is None:
         spec = np.abs(np.fft.rfft(x - x.mean(axis=0), axis=0)) ** 2
         f = np.fft.rfftfreq(n)
@@ -373,7 +383,12 @@ def lyapunov_from_data(x, dt: float = 1.0, *, theiler: int | None = None, horizo
     pi, pj = np.asarray(pairs_i), np.asarray(pairs_j)
     steps = np.arange(horizon + 1)
     d = np.linalg.norm(x[pi[:, None] + steps] - x[pj[:, None] + steps], axis=2)
-    curve = np.mean(np.log(np.maximum(d, 1e-300)), axis=0)[first_step:]  # from k = 1: past the noise's jump
+    return np.mean(np.log(np.maximum(d, 1e-300)), axis=0)
+
+
+def _divergence_slope(curve: np.ndarray, dt: float, first_step: int) -> float:
+    """The slope of a :func:`_divergence_curve` from ``first_step`` to 70 % of its rise from there, per unit time."""
+    curve = curve[first_step:]
     top = curve[0] + 0.7 * (curve.max() - curve[0])
     end = max(int(np.argmax(curve >= top)), 2)
     slope = np.polyfit(np.arange(end + 1), curve[:end + 1], 1)[0]

@@ -13,7 +13,7 @@ from ..base import Interval, Method, Options, check_is_fitted
 from ..data import Series
 from ..errors import DataError, DataWarning, MethodError, ParameterError
 from ..findings import Equation, Graph, Simulation, SymbolicCode
-from ..measures import hellinger_spectrum_distance, lyapunov_from_data, lyapunov_from_jacobians
+from ..measures import _divergence_curve, _divergence_slope, hellinger_spectrum_distance, lyapunov_from_jacobians
 from ..parallel import parallel_map
 from . import codes
 from .model import BLOW_UP, ALRNNParams, blow_up_bound
@@ -759,18 +759,17 @@ class ALRNN(Method):
         AL-RNN page, "Noisy data").
         """
         x = max(trajectories, key=lambda t: len(t[0]))[0][:LYAPUNOV_SAMPLES]
-        try:
-            lam = lyapunov_from_data(x, self.dt_)
-            observed = lyapunov_from_data(x, self.dt_, first_step=0)
+        try:  # one neighbour search, two fits (lyapunov_from_data with first_step 1 and 0)
+            curve = _divergence_curve(x)
+            lam, observed = _divergence_slope(curve, self.dt_, 1), _divergence_slope(curve, self.dt_, 0)
         except DataError:
             lam = observed = float("nan")
         self.lyapunov_data_, self.observed_divergence_ = lam, observed
         if self.tau is not None:
             return int(self.tau)
-        lam = observed
-        if not np.isfinite(lam) or lam <= 0:
+        if not np.isfinite(observed) or observed <= 0:
             return max(1, self.seq_len // 4)
-        return int(np.clip(round(0.15 / (lam * self.dt_)), 1, self.seq_len))
+        return int(np.clip(round(0.15 / (observed * self.dt_)), 1, self.seq_len))
 
     def _train_config(self, *, N: int, n_inputs: int) -> dict:
         """What each P's training needs from the options (picklable, for the ladder's worker processes)."""
