@@ -41,7 +41,7 @@ def peak_period(x: np.ndarray, dt: float) -> float:
     return float(1.0 / f[keep][np.argmax(p[keep])])
 
 
-def run(case: str, seed: int, max_seconds: float, decimate: int = 1, **options) -> dict:
+def run(case: str, seed: int, max_seconds: float | None, decimate: int = 1, **options) -> dict:
     spec = json.loads((CASES / case / "case.json").read_text())
     df = pd.read_csv(CASES / case / spec["data"][0])
     t = df[spec["time"]].to_numpy(float)
@@ -74,7 +74,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="+", default=["sunspots", "elnino_sst"])
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--max-seconds", type=float, default=120.0)
+    ap.add_argument("--max-seconds", type=float, default=120.0,
+                    help="the fit's wall-time budget; 0 for none (the estimator's epochs alone, reproducible)")
+    ap.add_argument("--n-jobs", type=int, default=None, help="the ladder's worker processes (default: the estimator's)")
     ap.add_argument("--tau", type=int, default=None)
     ap.add_argument("--n-pwl", type=int, default=None, help="P fixed (default: the ladder's choice)")
     ap.add_argument("--decimate", type=int, default=1, help="fit means of blocks of this many samples")
@@ -85,9 +87,11 @@ def main() -> None:
         options["n_pwl"] = args.n_pwl
     if args.criterion is not None:
         options["criterion"] = args.criterion
+    if args.n_jobs is not None:
+        options["n_jobs"] = args.n_jobs
     for case in args.cases:
         for seed in (int(s) for s in args.seeds.split(",")):
-            r = run(case, seed, args.max_seconds, args.decimate, **options)
+            r = run(case, seed, args.max_seconds or None, args.decimate, **options)
             if "error" in r:
                 print(f"{case} seed {seed}: {r['error']}", flush=True)
                 continue
