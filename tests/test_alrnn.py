@@ -387,6 +387,15 @@ def test_a_short_record_is_compared_with_the_models_long_term_run():
     assert keeps["D_H"] < 0.15 and settles["D_H"] > 0.5 and slower["D_H"] > 0.5
     c = {k: _criterion(v, "D_stsp+D_H") for k, v in (("keeps", keeps), ("settles", settles), ("slower", slower))}
     assert c["keeps"] < 0.8 * min(c["settles"], c["slower"])
+    # a record that dies out is judged by its windows: the model that decays as it does scores best
+    t = np.arange(300)
+    damped = np.c_[np.cos(t * 2 * np.pi / 11), np.sin(t * 2 * np.pi / 11)] * 0.995 ** t[:, None]
+    from discover.alrnn.training import record_goes_on
+
+    assert not record_goes_on(damped) and record_goes_on(data[0][0])
+    as_damped = _criterion(checkpoint_scores(_rotation(0.995, 11.0), [(damped, None)], 20000, 5), "D_stsp+D_H")
+    sustained = _criterion(checkpoint_scores(_rotation(1.0, 11.0), [(damped, None)], 20000, 5), "D_stsp+D_H")
+    assert as_damped < 0.5 * sustained
     # a record as long as the run is judged by its windows: the same rotation scores alike on them
     long = [(_noisy_cycle(30000), None)]
     assert checkpoint_scores(_rotation(1.0, 11.0), long, 20000, 5)["D_H"] < 0.15
