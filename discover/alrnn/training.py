@@ -138,8 +138,12 @@ def _window_runs(params: ALRNNParams, trajectories, length: int, n_starts: int,
             z = params.step(z, None if U is None else U[:, t])
             z = np.where(np.abs(z) > 1e8, np.nan, z)
             out[:, t] = z
-    data = np.concatenate([trajectories[k][0][i:i + n] for k, i in starts])
-    return out, data
+    return out, _window_data(trajectories, starts, n)
+
+
+def _window_data(trajectories, starts: list[tuple[int, int]], n: int) -> np.ndarray:
+    """The data over the windows of ``n`` samples at ``starts`` (:func:`_starts`), one after the other."""
+    return np.concatenate([trajectories[k][0][i:i + n] for k, i in starts])
 
 
 def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
@@ -237,7 +241,7 @@ def criterion_bins(data: np.ndarray, n_bins: int = 30, per_cell: float = 5.0) ->
 
 
 def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
-                      length: int = 20000, n_starts: int = 1, warmup: int = 200) -> dict:
+                      length: int = 20000, n_starts: int = 1, warmup: int = 200, n_bins: int | None = None) -> dict:
     """``{"D_stsp", "D_H", "regions"}`` of :func:`free_runs` against the data over the same windows.
 
     ``regions`` is how many linear regions the runs visit. A run that blows
@@ -249,19 +253,21 @@ def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, 
     hold, are compared with the data instead, unless the record is dying out
     (:func:`record_goes_on`; a damped record's future is rest). D_stsp is the paper's with 30
     bins per dimension, fewer where the data occupy too few samples per cell
-    (:func:`criterion_bins`).
+    (:func:`criterion_bins`; ``n_bins`` gives them, as :func:`train` does once
+    for all its checkpoints).
     """
     Z, data = _window_runs(params, trajectories, length, n_starts, warmup)
     gen = Z[:, :, :params.n_obs].reshape(-1, params.n_obs)
-    later = continued_run(params, trajectories, length, warmup)
-    if not np.all(np.isfinite(gen)) or not stays_bounded(params, trajectories, length, warmup, later):
+    finite = bool(np.all(np.isfinite(gen)))
+    later = continued_run(params, trajectories, length, warmup) if finite else None
+    if not finite or not stays_bounded(params, trajectories, length, warmup, later):
         return {"D_stsp": float("inf"), "D_H": 1.0, "regions": regions_visited(params, Z)}
     if later is not None and len(later) >= 2 * len(gen) and record_goes_on(trajectories[0][0]):
         # a short record that goes on: the model's long-term behaviour, not its transient from the data, is
         # compared with it
         gen = later[-len(gen):]
     seg = int(min(4096, len(gen) // max(n_starts, 1)))
-    return {"D_stsp": state_space_divergence(data, gen, n_bins=criterion_bins(data)),
+    return {"D_stsp": state_space_divergence(data, gen, n_bins=criterion_bins(data) if n_bins is None else n_bins),
             "D_H": hellinger_spectrum_distance(data, gen, segment=max(seg, 64)),
             "regions": regions_visited(params, Z)}
 
@@ -415,6 +421,8 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
     steps = 0
     interrupted = False
     epoch = 0
+    # the checkpoints' data windows, and so D_stsp's bins, are the same at every evaluation
+    n_bins = criterion_bins(_window_data(trajectories, *_starts(trajectories, eval_length, eval_starts, 200)))
     with task(description, total=epochs) as update:
         try:
             for epoch in range(1, epochs + 1):
@@ -458,7 +466,7 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
                         if shifted:
                             row["recentred"] = shifted
                     params = module.to_params()
-                    scores = checkpoint_scores(params, trajectories, eval_length, eval_starts)
+                    scores = checkpoint_scores(params, trajectories, eval_length, eval_starts, n_bins=n_bins)
                     row.update(scores)
                     d = _criterion(scores, criterion)
                     if math.isfinite(d):
@@ -473,7 +481,7 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
             interrupted = True
     if best[2] == 0:  # never evaluated (interrupted early): evaluate what we have
         params = module.to_params()
-        scores = checkpoint_scores(params, trajectories, eval_length, eval_starts)
+        scores = checkpoint_scores(params, trajectories, eval_length, eval_starts, n_bins=n_bins)
         best = (_criterion(scores, criterion), params, epoch, scores)
         if math.isfinite(best[0]):
             checkpoints.append((best[0], scores, params, epoch))
