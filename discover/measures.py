@@ -86,18 +86,26 @@ def _pair(x_true, x_gen) -> tuple[np.ndarray, np.ndarray]:
     return a[:n], b[:n]
 
 
-def _histogram_kl(a: np.ndarray, b: np.ndarray, n_bins: int) -> float:
-    n, d = a.shape
+def _histogram_cells(a: np.ndarray, x: np.ndarray, n_bins: int) -> np.ndarray:
+    """The flat cell index of each finite row of ``x`` inside the grid of D_stsp's histograms over ``a``.
+
+    ``n_bins`` equal bins per dimension over ``a``'s range (the data's maximum
+    in the last bin); rows outside the range, or not finite, have no cell.
+    """
     lo, hi = a.min(axis=0), a.max(axis=0)
     width = np.where(hi > lo, (hi - lo) / n_bins, 1.0)
+    good = np.all(np.isfinite(x), axis=1)
+    idx = np.floor((x[good] - lo) / width).astype(np.int64)
+    idx = np.where(idx == n_bins, n_bins - 1, idx)  # the data's maximum lies in the last bin
+    inside = np.all((idx >= 0) & (idx < n_bins), axis=1)
+    return np.ravel_multi_index(idx[inside].T, (n_bins,) * a.shape[1]) if a.shape[1] > 0 else np.zeros(0, int)
+
+
+def _histogram_kl(a: np.ndarray, b: np.ndarray, n_bins: int) -> float:
+    n, d = a.shape
 
     def cells(x):
-        good = np.all(np.isfinite(x), axis=1)
-        idx = np.floor((x[good] - lo) / width).astype(np.int64)
-        idx = np.where(idx == n_bins, n_bins - 1, idx)  # the data's maximum lies in the last bin
-        inside = np.all((idx >= 0) & (idx < n_bins), axis=1)
-        flat = np.ravel_multi_index(idx[inside].T, (n_bins,) * d) if d > 0 else np.zeros(0, int)
-        keys, counts = np.unique(flat, return_counts=True)
+        keys, counts = np.unique(_histogram_cells(a, x, n_bins), return_counts=True)
         return dict(zip(keys.tolist(), counts.tolist()))
 
     ca, cb = cells(a), cells(b)

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..measures import hellinger_spectrum_distance, state_space_divergence
+from ..measures import _histogram_cells, hellinger_spectrum_distance, state_space_divergence
 from ..progress import task
 from .codes import regions_visited
 from .model import ALRNNModule, ALRNNParams, blow_up_bound
@@ -230,12 +230,8 @@ def criterion_bins(data: np.ndarray, n_bins: int = 30, per_cell: float = 5.0) ->
     rule for the chi-squared test).
     """
     data = np.asarray(data, dtype=float)
-    n, d = data.shape
-    lo, hi = data.min(axis=0), data.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
     for b in range(int(n_bins), 1, -1):
-        idx = np.minimum(np.floor((data - lo) / span * b), b - 1).astype(np.int64)
-        if n / len(np.unique(idx, axis=0)) >= per_cell:
+        if len(data) / len(np.unique(_histogram_cells(data, data, b))) >= per_cell:
             return b
     return 2
 
