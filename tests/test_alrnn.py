@@ -162,6 +162,30 @@ def test_noisy_data_give_the_systems_exponent_and_a_short_tau():
     assert clean.lyapunov_data_ == pytest.approx(0.906, rel=0.15) and 14 <= clean.tau_ <= 19
 
 
+def test_a_limit_cycle_gets_the_slowest_tau_whatever_the_sign_of_its_round_off():
+    """A periodic series diverges at no rate; Rosenstein's slope on it is round-off of either sign. Both signs
+    get ``seq_len // 4``, four forcings per training sequence.
+
+    Van der Pol's (mu = 1, dt 0.02) slope is +0.003 per time unit; τ was then
+    ``round(0.15 / (λ dt))`` clipped to ``seq_len``, a whole sequence with
+    no forcing (200 at the defaults), while a slope at or below zero got
+    ``seq_len // 4``. At P = 2 and 120 s its free run had D_H 0.105 and
+    D_stsp 7.3 against the data with τ = 200, 0.056 and 2.8 with τ = 50.
+    """
+    from scipy.integrate import solve_ivp
+
+    from discover.alrnn import ALRNN
+    from discover.data import Series, Trajectory
+
+    dt = 0.02
+    t = np.arange(12000) * dt
+    x = solve_ivp(lambda _, s: [s[1], (1 - s[0] ** 2) * s[1] - s[0]], (0, t[-1]), [2.0, 0.0], t_eval=t,
+                  rtol=1e-9, atol=1e-9).y.T[2000:]
+    m = ALRNN(n_pwl=0, random_state=0, **{**FAST, "seq_len": 200}).fit(Series((Trajectory(t[:10000], x),), ("x", "y")))
+    assert 0 < m.observed_divergence_ < 0.02 and m.tau_ == 50
+    assert round(0.15 / (m.observed_divergence_ * dt)) > 200  # the rule alone would not force within a sequence
+
+
 def test_ladder_records_each_p(lorenz_series):
     from discover.alrnn import ALRNN
 

@@ -480,7 +480,7 @@ class ALRNN(Method):
         The same estimate fitted through that jump (``first_step=0``): how
         fast the observed series, noise and all, becomes unpredictable; the
         automatic ``tau`` is ``round(0.15 / (observed_divergence_ * dt))``
-        (within 1 and ``seq_len``). Equal to ``lyapunov_data_`` within a
+        (within 1 and ``seq_len // 4``). Equal to ``lyapunov_data_`` within a
         few per cent on clean data; far above it on noisy data.
 
     Examples
@@ -767,9 +767,10 @@ class ALRNN(Method):
         self.lyapunov_data_, self.observed_divergence_ = lam, observed
         if self.tau is not None:
             return int(self.tau)
+        slowest = max(1, self.seq_len // 4)
         if not np.isfinite(observed) or observed <= 0:
-            return max(1, self.seq_len // 4)
-        return int(np.clip(round(0.15 / (observed * self.dt_)), 1, self.seq_len))
+            return slowest
+        return int(np.clip(round(0.15 / (observed * self.dt_)), 1, slowest))
 
     def _train_config(self, *, N: int, n_inputs: int) -> dict:
         """What each P's training needs from the options (picklable, for the ladder's worker processes)."""
