@@ -738,6 +738,35 @@ def test_a_free_run_with_another_rhythm_than_the_data_is_warned_about():
     assert other.spectrum_distance_ > 0.9
 
 
+def test_a_free_run_that_dies_out_where_the_data_go_on_is_warned_about():
+    """A linear model can only ring down: a rotation that shrinks 0.05 % a step still varies over its coded run
+    (0.29 of the data's spread over its second half) but its last quarter over the data's 3000 samples spreads 0.33 times
+    its first, where a sustained cycle's spreads 1.0. Against data that die out as fast, it is right."""
+    from discover.alrnn import ALRNN
+    from discover.errors import DataWarning
+
+    t = np.arange(3000.0)
+
+    def analysed(data):
+        m = ALRNN(free_run=3000, max_period=2)
+        m.params_ = _rotation(0.9995, 2 * np.pi / 0.1)
+        m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
+        m._analyse([(data, None)])
+        return m
+
+    cycle = np.column_stack([np.cos(0.1 * t), np.sin(0.1 * t)])
+    with pytest.warns(DataWarning, match=r"dies out where the data go on: .* spreads 0\.3\d times its first"):
+        m = analysed(cycle)
+    assert m.free_run_status_ == "varies"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        analysed(cycle * 0.9995 ** t[:, None])  # the data die out alike
+        m = ALRNN(free_run=3000, max_period=2)  # a sustained rotation of the sustained cycle
+        m.params_ = _rotation(1.0, 2 * np.pi / 0.1)
+        m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
+        m._analyse([(cycle, None)])
+
+
 def test_a_free_run_that_leaves_the_data_after_the_coded_steps_is_warned_about():
     """A rotation at the data's rate whose radius grows by 0.1 % a step stays within 10 times the data's range
     over the 1100 coded steps (radius 3) and leaves it near step 2300: the rhythm check's continuation to the

@@ -882,6 +882,8 @@ class ALRNN(Method):
                     f"D_stsp {self.divergence_:.3g} on the training data), and its code and region maps describe "
                     f"the model, not the system that made the data. More data or a longer training (max_seconds) "
                     "may help.", DataWarning, stacklevel=3)
+        if not driven and self.free_run_status_ == "varies":
+            self._warn_if_dying(p, longest)
         if ratio < SETTLED:
             region = self.sequence_[-1]
             eig = next(f["eigenvalues"] for f in self.fixed_points_ if f["region"] == region)
@@ -899,6 +901,37 @@ class ALRNN(Method):
                 "data), and its code and region maps describe only the approach to that point. Data driven by "
                 f"noise, or too few samples ({n_samples}) to learn a sustained oscillation from, give this.",
                 DataWarning, stacklevel=3)
+
+    def _warn_if_dying(self, p: ALRNNParams, longest: np.ndarray) -> None:
+        """Warn when the model's run from the data's start dies out over their span while the data go on.
+
+        Judged by the rule that tells a record dying out from one that goes on
+        (:func:`~discover.alrnn.training.record_goes_on`: the last quarter
+        spreads at least ``ONGOING`` times the first), on the data and on the
+        run alike. A linear model (one region, a stable fixed point) of a
+        sustained cycle can only ring down; over the coded run it still
+        "varies".
+        """
+        from .training import ONGOING, record_goes_on
+
+        if not record_goes_on(longest):
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            run = p.run(p.initial_state(longest[0]), len(longest))[:, :p.n_obs]
+        if not np.all(np.isfinite(run)) or record_goes_on(run):  # a blow-up is warned about elsewhere
+            return
+        q = len(run) // 4
+
+        def ratio(x):
+            return float(np.max(x[-q:].std(axis=0) / np.maximum(x[:q].std(axis=0), 1e-300)))
+
+        warnings.warn(
+            f"ALRNN: the model's free run dies out where the data go on: from their start, over their "
+            f"{len(longest)} samples, its last quarter spreads {ratio(run):.2g} times its first (the data's "
+            f"{ratio(longest):.2g}; below {ONGOING:g} is dying out). Its long-term behaviour is not the data's "
+            f"(P = {self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training data), and its code and region "
+            "maps describe a transient. More data or a longer training (max_seconds) may help.",
+            DataWarning, stacklevel=4)
 
     # -- use -------------------------------------------------------------
     def simulate(self, n_steps: int, *, trajectory: int = 0, series: Series | None = None) -> np.ndarray:
