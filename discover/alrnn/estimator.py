@@ -912,7 +912,7 @@ class ALRNN(Method):
         sustained cycle can only ring down; over the coded run it still
         "varies".
         """
-        from .training import ONGOING, record_goes_on
+        from .training import ONGOING, quarter_spread_ratio, record_goes_on
 
         if not record_goes_on(longest):
             return
@@ -920,15 +920,11 @@ class ALRNN(Method):
             run = p.run(p.initial_state(longest[0]), len(longest))[:, :p.n_obs]
         if not np.all(np.isfinite(run)) or record_goes_on(run):  # a blow-up is warned about elsewhere
             return
-        q = len(run) // 4
-
-        def ratio(x):
-            return float(np.max(x[-q:].std(axis=0) / np.maximum(x[:q].std(axis=0), 1e-300)))
-
         warnings.warn(
             f"ALRNN: the model's free run dies out where the data go on: from their start, over their "
-            f"{len(longest)} samples, its last quarter spreads {ratio(run):.2g} times its first (the data's "
-            f"{ratio(longest):.2g}; below {ONGOING:g} is dying out). Its long-term behaviour is not the data's "
+            f"{len(longest)} samples, its last quarter spreads {quarter_spread_ratio(run):.2g} times its first "
+            f"(the data's {quarter_spread_ratio(longest):.2g}; below {ONGOING:g} is dying out). Its long-term "
+            "behaviour is not the data's "
             f"(P = {self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training data), and its code and region "
             "maps describe a transient. More data or a longer training (max_seconds) may help.",
             DataWarning, stacklevel=4)

@@ -58,8 +58,8 @@ from ..progress import task
 from .codes import regions_visited
 from .model import ALRNNModule, ALRNNParams, blow_up_bound
 
-__all__ = ["TrainResult", "checkpoint_scores", "criterion_bins", "free_runs", "recentre_relu_units", "record_goes_on",
-           "stays_bounded", "train"]
+__all__ = ["TrainResult", "checkpoint_scores", "criterion_bins", "free_runs", "quarter_spread_ratio",
+           "recentre_relu_units", "record_goes_on", "stays_bounded", "train"]
 
 
 @dataclass
@@ -189,15 +189,20 @@ def continued_run(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.n
 ONGOING = 0.7
 
 
-def record_goes_on(x: np.ndarray) -> bool:
-    """Whether a record keeps varying to its end: its last quarter spreads at least ``ONGOING`` times its first."""
+def quarter_spread_ratio(x: np.ndarray) -> float:
+    """How much a record's last quarter spreads against its first, in its most varying unit (inf if too short)."""
     q = len(x) // 4
     if q < 2:
-        return True
+        return math.inf
     first, last = x[:q].std(axis=0), x[-q:].std(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(first > 0, last / first, np.inf)
-    return bool(np.max(ratio) >= ONGOING)
+    return float(np.max(ratio))
+
+
+def record_goes_on(x: np.ndarray) -> bool:
+    """Whether a record keeps varying to its end: its last quarter spreads at least ``ONGOING`` times its first."""
+    return quarter_spread_ratio(x) >= ONGOING
 
 
 def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
