@@ -90,6 +90,11 @@ class TrainResult:
         return self.seconds / max(self.model_steps, 1) * 1e6
 
 
+#: Samples the checkpoint runs are forced along before they start, so that the latent units are inferred from the
+#: data (:func:`free_runs`).
+WARMUP = 200
+
+
 def _warmup(x: np.ndarray, warmup: int) -> int:
     """Samples a free run is forced along before it starts: ``warmup``, at most a tenth of the trajectory."""
     return int(min(warmup, len(x) // 10))
@@ -147,7 +152,7 @@ def _window_data(trajectories, starts: list[tuple[int, int]], n: int) -> np.ndar
 
 
 def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
-              length: int = 20000, n_starts: int = 1, warmup: int = 200) -> tuple[np.ndarray, np.ndarray]:
+              length: int = 20000, n_starts: int = 1, warmup: int = WARMUP) -> tuple[np.ndarray, np.ndarray]:
     """Free runs of the model from ``n_starts`` places spread over the data, and the data they are compared with.
 
     At each start the model is first forced along the preceding ``warmup``
@@ -163,7 +168,7 @@ def free_runs(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarr
 
 
 def continued_run(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
-                  length: int = 20000, warmup: int = 200) -> np.ndarray | None:
+                  length: int = 20000, warmup: int = WARMUP) -> np.ndarray | None:
     """A free run of ``length`` steps past a short record's forced start (observed units), or None.
 
     The checkpoint runs compare the model with the data over windows of the
@@ -206,7 +211,7 @@ def record_goes_on(x: np.ndarray) -> bool:
 
 
 def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
-                  length: int = 20000, warmup: int = 200, run: np.ndarray | None = None) -> bool:
+                  length: int = 20000, warmup: int = WARMUP, run: np.ndarray | None = None) -> bool:
     """Whether a free run of ``length`` steps stays within ``BLOW_UP`` times the data's largest magnitude.
 
     A model that blows up only after a short record's end (a yearly count of
@@ -242,7 +247,7 @@ def criterion_bins(data: np.ndarray, n_bins: int = 30, per_cell: float = 5.0) ->
 
 
 def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
-                      length: int = 20000, n_starts: int = 1, warmup: int = 200, n_bins: int | None = None) -> dict:
+                      length: int = 20000, n_starts: int = 1, warmup: int = WARMUP, n_bins: int | None = None) -> dict:
     """``{"D_stsp", "D_H", "regions"}`` of :func:`free_runs` against the data over the same windows.
 
     ``regions`` is how many linear regions the runs visit. A run that blows
@@ -423,7 +428,7 @@ def train(module: ALRNNModule, trajectories: list[tuple[np.ndarray, np.ndarray |
     interrupted = False
     epoch = 0
     # the checkpoints' data windows, and so D_stsp's bins, are the same at every evaluation
-    n_bins = criterion_bins(_window_data(trajectories, *_starts(trajectories, eval_length, eval_starts, 200)))
+    n_bins = criterion_bins(_window_data(trajectories, *_starts(trajectories, eval_length, eval_starts, WARMUP)))
     with task(description, total=epochs) as update:
         try:
             for epoch in range(1, epochs + 1):
