@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-import warnings
 
 import numpy as np
-from bench_alrnn_real import peak_period
+from bench_alrnn_real import fit_and_measure
 from scipy.integrate import solve_ivp
 
-from discover.alrnn import ALRNN
 from discover.data import Series, Trajectory
-from discover.measures import hellinger_spectrum_distance, state_space_divergence
 
 #: ECGSYN's P, Q, R, S, T waves: their angles on the limit cycle, heights and widths (McSharry et al., table 1)
 WAVES = (np.array([-1 / 3, -1 / 12, 0, 1 / 12, 1 / 2]) * np.pi, np.array([1.2, -5.0, 30.0, -7.5, 0.75]),
@@ -68,24 +64,6 @@ def ecgsyn(seconds: float = 60.0, fs: float = 360.0, rr: float = 0.6, hrv: float
     return t, z + noise * z.std() * rng.standard_normal(len(z))
 
 
-def run(series: Series, seed: int, options: dict) -> dict:
-    x = series.trajectories[0].x
-    t = series.trajectories[0].t
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        m = ALRNN(random_state=seed, **options).fit(series)
-    dt = float(np.median(np.diff(t)))
-    sim = m.simulate(len(x) + 2000, series=series)[2000:]  # past the transient, as long as the data
-    return {"P": m.n_pwl_, "tau": m.tau_, "free_run": m.findings()[0].metrics["free_run"],
-            "spread": float(sim[:, 0].std() / x[:, 0].std()), "period": peak_period(sim[:, 0], dt),
-            "period_data": peak_period(x[:, 0], dt), "D_H": hellinger_spectrum_distance(x, sim),
-            "D_stsp": state_space_divergence(x, sim),
-            "ladder": {P: (round(r["D_stsp"], 2), round(r["D_H"], 3)) for P, r in m.ladder_.items()},
-            "fit_s": time.perf_counter() - start,
-            "warnings": [str(w.message)[:160] for w in caught if "ALRNN" in str(w.message)]}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--system", choices=("vdp", "ecgsyn"), default="vdp")
@@ -104,11 +82,15 @@ def main() -> None:
         series, name = Series((Trajectory(t, z[:, None]),), ("ecg",)), f"ECGSYN hrv={args.hrv:g} noise={args.noise:g}"
     options = {"max_seconds": args.max_seconds or None, **json.loads(args.options)}
     for seed in (int(s) for s in args.seeds.split(",")):
-        r = run(series, seed, options)
+        r = fit_and_measure(series, seed, **options)
+        if "error" in r:
+            print(f"{name} seed {seed}: {r['error']}", flush=True)
+            continue
         print(f"{name} seed {seed} {json.loads(args.options) or ''}: P={r['P']} tau={r['tau']} free run "
-              f"{r['free_run']}, spread {r['spread']:.2f} of the data's, peak period {r['period']:.3g} (data "
+              f"{r['free_run']}, spread {r['spread']:.2f} of the data's, peak period {r['period_model']:.3g} (data "
               f"{r['period_data']:.3g}), D_H={r['D_H']:.3f}, D_stsp={r['D_stsp']:.2f}; training D_stsp, D_H by P "
-              f"{r['ladder']}; fit {r['fit_s']:.0f} s", flush=True)
+              f"{ {P: (round(v['D_stsp'], 2), round(v['D_H'], 3)) for P, v in r['ladder'].items()} }; fit "
+              f"{r['fit_s']:.0f} s", flush=True)
         for w in r["warnings"]:
             print("   warning:", w, flush=True)
 

@@ -24,7 +24,7 @@ import pandas as pd
 from discover.alrnn import ALRNN
 from discover.alrnn.estimator import UNLIKE_SPECTRUM
 from discover.data import Series, Trajectory
-from discover.measures import hellinger_spectrum_distance
+from discover.measures import hellinger_spectrum_distance, state_space_divergence
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 
@@ -41,6 +41,37 @@ def peak_period(x: np.ndarray, dt: float) -> float:
     return float(1.0 / f[keep][np.argmax(p[keep])])
 
 
+def fit_and_measure(series: Series, seed: int, **options) -> dict:
+    """Fit :class:`ALRNN` to ``series`` (one trajectory) and measure a free run as long as it against it.
+
+    The run is taken 2000 steps past the start of the record, past the
+    transient. Returns the chosen P, τ, the free-run status, the run's spread
+    (first column, against the data's), its spectral peak beside the data's
+    (:func:`peak_period`), D_H and D_stsp against the data, the kept
+    checkpoint's D_H on the training data and the coded run's (the rhythm
+    check's), the ladder's rows, the fit's seconds and the ALRNN warnings;
+    or ``{"error": ...}`` when the fit fails.
+    """
+    x, t = series.trajectories[0].x, series.trajectories[0].t
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            m = ALRNN(random_state=seed, **options).fit(series)
+        except Exception as exc:  # noqa: BLE001 - a failed fit is a result here
+            return {"error": f"{type(exc).__name__}: {exc}"}
+    dt = float(np.median(np.diff(t)))
+    sim = m.simulate(len(x) + 2000, series=series)[2000:]
+    return {
+        "P": m.n_pwl_, "tau": m.tau_, "free_run": m.findings()[0].metrics["free_run"],
+        "spread": float(sim[:, 0].std() / x[:, 0].std()), "period_model": peak_period(sim[:, 0], dt),
+        "period_data": peak_period(x[:, 0], dt), "D_H": hellinger_spectrum_distance(x, sim),
+        "D_stsp": state_space_divergence(x, sim), "D_H_train": m.ladder_[m.n_pwl_]["D_H"],
+        "D_H_free_run": m.spectrum_distance_, "ladder": m.ladder_, "fit_s": time.perf_counter() - start,
+        "warnings": [str(w.message)[:160] for w in caught if "ALRNN" in str(w.message)],
+    }
+
+
 def run(case: str, seed: int, max_seconds: float | None, decimate: int = 1, **options) -> dict:
     spec = json.loads((CASES / case / "case.json").read_text())
     df = pd.read_csv(CASES / case / spec["data"][0])
@@ -51,23 +82,7 @@ def run(case: str, seed: int, max_seconds: float | None, decimate: int = 1, **op
         n = len(x) // decimate * decimate
         t, x = t[:n:decimate], x[:n].reshape(-1, decimate, 1).mean(axis=1)
     series = Series((Trajectory(t, x),), (col,))
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            m = ALRNN(max_seconds=max_seconds, random_state=seed, **options).fit(series)
-        except Exception as exc:  # noqa: BLE001 - a failed fit is a result here
-            return {"case": case, "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
-    dt = float(np.median(np.diff(t)))
-    sim = m.simulate(len(t) + 2000, series=series)[2000:, 0]  # past the transient, as long as the record
-    return {
-        "case": case, "seed": seed, "P": m.n_pwl_, "tau": m.tau_, "free_run": m.findings()[0].metrics["free_run"],
-        "spread": float(sim.std() / x[:, 0].std()), "period_model": peak_period(sim, dt),
-        "period_data": peak_period(x[:, 0], dt), "D_H": hellinger_spectrum_distance(x, sim[:, None]),
-        "D_H_train": m.ladder_[m.n_pwl_]["D_H"], "D_H_free_run": m.spectrum_distance_,
-        "ladder": {k: round(v["D_stsp"], 3) for k, v in m.ladder_.items()}, "fit_s": time.perf_counter() - start,
-        "warnings": [str(w.message)[:160] for w in caught if "ALRNN" in str(w.message)],
-    }
+    return {"case": case, "seed": seed, **fit_and_measure(series, seed, max_seconds=max_seconds, **options)}
 
 
 def main() -> None:
@@ -99,7 +114,8 @@ def main() -> None:
                   f"{r['spread']:.2g} of the data's, peak period {r['period_model']:.3g} (data "
                   f"{r['period_data']:.3g}), D_H={r['D_H']:.3f} (kept checkpoint's on the training data "
                   f"{r['D_H_train']:.3f}; the coded run's against it, warned above {UNLIKE_SPECTRUM:g}, "
-                  f"{r['D_H_free_run']:.3f}), ladder {r['ladder']}, fit {r['fit_s']:.0f} s",
+                  f"{r['D_H_free_run']:.3f}), ladder { {k: round(v['D_stsp'], 3) for k, v in r['ladder'].items()} }, "
+                  f"fit {r['fit_s']:.0f} s",
                   flush=True)
             for w in r["warnings"]:
                 print("   warning:", w, flush=True)
