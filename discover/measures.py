@@ -9,7 +9,8 @@ the measures of the dynamical-systems-reconstruction literature (Koppe et al.
     Kullback–Leibler divergence :math:`KL(p_{data} \\| p_{model})` between
     the occupation densities of the two trajectories in state space. Up to
     10 dimensions the densities are histograms: ``n_bins`` equal bins per
-    dimension over the data's range, counts divided by the number of points
+    dimension over the data's range (by default 30, fewer above three
+    dimensions: :func:`histogram_bins`), counts divided by the number of points
     (model points outside the data's range count in the total but in no bin,
     so a run that leaves the attractor is penalised), then Laplace smoothing
     :math:`p_k = (c_k/n + \\alpha)/(1 + \\alpha K)` with
@@ -60,6 +61,7 @@ from .errors import DataError, ParameterError
 
 __all__ = [
     "state_space_divergence",
+    "histogram_bins",
     "hellinger_spectrum_distance",
     "lyapunov_from_data",
     "lyapunov_from_jacobians",
@@ -67,6 +69,34 @@ __all__ = [
 ]
 
 _ALPHA = 1e-6
+#: The most cells D_stsp's histogram has by default: the paper's 30 bins per dimension in three dimensions.
+MAX_CELLS = 30**3
+
+
+def histogram_bins(d: int, n_bins: int = 30) -> int:
+    """Bins per dimension of D_stsp's histogram in ``d`` dimensions: ``n_bins``, fewer where that makes more
+    cells than :data:`MAX_CELLS` (30 per dimension in three).
+
+    Laplace smoothing adds :math:`\\alpha` to every cell's probability, so
+    its share of the histogram's mass is :math:`\\alpha K / (1 + \\alpha K)`
+    for :math:`K` cells: 2.6 % on the paper's 30³ grid, but 96 % on 30⁵, and
+    the divergence shrinks with the data's share. With 30 bins, a run resting
+    at one point scored 0.25 against a five-dimensional delay embedding of a
+    synthetic ECG (20 000 samples), a copy of the data shifted by a tenth of
+    their spread 0.06; with 7 bins (16 807 cells) they score 7.0 and 0.17.
+    Capping the cells at 30³ keeps the smoothing's share at most 2.6 % in
+    any dimension and leaves every histogram of three dimensions or fewer
+    as it was.
+
+    Examples
+    --------
+    >>> [histogram_bins(d) for d in (1, 2, 3, 4, 5, 6, 10)]
+    [30, 30, 30, 12, 7, 5, 2]
+    """
+    b = max(int(n_bins), 2)
+    while b > 2 and b**d > MAX_CELLS:
+        b -= 1
+    return b
 
 
 def _pair(x_true, x_gen) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +167,7 @@ def _gmm_kl(a: np.ndarray, b: np.ndarray, sigma: float, n_points: int, rng: np.r
     return float(max(np.mean(log_density(pts, ca) - log_density(pts, cb)), 0.0))
 
 
-def state_space_divergence(x_true, x_gen, n_bins: int = 30, *, sigma: float = 1.0, n_points: int = 2000,
+def state_space_divergence(x_true, x_gen, n_bins: int | None = None, *, sigma: float = 1.0, n_points: int = 2000,
                            seed: int = 0) -> float:
     """State-space divergence :math:`D_{stsp} = KL(p_{data} \\| p_{model})`.
 
@@ -147,8 +177,11 @@ def state_space_divergence(x_true, x_gen, n_bins: int = 30, *, sigma: float = 1.
         Data (held out), e.g. standardised observations.
     x_gen : array of shape (m, d)
         A free run of the model; both are cut to ``min(n, m)`` samples.
-    n_bins : int
+    n_bins : int, optional
         Bins per dimension over the data's range (histogram version, d <= 10).
+        By default 30, fewer above three dimensions so that the histogram has
+        at most 30³ cells (:func:`histogram_bins`: 12 in four dimensions, 7 in
+        five); a larger grid leaves most of its mass to the smoothing.
     sigma : float
         Standard deviation of each Gaussian component (mixture version, d > 10).
     n_points : int
@@ -176,7 +209,7 @@ def state_space_divergence(x_true, x_gen, n_bins: int = 30, *, sigma: float = 1.
         return _gmm_kl(a, b, sigma, n_points, np.random.default_rng(seed))
     if not np.all(np.isfinite(b)):
         b = np.where(np.isfinite(b), b, np.inf)
-    return _histogram_kl(a, b, int(n_bins))
+    return _histogram_kl(a, b, histogram_bins(a.shape[1]) if n_bins is None else int(n_bins))
 
 
 def _gauss_smooth(p: np.ndarray, sigma: float) -> np.ndarray:

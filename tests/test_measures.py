@@ -61,6 +61,21 @@ def test_compared_at_equal_length(lorenz):
     assert state_space_divergence(z[:5000], other) == state_space_divergence(z[:5000], other[:5000])
 
 
+def test_histogram_bins_keep_the_smoothing_small_above_three_dimensions(lorenz):
+    """30 bins in five dimensions are 24 million cells: Laplace smoothing (alpha on each) then holds 96 % of the
+    mass, and a run resting at one point scores as if it were near the data. The default grid has at most 30^3
+    cells, so the rest point is far and another orbit close; three dimensions keep their 30 bins."""
+    from discover.alrnn.estimator import delay_embed
+
+    z, other = lorenz
+    emb, emb_other = delay_embed(z[:, :1], 4, 10), delay_embed(other[:, :1], 4, 10)
+    rest = np.tile(emb.mean(0), (len(emb), 1))
+    assert state_space_divergence(emb, rest, n_bins=30) < 1.0  # the defect the default avoids
+    assert state_space_divergence(emb, rest) > 5.0
+    assert state_space_divergence(emb, emb_other) < 0.3
+    assert state_space_divergence(z, other) == state_space_divergence(z, other, n_bins=30)
+
+
 def test_gaussian_mixture_above_ten_dimensions():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(3000, 12))

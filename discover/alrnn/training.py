@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..measures import _histogram_cells, hellinger_spectrum_distance, state_space_divergence
+from ..measures import _histogram_cells, hellinger_spectrum_distance, histogram_bins, state_space_divergence
 from ..progress import task
 from .codes import regions_visited
 from .model import ALRNNModule, ALRNNParams, blow_up_bound
@@ -226,8 +226,9 @@ def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.n
 
 
 def criterion_bins(data: np.ndarray, n_bins: int = 30, per_cell: float = 5.0) -> int:
-    """Bins per dimension of the checkpoints' D_stsp: the most, up to ``n_bins``, that leave ``per_cell`` data
-    samples on average in each cell the data occupy.
+    """Bins per dimension of the checkpoints' D_stsp: the most, up to ``n_bins`` (fewer above three dimensions,
+    :func:`~discover.measures.histogram_bins`), that leave ``per_cell`` data samples on average in each cell the
+    data occupy.
 
     The paper's 30 bins per dimension suit the 100 000 samples its
     measures compare: Lorenz-63's occupied cells hold dozens each, and the rule
@@ -240,7 +241,7 @@ def criterion_bins(data: np.ndarray, n_bins: int = 30, per_cell: float = 5.0) ->
     rule for the chi-squared test).
     """
     data = np.asarray(data, dtype=float)
-    for b in range(int(n_bins), 1, -1):
+    for b in range(histogram_bins(data.shape[1], n_bins), 1, -1):
         if len(data) / len(np.unique(_histogram_cells(data, data, b))) >= per_cell:
             return b
     return 2
