@@ -14,16 +14,25 @@ D_stsp and D_H::
 
     python benchmarks/bench_alrnn_cycles.py --system vdp --mu 1 --seeds 0 --max-seconds 300
     python benchmarks/bench_alrnn_cycles.py --system ecgsyn --hrv 0.03 --noise 0.02 --max-seconds 120
+    python benchmarks/bench_alrnn_cycles.py --system ecgsyn --fs 700 --seconds 143 --hrv 0.03 --noise 0.01 \
+        --smooth 6 --max-seconds 900 --options '{"n_latent": 100, "n_pwl": 2, "tau": 10, "seq_len": 50, ...}'
+
+``--fs``, ``--seconds`` and ``--smooth`` make ECGSYN as the AL-RNN
+authors' ECG was made (700 Hz, 143 s, smoothed by a Gaussian of 6
+samples); ``--system mitbih`` fits the lead of ``cases/ecg_mitbih``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from bench_alrnn_real import fit_and_measure
 from scipy.integrate import solve_ivp
+from scipy.ndimage import gaussian_filter1d
 
 from discover.data import Series, Trajectory
 
@@ -66,10 +75,15 @@ def ecgsyn(seconds: float = 60.0, fs: float = 360.0, rr: float = 0.6, hrv: float
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--system", choices=("vdp", "ecgsyn"), default="vdp")
+    ap.add_argument("--system", choices=("vdp", "ecgsyn", "mitbih"), default="vdp",
+                    help="mitbih: the lead of cases/ecg_mitbih (360 Hz, one minute)")
     ap.add_argument("--mu", type=float, default=1.0, help="van der Pol's damping")
     ap.add_argument("--hrv", type=float, default=0.0, help="ECGSYN: spread of the RR interval (s)")
     ap.add_argument("--noise", type=float, default=0.0, help="ECGSYN: white noise, times the signal's spread")
+    ap.add_argument("--fs", type=float, default=360.0, help="ECGSYN: sampling rate (Hz)")
+    ap.add_argument("--seconds", type=float, default=60.0, help="ECGSYN: length (s)")
+    ap.add_argument("--smooth", type=float, default=0.0,
+                    help="ECGs: smooth by a Gaussian of this many samples first (the AL-RNN authors' ECG: 6 at 700 Hz)")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--max-seconds", type=float, default=300.0, help="the fit's wall-time budget; 0 for none")
     ap.add_argument("--options", default="{}", help="more ALRNN options as JSON, e.g. '{\"n_pwl\": 2, \"tau\": 50}'")
@@ -78,8 +92,15 @@ def main() -> None:
         t, x = van_der_pol(args.mu)
         series, name = Series((Trajectory(t, x),), ("x", "y")), f"van der Pol mu={args.mu:g}"
     else:
-        t, z = ecgsyn(hrv=args.hrv, noise=args.noise)
-        series, name = Series((Trajectory(t, z[:, None]),), ("ecg",)), f"ECGSYN hrv={args.hrv:g} noise={args.noise:g}"
+        if args.system == "ecgsyn":
+            t, z = ecgsyn(seconds=args.seconds, fs=args.fs, hrv=args.hrv, noise=args.noise)
+            name = f"ECGSYN {args.fs:g} Hz hrv={args.hrv:g} noise={args.noise:g}"
+        else:
+            frame = pd.read_csv(Path(__file__).resolve().parents[1] / "cases" / "ecg_mitbih" / "ecg.csv")
+            t, z, name = frame["t"].to_numpy(float), frame["ecg"].to_numpy(float), "MIT-BIH 208"
+        if args.smooth:
+            z, name = gaussian_filter1d(z, args.smooth), f"{name} smoothed by {args.smooth:g}"
+        series = Series((Trajectory(t, z[:, None]),), ("ecg",))
     options = {"max_seconds": args.max_seconds or None, **json.loads(args.options)}
     for seed in (int(s) for s in args.seeds.split(",")):
         r = fit_and_measure(series, seed, **options)
