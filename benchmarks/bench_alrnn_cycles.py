@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from bench_alrnn_real import fit_and_measure
+from bench_alrnn_real import case_series, fit_and_measure
 from scipy.integrate import solve_ivp
 from scipy.ndimage import gaussian_filter1d
 
@@ -96,8 +94,8 @@ def main() -> None:
             t, z = ecgsyn(seconds=args.seconds, fs=args.fs, hrv=args.hrv, noise=args.noise)
             name = f"ECGSYN {args.fs:g} Hz hrv={args.hrv:g} noise={args.noise:g}"
         else:
-            frame = pd.read_csv(Path(__file__).resolve().parents[1] / "cases" / "ecg_mitbih" / "ecg.csv")
-            t, z, name = frame["t"].to_numpy(float), frame["ecg"].to_numpy(float), "MIT-BIH 208"
+            record = case_series("ecg_mitbih").trajectories[0]
+            t, z, name = record.t, record.x[:, 0], "MIT-BIH 208"
         if args.smooth:
             z, name = gaussian_filter1d(z, args.smooth), f"{name} smoothed by {args.smooth:g}"
         series = Series((Trajectory(t, z[:, None]),), ("ecg",))

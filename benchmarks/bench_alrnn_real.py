@@ -72,7 +72,9 @@ def fit_and_measure(series: Series, seed: int, **options) -> dict:
     }
 
 
-def run(case: str, seed: int, max_seconds: float | None, decimate: int = 1, **options) -> dict:
+def case_series(case: str, decimate: int = 1) -> Series:
+    """The single-series record of ``cases/<case>``, its time column as the case names it; with ``decimate`` > 1,
+    means of blocks of that many samples."""
     spec = json.loads((CASES / case / "case.json").read_text())
     df = pd.read_csv(CASES / case / spec["data"][0])
     t = df[spec["time"]].to_numpy(float)
@@ -81,7 +83,11 @@ def run(case: str, seed: int, max_seconds: float | None, decimate: int = 1, **op
     if decimate > 1:  # means of blocks of `decimate` samples: a coarser sampling of the same record
         n = len(x) // decimate * decimate
         t, x = t[:n:decimate], x[:n].reshape(-1, decimate, 1).mean(axis=1)
-    series = Series((Trajectory(t, x),), (col,))
+    return Series((Trajectory(t, x),), (col,))
+
+
+def run(case: str, seed: int, max_seconds: float | None, decimate: int = 1, **options) -> dict:
+    series = case_series(case, decimate)
     return {"case": case, "seed": seed, **fit_and_measure(series, seed, max_seconds=max_seconds, **options)}
 
 
