@@ -120,7 +120,8 @@ def main() -> None:
                   f"{r['spread']:.2g} of the data's, peak period {r['period_model']:.3g} (data "
                   f"{r['period_data']:.3g}), D_H={r['D_H']:.3f} (kept checkpoint's on the training data "
                   f"{r['D_H_train']:.3f}; the coded run's against it, warned above {UNLIKE_SPECTRUM:g}, "
-                  f"{r['D_H_free_run']:.3f}), ladder { {k: round(v['D_stsp'], 3) for k, v in r['ladder'].items()} }, "
+                  f"{r['D_H_free_run']:.3f}), ladder { {k: round(v['D_stsp'], 3) for k, v in r['ladder'].items()} } (runs' spread "
+                  f"{ {k: float(format(v['spread'], '.2g')) for k, v in r['ladder'].items()} }), "
                   f"fit {r['fit_s']:.0f} s",
                   flush=True)
             for w in r["warnings"]:

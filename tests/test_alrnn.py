@@ -423,6 +423,12 @@ def test_a_short_record_is_compared_with_the_models_long_term_run():
     # a record as long as the run is judged by its windows: the same rotation scores alike on them
     long = [(_noisy_cycle(30000), None)]
     assert checkpoint_scores(_rotation(1.0, 11.0), long, 20000, 5)["D_H"] < 0.15
+    # how much the runs still vary, in the data's standard deviations: a cycle near the data's size (a rotation
+    # keeps the radius it starts from) near 1, a run that came to rest about 0 (on the windows of a long
+    # record, and past a short one)
+    assert 0.5 < keeps["spread"] < 1.5 and settles["spread"] < 1e-3
+    assert 0.5 < checkpoint_scores(_rotation(1.0, 11.0), long, 20000, 5)["spread"] < 1.5
+    assert checkpoint_scores(_rotation(0.97, 11.0), long, 20000, 5)["spread"] < 1e-3
 
 
 def test_ladder_rule_pieces():
@@ -439,6 +445,17 @@ def test_ladder_rule_pieces():
     assert ladder_pick({0: 5.0, 1: 1.16, 2: 1.14, 3: 1.0}, 0.1) == 2
     assert ladder_pick({0: 5.0, 1: 1.16, 2: 1.2, 3: 1.0}, 0.1) == 3
     assert ladder_pick({0: math.inf, 1: math.inf}, 0.1) == 0  # nothing reconstructs: the fewest
+    # while every P so far failed (came to rest where the data vary, or blew up) the misses do not stop it
+    assert not ladder_stopped([7.65, 7.52, 7.59], [True, True, True])
+    assert not ladder_stopped([7.65, math.inf, 7.59], [True, True, True])
+    assert ladder_stopped([7.65, 7.52, 7.59], [True, False, True])  # one that varies: the usual rule
+    assert ladder_stopped([7.65, 7.52, 7.59], [False, False, False])
+    # near the best, the fewest units whose run did not fail; where all failed, the fewest of them
+    assert ladder_pick({0: 7.65, 1: 7.52, 2: 7.59, 3: 7.0}, 0.1, {0: True, 1: True, 2: True, 3: False}) == 3
+    assert ladder_pick({0: 7.65, 1: 7.52, 2: 7.59, 3: 7.0}, 0.1, {0: True, 1: False, 2: True, 3: False}) == 1
+    assert ladder_pick({0: 7.65, 1: 7.52, 2: 7.59, 3: 7.0}, 0.1, {P: True for P in range(4)}) == 0
+    # a P that varies but is far from the best is not preferred over near-best ones that failed
+    assert ladder_pick({0: 7.0, 1: 20.0}, 0.1, {0: True, 1: False}) == 0
 
 
 def test_ladder_in_worker_processes_matches_one_process(lorenz_series):
@@ -584,8 +601,8 @@ def test_checkpoint_runs_from_several_starts(two_region_map):
     assert scores["D_stsp"] == pytest.approx(0.0, abs=1e-9) and scores["D_H"] == pytest.approx(0.0, abs=1e-6)
     blown = ALRNNParams(A=np.array([2.0, 0.5]), W=np.zeros((2, 2)), h=np.zeros(2), n_pwl=1, n_obs=1,
                         L=np.zeros((1, 1)), l=np.zeros(1))
-    assert checkpoint_scores(blown, [(np.linspace(1, 2, 3000)[:, None], None)], 2000) == {"D_stsp": np.inf,
-                                                                                            "D_H": 1.0, "regions": 1}
+    assert checkpoint_scores(blown, [(np.linspace(1, 2, 3000)[:, None], None)], 2000) == {
+        "D_stsp": np.inf, "D_H": 1.0, "regions": 1, "spread": np.inf}
     assert scores["regions"] == 2
 
 

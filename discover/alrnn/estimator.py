@@ -57,18 +57,22 @@ def _workers(n_jobs: int | None) -> int:
     return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
 
 
-def ladder_stopped(criteria: list[float]) -> bool:
+def ladder_stopped(criteria: list[float], failed: list[bool] | None = None) -> bool:
     """Whether the ladder stops after the values of P whose criteria are ``criteria``, in the order screened.
 
     A P improves when its criterion is below the best before it times
     ``LADDER_GAIN``; the ladder stops once the last ``LADDER_PATIENCE`` values
-    in a row did not improve. The estimator asks after each group of values
-    screened side by side, so a gain anywhere in a group keeps it going.
+    in a row did not improve, and some P screened so far did not fail
+    (``failed``: its free run settled to a point where the data keep varying,
+    or blew up). While every P fails, the criterion ranks failures (how far
+    from the data a run came to rest), and a P that does not improve on them
+    says nothing about the next. The estimator asks after each group of
+    values screened side by side, so a gain anywhere in a group keeps it going.
     """
     best, misses = math.inf, 0
     for criterion in criteria:
         best, misses = (criterion, 0) if criterion < best * LADDER_GAIN else (best, misses + 1)
-    return misses >= LADDER_PATIENCE
+    return misses >= LADDER_PATIENCE and not all(failed or [False])
 
 
 def near_best(value: float, best: float, tolerance: float) -> bool:
@@ -203,24 +207,32 @@ def rhythm_distance(x: np.ndarray, run: np.ndarray) -> float:
     return float(hellinger_spectrum_distance(x[:n], run[:n], segment=int(np.clip(n // 8, 64, 4096))))
 
 
-def ladder_pick(criteria: dict[int, float], tolerance: float) -> int:
-    """The fewest ReLU units whose criterion is below ``best * (1 + tolerance) + 0.05`` (:func:`near_best`)."""
+def ladder_pick(criteria: dict[int, float], tolerance: float, failed: dict[int, bool] | None = None) -> int:
+    """The fewest ReLU units whose criterion is below ``best * (1 + tolerance) + 0.05`` (:func:`near_best`).
+
+    Among those, the fewest whose run did not fail (``failed``, as in
+    :func:`ladder_stopped`) where there is one: a model that comes to rest
+    near the data can score as well as one that keeps varying, and only the
+    second can reconstruct them.
+    """
     best = min(criteria.values())
     good = [P for P, c in criteria.items() if near_best(c, best, tolerance)]
-    return min(good) if good else min(criteria, key=criteria.get)
+    alive = [P for P in good if not (failed or {}).get(P, False)]
+    return min(alive or good) if good else min(criteria, key=criteria.get)
 
 
 def _keep_checkpoint(row: dict, checkpoint: tuple) -> ALRNNParams:
     """Write a kept checkpoint's scores into its ladder row; its parameters."""
     d, scores, params, epoch = checkpoint
     row.update(criterion=d, D_stsp=scores["D_stsp"], D_H=scores["D_H"], regions=scores.get("regions"),
-               best_epoch=epoch)
+               spread=scores.get("spread", math.inf), best_epoch=epoch)
     return params
 
 
 def _ladder_row(res) -> dict:
     return {"criterion": res.best_divergence, "D_stsp": res.best_scores.get("D_stsp", math.inf),
-            "D_H": res.best_scores.get("D_H", 1.0), "seconds": res.seconds, "epochs": res.epochs_run,
+            "D_H": res.best_scores.get("D_H", 1.0), "spread": res.best_scores.get("spread", math.inf),
+            "seconds": res.seconds, "epochs": res.epochs_run,
             "best_epoch": res.best_epoch, "seconds_per_million_steps": res.seconds_per_million_steps,
             "train_seconds": res.train_seconds,
             "train_seconds_per_million_steps": res.train_seconds_per_million_steps,
@@ -585,6 +597,8 @@ class ALRNN(Method):
         return self
 
     def _fit(self, series: Series) -> None:
+        from .training import record_goes_on  # torch, imported when the method runs
+
         rng = self.random_state if isinstance(self.random_state, np.random.Generator) else \
             np.random.default_rng(None if self.random_state is None else int(
                 self.random_state.randint(2**31) if isinstance(self.random_state, np.random.RandomState)
@@ -613,6 +627,12 @@ class ALRNN(Method):
         screen_epochs = max(1, int(round(self.epochs * share)))
         lr_mid = self.lr * (self.lr_end / self.lr) ** share if self.lr_end < self.lr else self.lr_end
         config = self._train_config(N=N, n_inputs=0 if trajectories[0][1] is None else trajectories[0][1].shape[1])
+        # a P fails when its run blew up, or came to rest where the data keep varying (without inputs to drive it)
+        goes_on = trajectories[0][1] is None and record_goes_on(max((x for x, _ in trajectories), key=len))
+
+        def failed(row: dict) -> bool:
+            return not math.isfinite(row["criterion"]) or (goes_on and row["spread"] < SETTLED)
+
         self.ladder_, results = {}, {}
         interrupted = False
         for i in range(0, len(candidates), n_par):
@@ -632,9 +652,11 @@ class ALRNN(Method):
                 interrupted = interrupted or res.interrupted
             # judged on the whole group: a gain that a worker measured after misses in the same group resets
             # them, since the criterion has not stopped improving (one worker would have stopped before it)
-            if interrupted or ladder_stopped([r.best_divergence for r in results.values()]):
+            if interrupted or ladder_stopped([r.best_divergence for r in results.values()],
+                                             [failed(row) for row in self.ladder_.values()]):
                 break
-        self.n_pwl_ = ladder_pick({P: v["criterion"] for P, v in self.ladder_.items()}, self.ladder_tolerance)
+        self.n_pwl_ = ladder_pick({P: v["criterion"] for P, v in self.ladder_.items()}, self.ladder_tolerance,
+                                  {P: failed(v) for P, v in self.ladder_.items()})
         checkpoints = {P: list(res.checkpoints) for P, res in results.items()}
         left = None if self.max_seconds is None else self.max_seconds - (time.perf_counter() - start)
         if ladder and not interrupted and self.epochs > screen_epochs and (left is None or left > 1.0):
@@ -667,7 +689,8 @@ class ALRNN(Method):
                 if checkpoints[P]:
                     _keep_checkpoint(row, select_checkpoint(checkpoints[P], self.ladder_tolerance, None))
             if len(done) > 1:
-                self.n_pwl_ = ladder_pick({P: self.ladder_[P]["criterion"] for P in going}, self.ladder_tolerance)
+                self.n_pwl_ = ladder_pick({P: self.ladder_[P]["criterion"] for P in going}, self.ladder_tolerance,
+                                          {P: failed(self.ladder_[P]) for P in going})
         row = self.ladder_[self.n_pwl_]
         self.params_ = results[self.n_pwl_].params
         self.attractor_screen_, start_ends = None, None

@@ -59,7 +59,7 @@ from .codes import regions_visited
 from .model import ALRNNModule, ALRNNParams, blow_up_bound
 
 __all__ = ["TrainResult", "checkpoint_scores", "criterion_bins", "free_runs", "quarter_spread_ratio",
-           "recentre_relu_units", "record_goes_on", "stays_bounded", "train"]
+           "recentre_relu_units", "record_goes_on", "run_spread", "stays_bounded", "train"]
 
 
 @dataclass
@@ -249,9 +249,11 @@ def criterion_bins(data: np.ndarray, n_bins: int = 30, per_cell: float = 5.0) ->
 
 def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
                       length: int = 20000, n_starts: int = 1, warmup: int = WARMUP, n_bins: int | None = None) -> dict:
-    """``{"D_stsp", "D_H", "regions"}`` of :func:`free_runs` against the data over the same windows.
+    """``{"D_stsp", "D_H", "regions", "spread"}`` of :func:`free_runs` against the data over the same windows.
 
-    ``regions`` is how many linear regions the runs visit. A run that blows
+    ``regions`` is how many linear regions the runs visit, ``spread`` how much
+    they still vary over their second half (:func:`run_spread`; the run past
+    the record, where that is the one compared). A run that blows
     up gives ``D_stsp = inf`` and ``D_H = 1``, and so does a model that blows
     up past the end of a short series (:func:`stays_bounded`). On a record
     shorter than half the :func:`continued_run`, the windows' runs are mostly
@@ -268,15 +270,30 @@ def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, 
     finite = bool(np.all(np.isfinite(gen)))
     later = continued_run(params, trajectories, length, warmup) if finite else None
     if not finite or not stays_bounded(params, trajectories, length, warmup, later):
-        return {"D_stsp": float("inf"), "D_H": 1.0, "regions": regions_visited(params, Z)}
+        return {"D_stsp": float("inf"), "D_H": 1.0, "regions": regions_visited(params, Z), "spread": float("inf")}
+    runs = Z[:, :, :params.n_obs]
     if later is not None and len(later) >= 2 * len(gen) and record_goes_on(trajectories[0][0]):
         # a short record that goes on: the model's long-term behaviour, not its transient from the data, is
         # compared with it
         gen = later[-len(gen):]
+        runs = gen[None]
     seg = int(min(4096, len(gen) // max(n_starts, 1)))
     return {"D_stsp": state_space_divergence(data, gen, n_bins=criterion_bins(data) if n_bins is None else n_bins),
             "D_H": hellinger_spectrum_distance(data, gen, segment=max(seg, 64)),
-            "regions": regions_visited(params, Z)}
+            "regions": regions_visited(params, Z), "spread": run_spread(runs, trajectories)}
+
+
+def run_spread(runs: np.ndarray, trajectories: list[tuple[np.ndarray, np.ndarray | None]]) -> float:
+    """How much free ``runs`` (starts × steps × observed units) still vary over their second half.
+
+    The largest standard deviation, over units and runs, of each run's second
+    half, in units of the data's standard deviation (all trajectories
+    together): near 0 for a run that has settled to a fixed point, about 1 for
+    one that keeps the data's spread.
+    """
+    runs = np.asarray(runs, dtype=float)
+    scale = np.maximum(np.concatenate([x for x, _ in trajectories]).std(axis=0), 1e-12)
+    return float(np.max(runs[:, runs.shape[1] // 2:].std(axis=1) / scale))
 
 
 def _sample(trajectories, seq_len, batch_size, rng):
