@@ -137,8 +137,9 @@ def test_fit_findings_and_reproducibility(lorenz_series):
     assert all(e.kind == "affine-region" for e in eqs)
     assert {str(s) for s in eqs[0].rhs.free_symbols} <= {"x", "y", "z"} | {f"z{i}" for i in range(1, 6)}
     sim = next(f for f in found if isinstance(f, Simulation))
-    assert sim.values.shape == (1500, 3)
-    np.testing.assert_allclose(sim.values[0], lorenz_series.trajectories[0].x[0], rtol=1e-5, atol=1e-5)
+    # the run starts after the forced warm-up (a tenth of the 1500 samples), on the data there
+    assert sim.values.shape == (1350, 3) and sim.t[0] == lorenz_series.trajectories[0].t[150]
+    np.testing.assert_allclose(sim.values[0], lorenz_series.trajectories[0].x[150], rtol=1e-5, atol=1e-5)
 
 
 def test_noisy_data_give_the_systems_exponent_and_a_short_tau():
@@ -654,8 +655,9 @@ def test_exponents_of_data_and_model_at_comparable_length(lorenz_series):
 
     m = ALRNN(n_pwl=1, tau=10, random_state=0, **FAST).fit(lorenz_series)
     assert len(m.free_run_) == 300 and 0.3 < m.lyapunov_data_ < 3  # Lorenz-63: 0.91; 15 time units of data
-    x0 = (lorenz_series.trajectories[0].x[0] - m.mean_) / m.scale_
-    assert m.lyapunov_ == pytest.approx(model_lyapunov(m.params_, x0, m.dt_, n_steps=1500, burn=100))
+    z0, w = m.params_.start_state((lorenz_series.trajectories[0].x - m.mean_) / m.scale_)
+    assert w == 150  # a tenth of the 1500 samples, under the 200 at most
+    assert m.lyapunov_ == pytest.approx(model_lyapunov(m.params_, z0, m.dt_, n_steps=1500, burn=100))
     metrics = next(f for f in m.findings() if type(f).__name__ == "SymbolicCode").metrics
     assert metrics["lyapunov_data"] == m.lyapunov_data_ and metrics["lyapunov_model"] == m.lyapunov_
 
@@ -782,6 +784,27 @@ def test_a_free_run_that_dies_out_where_the_data_go_on_is_warned_about():
         m.params_ = _rotation(1.0, 2 * np.pi / 0.1)
         m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
         m._analyse([(cycle, None)])
+
+
+def test_a_run_that_shrinks_onto_a_cycle_of_its_own_does_not_die_out():
+    """Over the data's span the run from the data's start shrinks to a third (a transient onto the model's
+    smaller cycle); the coded run, long past it, keeps its spread: not dying out. Where the coded run shrinks
+    too, it is."""
+    from discover.alrnn import ALRNN
+    from discover.errors import DataWarning
+
+    t = np.arange(3000.0)
+    cycle = np.column_stack([np.cos(0.1 * t), np.sin(0.1 * t)])
+    onto = cycle * (0.5 + 1.5 * np.exp(-t / 300))[:, None]  # from twice the data's size onto half of it
+    m = ALRNN(free_run=3000, max_period=2)
+    m.params_, m.n_pwl_, m.divergence_ = _rotation(1.0, 2 * np.pi / 0.1), 0, 0.0
+    m.free_run_ = 0.5 * cycle
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m._warn_if_dying(cycle, lambda: onto)
+    m.free_run_ = cycle * 0.9995 ** t[:, None]
+    with pytest.warns(DataWarning, match="dies out where the data go on"):
+        m._warn_if_dying(cycle, lambda: onto)
 
 
 def test_a_free_run_that_leaves_the_data_after_the_coded_steps_is_warned_about():

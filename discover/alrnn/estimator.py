@@ -16,7 +16,7 @@ from ..findings import Equation, Graph, Simulation, SymbolicCode
 from ..measures import _divergence_curve, _divergence_slope, hellinger_spectrum_distance, lyapunov_from_jacobians
 from ..parallel import parallel_map
 from . import codes
-from .model import BLOW_UP, ALRNNParams, blow_up_bound
+from .model import BLOW_UP, WARMUP, ALRNNParams, blow_up_bound, warmup_length
 
 __all__ = ["ALRNN", "delay_embed"]
 
@@ -150,20 +150,21 @@ def fewest_other_attractors(candidates: list, count) -> tuple[tuple, int, int]:
     return best, int(fewest), counted
 
 
-def model_lyapunov(params: ALRNNParams, x0: np.ndarray, dt: float, n_steps: int = 20000,
+def model_lyapunov(params: ALRNNParams, z0: np.ndarray, dt: float, n_steps: int = 20000,
                    burn: int = 1000) -> float:
-    """The largest Lyapunov exponent of a free run of ``n_steps`` from ``x0`` (after ``burn``), from its Jacobians.
+    """The largest Lyapunov exponent of a free run of ``n_steps`` from the state ``z0`` (after ``burn``), from
+    its Jacobians.
 
     NaN when the run leaves the finite numbers.
     """
-    Z = params.run(params.initial_state(x0), n_steps + burn)[burn:]
+    Z = params.run(z0, n_steps + burn)[burn:]
     if not np.all(np.isfinite(Z)):
         return float("nan")
     return float(lyapunov_from_jacobians((params.jacobian(z) for z in Z), dt, n_exponents=1)[0])
 
 
 def start_exponents(params: ALRNNParams, trajectories: list, n_starts: int, n_steps: int, dt: float,
-                    warmup: int = 200) -> np.ndarray:
+                    warmup: int = WARMUP) -> np.ndarray:
     """The largest Lyapunov exponent over the last quarter of free runs of ``n_steps`` from ``n_starts`` data states.
 
     The states are spread evenly over the data, each inferred by forcing the
@@ -432,7 +433,9 @@ class ALRNN(Method):
     free_run : int
         Steps of the free run that is coded (its Lyapunov exponent is
         computed along it, continued to as many steps as the data's
-        estimate has samples where that is longer).
+        estimate has samples where that is longer). It starts, as the
+        checkpoints' runs do, from the state forced along the first
+        trajectory's first samples (:meth:`ALRNNParams.start_state`).
     code_length : int
         Symbols of the coded sequence kept in the finding.
     max_period : int
@@ -811,9 +814,10 @@ class ALRNN(Method):
         checkpoint screen has already run them.
         """
         p = self.params_
-        x0 = trajectories[0][0][0]
+        # from the state forced along the first trajectory's first samples, as the checkpoints' runs start
+        z0 = p.start_state(*trajectories[0])[0]
         burn = max(100, self.free_run // 10)
-        Z = p.run(p.initial_state(x0), self.free_run + burn)
+        Z = p.run(z0, self.free_run + burn)
         n_samples = sum(len(x) for x, _ in trajectories)
         bound = blow_up_bound(x for x, _ in trajectories)
         inside = np.all(np.abs(Z[:, :p.n_obs]) <= bound, axis=1)  # NaN: outside
@@ -830,20 +834,29 @@ class ALRNN(Method):
                 f"{BLOW_UP:g} times the data's range after {int(np.argmin(inside))} steps, so no symbolic code "
                 f"can be read (D_stsp {self.divergence_:.3g} on the training data, {n_samples} samples). A short "
                 "or noisy series may not constrain the model; more data or a longer training (max_seconds) may help.")
-        Z = Z[burn:]
+        whole, Z = Z, Z[burn:]
         self.free_run_ = Z
         # a run that dies out where the data keep varying reconstructs nothing: say so plainly. Judged over
-        # the data's own span (a run from the longest trajectory's start against that trajectory's last
+        # the data's own span (a run from the longest trajectory's forced start against that trajectory's last
         # tenth), so that a damped model of a damped series, which settles later on, is not flagged
         data = np.concatenate([x for x, _ in trajectories])
         longest = max((x for x, _ in trajectories), key=len)
+
+        def over_span() -> np.ndarray:
+            """The model's run over the longest trajectory's span from its forced start (the coded run's start
+            where that trajectory is the first: no second run)."""
+            z, w = p.start_state(longest)
+            if longest is trajectories[0][0] and len(longest) - w <= len(whole):
+                return whole[:len(longest) - w, :p.n_obs]
+            return p.run(z, len(longest) - w)[:, :p.n_obs]
+
         scale = np.maximum(data.std(axis=0), 1e-12)
         spread = float(np.max(Z[len(Z) // 2:, :p.n_obs].std(axis=0) / scale))
         self.free_run_status_ = "settles" if spread < SETTLED else "varies"
         ratio = math.inf
         if not driven and spread < SETTLED:
             k = max(len(longest) // 10, 2)
-            span = p.run(p.initial_state(longest[0]), len(longest))[-k:, :p.n_obs]
+            span = over_span()[-k:]
             ratio = float(np.max(span.std(axis=0) / np.maximum(longest[-k:].std(axis=0), 1e-12)))
         self.sequence_ = codes.symbols(p, Z)
         self.occupation_ = codes.occupation(self.sequence_)
@@ -854,7 +867,7 @@ class ALRNN(Method):
         # over at least as many steps as the data's estimate had samples (the run goes on past the coded one):
         # on Lorenz-63 an exponent from 2 10^4 steps scatters by about 4 %, and fewer steps scatter more
         n_lam = max(min(len(Z), LYAPUNOV_SAMPLES), min(len(longest), LYAPUNOV_SAMPLES))
-        self.lyapunov_ = (model_lyapunov(p, x0, self.dt_, n_steps=n_lam, burn=burn) if not driven and n_lam > len(Z)
+        self.lyapunov_ = (model_lyapunov(p, z0, self.dt_, n_steps=n_lam, burn=burn) if not driven and n_lam > len(Z)
                           else float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:n_lam]), self.dt_,
                                                              n_exponents=1)[0]))
         self.runs_from_data_ = None
@@ -906,7 +919,7 @@ class ALRNN(Method):
                     f"the model, not the system that made the data. More data or a longer training (max_seconds) "
                     "may help.", DataWarning, stacklevel=3)
         if not driven and self.free_run_status_ == "varies":
-            self._warn_if_dying(p, longest)
+            self._warn_if_dying(longest, over_span)
         if ratio < SETTLED:
             region = self.sequence_[-1]
             eig = next(f["eigenvalues"] for f in self.fixed_points_ if f["region"] == region)
@@ -925,27 +938,30 @@ class ALRNN(Method):
                 f"noise, or too few samples ({n_samples}) to learn a sustained oscillation from, give this.",
                 DataWarning, stacklevel=3)
 
-    def _warn_if_dying(self, p: ALRNNParams, longest: np.ndarray) -> None:
-        """Warn when the model's run from the data's start dies out over their span while the data go on.
+    def _warn_if_dying(self, longest: np.ndarray, over_span) -> None:
+        """Warn when the model's run from the data's start (``over_span()``) dies out over their span while the
+        data go on.
 
         Judged by the rule that tells a record dying out from one that goes on
         (:func:`~discover.alrnn.training.record_goes_on`: the last quarter
         spreads at least ``ONGOING`` times the first), on the data and on the
         run alike. A linear model (one region, a stable fixed point) of a
         sustained cycle can only ring down; over the coded run it still
-        "varies".
+        "varies". A run that shrinks over the data's span from the data's
+        size onto a smaller cycle of its own, and goes on by the same rule over
+        the coded run (long past that transient), does not die out.
         """
         from .training import ONGOING, quarter_spread_ratio, record_goes_on
 
-        if not record_goes_on(longest):
+        if not record_goes_on(longest) or record_goes_on(self.free_run_[:, :self.params_.n_obs]):
             return
-        with np.errstate(over="ignore", invalid="ignore"):
-            run = p.run(p.initial_state(longest[0]), len(longest))[:, :p.n_obs]
+        run = over_span()
         if not np.all(np.isfinite(run)) or record_goes_on(run):  # a blow-up is warned about elsewhere
             return
         warnings.warn(
             f"ALRNN: the model's free run dies out where the data go on: from their start, over their "
-            f"{len(longest)} samples, its last quarter spreads {quarter_spread_ratio(run):.2g} times its first "
+            f"{len(run)} samples after a forced warm-up, its last quarter spreads "
+            f"{quarter_spread_ratio(run):.2g} times its first "
             f"(the data's {quarter_spread_ratio(longest):.2g}; below {ONGOING:g} is dying out). Its long-term "
             "behaviour is not the data's "
             f"(P = {self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training data), and its code and region "
@@ -954,7 +970,15 @@ class ALRNN(Method):
 
     # -- use -------------------------------------------------------------
     def simulate(self, n_steps: int, *, trajectory: int = 0, series: Series | None = None) -> np.ndarray:
-        """A free run of ``n_steps`` in the data's units (the original columns), from a trajectory's start."""
+        """A free run of ``n_steps`` in the data's units (the original columns), from a trajectory's start.
+
+        The model is first forced along the trajectory's first samples (at
+        most 200, a tenth of it: :func:`~discover.alrnn.model.warmup_length`
+        of the trajectory's length; :meth:`ALRNNParams.start_state`), as its
+        checkpoints' runs were, so the run's first row stands for that sample
+        (counted after the delay embedding's first rows, where there is one)
+        and the rows after it follow the model alone.
+        """
         check_is_fitted(self, "params_")
         p = self.params_
         d = len(self.variables_)
@@ -966,9 +990,11 @@ class ALRNN(Method):
         if self.n_delays_:
             x = delay_embed(x, self.n_delays_, self.delay_lag_)
             u = None if u is None else u[self.n_delays_ * self.delay_lag_:]
+        z0, w = p.start_state(x, u)
+        u = None if u is None else u[w:]
         if u is not None and len(u) < n_steps:
             n_steps = len(u)
-        Z = p.run(p.initial_state(x[0]), n_steps, u)
+        Z = p.run(z0, n_steps, u)
         obs = Z[:, [k * (self.n_delays_ + 1) for k in range(d)]]
         return obs * self.scale_ + self.mean_
 
@@ -1030,7 +1056,9 @@ class ALRNN(Method):
                     "fixed_point": "real" if f["real"] else "virtual",
                     "spectral_radius": float(np.max(np.abs(f["eigenvalues"])))}))
         tr = self._series_ref.trajectories[0]
-        sim = self.simulate(len(tr.t) - self.n_delays_ * self.delay_lag_, series=self._series_ref)
-        out.append(Simulation(tr.t[self.n_delays_ * self.delay_lag_:][:len(sim)], sim, self.variables_,
+        sim = self.simulate(len(tr.t), series=self._series_ref)
+        embedded = len(tr.t) - self.n_delays_ * self.delay_lag_
+        first = self.n_delays_ * self.delay_lag_ + warmup_length(embedded)
+        out.append(Simulation(tr.t[first:][:len(sim)], sim[:len(tr.t) - first], self.variables_,
                               method=self.name, metrics={"D_stsp": self.divergence_}))
         return out

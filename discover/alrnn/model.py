@@ -27,10 +27,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ALRNNParams", "BLOW_UP", "blow_up_bound", "init_parameters"]  # and ALRNNModule, built on first use (torch)
+__all__ = ["ALRNNParams", "BLOW_UP", "WARMUP", "blow_up_bound", "init_parameters", "warmup_length"]  # and ALRNNModule, built on first use (torch)
 
 #: A free run whose observed units leave this many times the data's largest magnitude (standardised) has blown up.
 BLOW_UP = 10.0
+#: Samples a free run from the data is forced along before it starts, so that its latent units are inferred from
+#: the data (:meth:`ALRNNParams.start_state`), at most a tenth of the trajectory (:func:`warmup_length`).
+WARMUP = 200
+
+
+def warmup_length(n: int, warmup: int = WARMUP) -> int:
+    """Samples a free run is forced along before it starts on a trajectory of ``n``: ``warmup``, at most ``n // 10``."""
+    return int(min(warmup, n // 10))
 
 
 def blow_up_bound(xs) -> float:
@@ -90,6 +98,20 @@ class ALRNNParams:
             z = self.step(z, None if u is None else u[t])
             z[:self.n_obs] = x[t]
         return z
+
+    def start_state(self, x: np.ndarray, u: np.ndarray | None = None, warmup: int = WARMUP) -> tuple[np.ndarray, int]:
+        """The state a free run from trajectory ``x`` starts with, and the sample ``w`` it stands for.
+
+        The model is forced along ``x``'s first ``w`` samples
+        (:func:`warmup_length`; :meth:`forced_state`), so that its latent
+        units are the ones it infers from the data rather than the learned
+        map of one observation (:meth:`initial_state`, the start of every
+        training sequence). A model can have a second attractor that only the
+        second reaches; the checkpoints are judged by runs from states forced
+        so, and every run that describes the fitted model starts here too.
+        """
+        w = warmup_length(len(x), warmup)
+        return self.forced_state(np.asarray(x, float)[:w + 1], None if u is None else u[:w + 1]), w
 
     def step(self, z: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
         """One step of the map (``z`` of shape (M,) or (B, M))."""

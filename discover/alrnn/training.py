@@ -56,7 +56,7 @@ import torch
 from ..measures import _histogram_cells, hellinger_spectrum_distance, histogram_bins, state_space_divergence
 from ..progress import task
 from .codes import regions_visited
-from .model import ALRNNModule, ALRNNParams, blow_up_bound
+from .model import WARMUP, ALRNNModule, ALRNNParams, blow_up_bound, warmup_length
 
 __all__ = ["TrainResult", "checkpoint_scores", "criterion_bins", "free_runs", "quarter_spread_ratio",
            "recentre_relu_units", "record_goes_on", "run_spread", "stays_bounded", "train"]
@@ -90,20 +90,10 @@ class TrainResult:
         return self.seconds / max(self.model_steps, 1) * 1e6
 
 
-#: Samples the checkpoint runs are forced along before they start, so that the latent units are inferred from the
-#: data (:func:`free_runs`).
-WARMUP = 200
-
-
-def _warmup(x: np.ndarray, warmup: int) -> int:
-    """Samples a free run is forced along before it starts: ``warmup``, at most a tenth of the trajectory."""
-    return int(min(warmup, len(x) // 10))
-
-
 def _starts(trajectories, length: int, n_starts: int, warmup: int) -> tuple[list[tuple[int, int]], int]:
     """``n_starts`` (trajectory, index) pairs spread evenly over the data, and the common run length."""
     lengths = [len(x) for x, _ in trajectories]
-    w = [_warmup(x, warmup) for x, _ in trajectories]
+    w = [warmup_length(len(x), warmup) for x, _ in trajectories]
     n = int(min(length, max(m - v for m, v in zip(lengths, w))))
     usable = [(k, m - w[k] - n) for k, m in enumerate(lengths) if m - w[k] - n >= 0]
     total = sum(r + 1 for _, r in usable)
@@ -123,7 +113,7 @@ def _forced_states(params: ALRNNParams, trajectories, starts: list[tuple[int, in
     z = []
     for k, i in starts:
         x, u = trajectories[k]
-        a = i - _warmup(x, warmup)
+        a = i - warmup_length(len(x), warmup)
         z.append(params.forced_state(x[a:i + 1], None if u is None else u[a:i + 1]))
     return np.stack(z)
 
@@ -180,10 +170,10 @@ def continued_run(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.n
     (None).
     """
     x, u = trajectories[0]
-    if u is not None or max(len(t) - _warmup(t, warmup) for t, _ in trajectories) >= length:
+    if u is not None or max(len(t) - warmup_length(len(t), warmup) for t, _ in trajectories) >= length:
         return None
     with np.errstate(over="ignore", invalid="ignore"):
-        return params.run(params.forced_state(x[:_warmup(x, warmup) + 1]), length)[:, :params.n_obs]
+        return params.run(params.start_state(x, warmup=warmup)[0], length)[:, :params.n_obs]
 
 
 #: A record whose last quarter spreads (in its most varying unit, relative to the first quarter) less than this
