@@ -234,7 +234,7 @@ def main() -> None:
                   f"(Rosenstein {r['lyap_model_rosenstein']:.3f}) err={100 * r['lyap_err']:.0f}% "
                   f"regions={r['regions']} (paper {r['expected_regions']}) occupancy={r['occupancy']} "
                   f"free-run D_H against the training data (warned above {UNLIKE_SPECTRUM:g})={r['spectrum_distance']:.3f} "
-                  f"fit={r['fit_s']:.0f}s ladder={r['ladder']} restarts={r['restarts']} epochs={r['epochs']} "
+                  f"fit={r['fit_s']:.0f}s ladder={r['ladder']} (failed: {[P for P, f in r['ladder_failed'].items() if f]}) restarts={r['restarts']} epochs={r['epochs']} "
                   f"best epoch={r['best_epoch']} s/epoch={r['s_per_epoch']} load={os.getloadavg()[0]:.1f}",
                   flush=True)
             if r["screen"] or r["runs_from_data"]:
