@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 from discover.alrnn import ALRNN, codes
-from discover.alrnn.estimator import SETTLED, UNLIKE_SPECTRUM, ladder_pick, ladder_stopped
+from discover.alrnn.estimator import UNLIKE_SPECTRUM, ladder_failed, ladder_pick, ladder_stopped
 from discover.data import Series, Trajectory
 from discover.errors import DataError
 from discover.measures import (
@@ -132,7 +132,7 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     return {
         "system": system, "P": model.n_pwl_, "tau": model.tau_, "lyap_train": model.lyapunov_data_,
         "observed_divergence": model.observed_divergence_, "ladder": {k: round(v["D_stsp"], 3) for k, v in model.ladder_.items()},
-        "ladder_failed": {k: bool(not np.isfinite(v["criterion"]) or v["spread"] < SETTLED) for k, v in model.ladder_.items()},
+        "ladder_failed": {k: ladder_failed(v, goes_on=True) for k, v in model.ladder_.items()},  # these systems go on
         "D_stsp": ho["D_stsp"], "D_H": ho["D_H"], "lyap_data": lam_data, "lyap_model": ho["lyap"],
         "lyap_model_rosenstein": ho["lyap_rosenstein"],
         "lyap_err": abs(ho["lyap"] - lam_data) / abs(lam_data), "regions": ho["regions"],
@@ -212,7 +212,7 @@ def main() -> None:
                       f"(Rosenstein {r['lyap_model_rosenstein']:.3f}) err={100 * r['lyap_err']:.0f}% "
                       f"regions={r['regions']} occupancy={r['occupancy']} fit={r['fit_s']:.0f}s load={os.getloadavg()[0]:.1f}", flush=True)
             crit = {P: r["ladder"][P] for P, r in zip(each, rows)}
-            failed = {P: r["ladder_failed"][P] for P, r in zip(each, rows)}  # these systems' data go on
+            failed = {P: r["ladder_failed"][P] for P, r in zip(each, rows)}
             tried = []
             for P in each:  # the estimator's rule with one worker: asked after each value of P
                 tried.append(P)

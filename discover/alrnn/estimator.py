@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -73,6 +74,12 @@ def ladder_stopped(criteria: list[float], failed: list[bool] | None = None) -> b
     for criterion in criteria:
         best, misses = (criterion, 0) if criterion < best * LADDER_GAIN else (best, misses + 1)
     return misses >= LADDER_PATIENCE and not all(failed or [False])
+
+
+def ladder_failed(row: dict, goes_on: bool) -> bool:
+    """Whether a ladder row's P failed: its kept checkpoint blew up (criterion inf), or, on data that go on
+    (``goes_on``), its runs came to rest (``spread`` under ``SETTLED``)."""
+    return not math.isfinite(row["criterion"]) or (goes_on and row["spread"] < SETTLED)
 
 
 def near_best(value: float, best: float, tolerance: float) -> bool:
@@ -632,9 +639,7 @@ class ALRNN(Method):
         config = self._train_config(N=N, n_inputs=0 if trajectories[0][1] is None else trajectories[0][1].shape[1])
         # a P fails when its run blew up, or came to rest where the data keep varying (without inputs to drive it)
         goes_on = trajectories[0][1] is None and record_goes_on(max((x for x, _ in trajectories), key=len))
-
-        def failed(row: dict) -> bool:
-            return not math.isfinite(row["criterion"]) or (goes_on and row["spread"] < SETTLED)
+        failed = functools.partial(ladder_failed, goes_on=goes_on)
 
         self.ladder_, results = {}, {}
         interrupted = False
@@ -813,6 +818,8 @@ class ALRNN(Method):
         ``start_ends``: the exponents of ``params_``'s runs from the data (:func:`start_exponents`), where the
         checkpoint screen has already run them.
         """
+        from .training import run_spread
+
         p = self.params_
         # from the state forced along the first trajectory's first samples, as the checkpoints' runs start
         z0 = p.start_state(*trajectories[0])[0]
@@ -839,19 +846,17 @@ class ALRNN(Method):
         # a run that dies out where the data keep varying reconstructs nothing: say so plainly. Judged over
         # the data's own span (a run from the longest trajectory's forced start against that trajectory's last
         # tenth), so that a damped model of a damped series, which settles later on, is not flagged
-        data = np.concatenate([x for x, _ in trajectories])
         longest = max((x for x, _ in trajectories), key=len)
 
         def over_span() -> np.ndarray:
             """The model's run over the longest trajectory's span from its forced start (the coded run's start
             where that trajectory is the first: no second run)."""
-            z, w = p.start_state(longest)
-            if longest is trajectories[0][0] and len(longest) - w <= len(whole):
-                return whole[:len(longest) - w, :p.n_obs]
-            return p.run(z, len(longest) - w)[:, :p.n_obs]
+            n = len(longest) - warmup_length(len(longest))
+            if longest is trajectories[0][0] and n <= len(whole):
+                return whole[:n, :p.n_obs]
+            return p.run(p.start_state(longest)[0], n)[:, :p.n_obs]
 
-        scale = np.maximum(data.std(axis=0), 1e-12)
-        spread = float(np.max(Z[len(Z) // 2:, :p.n_obs].std(axis=0) / scale))
+        spread = run_spread(Z[None, :, :p.n_obs], trajectories)
         self.free_run_status_ = "settles" if spread < SETTLED else "varies"
         ratio = math.inf
         if not driven and spread < SETTLED:
@@ -1056,9 +1061,9 @@ class ALRNN(Method):
                     "fixed_point": "real" if f["real"] else "virtual",
                     "spectral_radius": float(np.max(np.abs(f["eigenvalues"])))}))
         tr = self._series_ref.trajectories[0]
-        sim = self.simulate(len(tr.t), series=self._series_ref)
-        embedded = len(tr.t) - self.n_delays_ * self.delay_lag_
-        first = self.n_delays_ * self.delay_lag_ + warmup_length(embedded)
-        out.append(Simulation(tr.t[first:][:len(sim)], sim[:len(tr.t) - first], self.variables_,
+        lag_rows = self.n_delays_ * self.delay_lag_
+        first = lag_rows + warmup_length(len(tr.t) - lag_rows)  # the sample the run starts at (simulate)
+        sim = self.simulate(len(tr.t) - first, series=self._series_ref)
+        out.append(Simulation(tr.t[first:][:len(sim)], sim, self.variables_,
                               method=self.name, metrics={"D_stsp": self.divergence_}))
         return out
