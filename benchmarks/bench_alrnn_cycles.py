@@ -19,7 +19,9 @@ D_stsp and D_H::
 
 ``--fs``, ``--seconds`` and ``--smooth`` make ECGSYN as the AL-RNN
 authors' ECG was made (700 Hz, 143 s, smoothed by a Gaussian of 6
-samples); ``--system mitbih`` fits the lead of ``cases/ecg_mitbih``.
+samples); ``--decimate K`` fits either ECG in means of blocks of K samples
+(a coarser sampling of the same record); ``--system mitbih`` fits the lead
+of ``cases/ecg_mitbih``.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0, help="ECGSYN: length (s)")
     ap.add_argument("--smooth", type=float, default=0.0,
                     help="ECGs: smooth by a Gaussian of this many samples first (the AL-RNN authors' ECG: 6 at 700 Hz)")
+    ap.add_argument("--decimate", type=int, default=1, help="ECGs: fit means of blocks of this many samples")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--max-seconds", type=float, default=300.0, help="the fit's wall-time budget; 0 for none")
     ap.add_argument("--options", default="{}", help="more ALRNN options as JSON, e.g. '{\"n_pwl\": 2, \"tau\": 50}'")
@@ -98,6 +101,10 @@ def main() -> None:
             t, z, name = record.t, record.x[:, 0], "MIT-BIH 208"
         if args.smooth:
             z, name = gaussian_filter1d(z, args.smooth), f"{name} smoothed by {args.smooth:g}"
+        if args.decimate > 1:  # as bench_alrnn_real.case_series does: a coarser sampling of the same record
+            n = len(z) // args.decimate * args.decimate
+            t, z = t[:n:args.decimate], z[:n].reshape(-1, args.decimate).mean(axis=1)
+            name = f"{name} in means of {args.decimate}"
         series = Series((Trajectory(t, z[:, None]),), ("ecg",))
     options = {"max_seconds": args.max_seconds or None, **json.loads(args.options)}
     for seed in (int(s) for s in args.seeds.split(",")):
