@@ -449,8 +449,12 @@ def test_ladder_rule_pieces():
     # while every P so far failed (came to rest where the data vary, or blew up) the misses do not stop it
     assert not ladder_stopped([7.65, 7.52, 7.59], [True, True, True])
     assert not ladder_stopped([7.65, math.inf, 7.59], [True, True, True])
-    assert ladder_stopped([7.65, 7.52, 7.59], [True, False, True])  # one that varies: the usual rule
     assert ladder_stopped([7.65, 7.52, 7.59], [False, False, False])
+    # nor while the best so far failed: a P that varies but does not beat it by 5 % is a miss that says nothing
+    assert not ladder_stopped([7.65, 7.52, 7.59], [True, False, True])
+    assert not ladder_stopped([10.45, math.inf, 14.36], [True, True, False])  # ECG in means of 4, 600 s
+    assert not ladder_stopped([7.0, 6.0, 6.5, 6.9], [False, True, False, False])  # a failure became the best
+    assert ladder_stopped([7.65, 7.0, 7.2, 7.1], [True, False, True, False])  # a P that varies is the best: usual
     # near the best, the fewest units whose run did not fail; where all failed, the fewest of them
     assert ladder_pick({0: 7.65, 1: 7.52, 2: 7.59, 3: 7.0}, 0.1, {0: True, 1: True, 2: True, 3: False}) == 3
     assert ladder_pick({0: 7.65, 1: 7.52, 2: 7.59, 3: 7.0}, 0.1, {0: True, 1: False, 2: True, 3: False}) == 1

@@ -63,17 +63,22 @@ def ladder_stopped(criteria: list[float], failed: list[bool] | None = None) -> b
 
     A P improves when its criterion is below the best before it times
     ``LADDER_GAIN``; the ladder stops once the last ``LADDER_PATIENCE`` values
-    in a row did not improve, and some P screened so far did not fail
-    (``failed``: its free run settled to a point where the data keep varying,
-    or blew up). While every P fails, the criterion ranks failures (how far
-    from the data a run came to rest), and a P that does not improve on them
-    says nothing about the next. The estimator asks after each group of
-    values screened side by side, so a gain anywhere in a group keeps it going.
+    in a row did not improve, and the best so far did not fail (``failed``:
+    its free run settled to a point where the data keep varying, or blew
+    up). While the best is a failure, the criterion ranks failures (how far
+    from the data a run came to rest), and a P that does not improve on it
+    says nothing about the next, whether that P failed too or varies further
+    from the data. The estimator asks after each group of values screened
+    side by side, so a gain anywhere in a group keeps it going.
     """
-    best, misses = math.inf, 0
-    for criterion in criteria:
-        best, misses = (criterion, 0) if criterion < best * LADDER_GAIN else (best, misses + 1)
-    return misses >= LADDER_PATIENCE and not all(failed or [False])
+    failed = list(failed) if failed is not None else [False] * len(criteria)
+    best, best_failed, misses = math.inf, True, 0
+    for criterion, fail in zip(criteria, failed):
+        if criterion < best * LADDER_GAIN:
+            best, best_failed, misses = criterion, fail, 0
+        else:
+            misses += 1
+    return misses >= LADDER_PATIENCE and not best_failed
 
 
 def ladder_failed(row: dict, goes_on: bool) -> bool:
