@@ -713,6 +713,38 @@ def test_a_second_attractor_is_warned_about():
     assert m.runs_from_data_["blow_up"] == 0
 
 
+def _ellipse_map(theta: float = 0.1) -> ALRNNParams:
+    """P = 0 and A + W = S R S^-1 with R a rotation by ``theta`` and S = diag(1, 3): every orbit turns on an
+    ellipse of axes 1 : 3, neither growing nor shrinking, at speeds that change threefold along it."""
+    c, s = np.cos(theta), np.sin(theta)
+    return ALRNNParams(A=np.array([c, c]), W=np.array([[0.0, -s / 3], [3 * s, 0.0]]), h=np.zeros(2), n_pwl=0,
+                       n_obs=2)
+
+
+def test_a_cycle_is_not_taken_for_chaos():
+    """On a neutral cycle the estimated exponent reads a little above or below 0 (the tangent vector's length
+    follows the speed along the ellipse). Within the bound that the speeds set, it is no evidence of chaos: no
+    run from the data counts as chaotic, and the coded run is not searched for a second attractor."""
+    from discover.alrnn import ALRNN
+    from discover.alrnn.estimator import neutral_bound, start_exponents
+
+    p = _ellipse_map()
+    x = p.run(np.array([1.0, 0.0]), 2000)
+    bound = neutral_bound(x[-500:], dt=0.1)
+    assert bound == pytest.approx(np.log(3) / 50, rel=0.01)  # speeds 1 to 3 over 500 steps of 0.1
+    lam = start_exponents(p, [(x, None)], n_starts=32, n_steps=2000, dt=0.1)
+    assert np.all(lam <= 0) and np.all(lam > -bound)
+    # the coded run reads +0.004 here: before the bound, all 32 runs from the data were said to leave for
+    # a second, non-chaotic attractor
+    m = ALRNN(free_run=2500, max_period=2)
+    m.params_, m.n_pwl_, m.dt_, m.divergence_ = p, 0, 0.1, 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m._analyse([(x, None)])
+    assert m.lyapunov_ > 0 and m.free_run_status_ == "varies" and abs(m.lyapunov_) <= neutral_bound(m.free_run_, 0.1)
+    assert m.runs_from_data_ is None
+
+
 def test_rhythm_distance_tells_a_rhythm_from_the_noise_of_a_short_record():
     """Two stretches of one noise-driven AR(2) oscillation (period about 10 samples) stay well below the warning's
     0.3 even at 300 samples, and one of period 4 samples is far above it."""
