@@ -9,7 +9,7 @@ with ``--hrv`` seconds of spread, a breathing wander and white measurement
 noise). For each seed the script fits :class:`discover.alrnn.ALRNN` and
 prints the P it chose, τ, whether the free run settles, its spread and
 spectral peak beside the data's, D_H and D_stsp (30 bins) of a free run as
-long as the data against them, and each screened P's training-data
+long as the data against them, the rhythm check's D_H (the coded run's), and each screened P's training-data
 D_stsp and D_H::
 
     python benchmarks/bench_alrnn_cycles.py --system vdp --mu 1 --seeds 0 --max-seconds 300
@@ -114,7 +114,8 @@ def main() -> None:
             continue
         print(f"{name} seed {seed} {json.loads(args.options) or ''}: P={r['P']} tau={r['tau']} free run "
               f"{r['free_run']}, spread {r['spread']:.2f} of the data's, peak period {r['period_model']:.3g} (data "
-              f"{r['period_data']:.3g}), D_H={r['D_H']:.3f}, D_stsp={r['D_stsp']:.2f}; training D_stsp, D_H by P "
+              f"{r['period_data']:.3g}), D_H={r['D_H']:.3f}, D_stsp={r['D_stsp']:.2f}, the rhythm check's D_H "
+              f"{r['D_H_free_run']:.3f}; training D_stsp, D_H by P "
               f"{ {P: (round(v['D_stsp'], 2), round(v['D_H'], 3)) for P, v in r['ladder'].items()} }; fit "
               f"{r['fit_s']:.0f} s", flush=True)
         for w in r["warnings"]:
