@@ -724,9 +724,10 @@ def _ellipse_map(theta: float = 0.1) -> ALRNNParams:
 def test_a_cycle_is_not_taken_for_chaos():
     """On a neutral cycle the estimated exponent reads a little above or below 0 (the tangent vector's length
     follows the speed along the ellipse). Within the bound that the speeds set, it is no evidence of chaos: no
-    run from the data counts as chaotic, and the coded run is not searched for a second attractor."""
+    run from the data counts as chaotic, and the coded run is not searched for a second attractor. The tent
+    map's chaos (test_a_second_attractor_is_warned_about) still is."""
     from discover.alrnn import ALRNN
-    from discover.alrnn.estimator import neutral_bound, start_exponents
+    from discover.alrnn.estimator import chaotic_run, neutral_bound, start_exponents
 
     p = _ellipse_map()
     x = p.run(np.array([1.0, 0.0]), 2000)
@@ -734,15 +735,19 @@ def test_a_cycle_is_not_taken_for_chaos():
     assert bound == pytest.approx(np.log(3) / 50, rel=0.01)  # speeds 1 to 3 over 500 steps of 0.1
     lam = start_exponents(p, [(x, None)], n_starts=32, n_steps=2000, dt=0.1)
     assert np.all(lam <= 0) and np.all(lam > -bound)
-    # the coded run reads +0.004 here: before the bound, all 32 runs from the data were said to leave for
-    # a second, non-chaotic attractor
+    # with a ReLU unit that copies the first and feeds nothing, the run visits two regions and its exponent
+    # over the coded run reads +0.004 (the tangent's way onto the cycle): before the bound, all 32 runs from
+    # the data were said to leave for a second, non-chaotic attractor
+    c, s = np.cos(0.1), np.sin(0.1)
+    two = ALRNNParams(A=np.array([c, c, 0.0]), W=np.array([[0.0, -s / 3, 0.0], [3 * s, 0.0, 0.0], [1.0, 0.0, 0.0]]),
+                      h=np.zeros(3), n_pwl=1, n_obs=2, L=np.zeros((1, 2)), l=np.zeros(1))
     m = ALRNN(free_run=2500, max_period=2)
-    m.params_, m.n_pwl_, m.dt_, m.divergence_ = p, 0, 0.1, 0.0
+    m.params_, m.n_pwl_, m.dt_, m.divergence_ = two, 1, 0.1, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m._analyse([(x, None)])
-    assert m.lyapunov_ > 0 and m.free_run_status_ == "varies" and abs(m.lyapunov_) <= neutral_bound(m.free_run_, 0.1)
-    assert m.runs_from_data_ is None
+    assert m.regions_ == ["0", "1"] and m.lyapunov_ > 0 and m.free_run_status_ == "varies"
+    assert not chaotic_run(two, m.free_run_, 0.1) and m.runs_from_data_ is None
 
 
 def test_rhythm_distance_tells_a_rhythm_from_the_noise_of_a_short_record():

@@ -207,6 +207,35 @@ def neutral_bound(Z: np.ndarray, dt: float, n_steps: int | None = None) -> float
     return float(np.log(speed.max() / speed.min()) / (max(n, 1) * dt))
 
 
+def chaotic_run(params: ALRNNParams, Z: np.ndarray, dt: float) -> bool:
+    """Whether the free run ``Z`` (steps × units) is chaotic: its tangent vector, started along the flow,
+    grows by more than the run's speeds change (the bound of :func:`neutral_bound`).
+
+    Started along the flow, the tangent of a run on a cycle changes its
+    length exactly as the run's speed does, within the bound; started
+    elsewhere, it can add the growth of its way onto the cycle, which the
+    exponent over the whole coded run includes. Chaos also needs more than
+    one linear region: an affine map's exponents are the logs of its
+    eigenvalues.
+    """
+    Z = np.asarray(Z, dtype=float)
+    if len(Z) < 3 or params.n_pwl == 0 or not np.all(np.isfinite(Z)):
+        return False
+    bound = neutral_bound(Z, dt)
+    if not math.isfinite(bound):  # the run stops: a fixed point
+        return False
+    v = (Z[1] - Z[0]) / np.linalg.norm(Z[1] - Z[0])
+    growth = 0.0
+    for z in Z[1:-1]:
+        v = params.jacobian(z) @ v
+        norm = float(np.linalg.norm(v))
+        if not norm > 0:
+            return False
+        growth += math.log(norm)
+        v /= norm
+    return growth / ((len(Z) - 1) * dt) > bound
+
+
 def start_exponents(params: ALRNNParams, trajectories: list, n_starts: int, n_steps: int, dt: float,
                     warmup: int = WARMUP) -> np.ndarray:
     """The largest Lyapunov exponent over the last quarter of free runs of ``n_steps`` from ``n_starts`` data states.
@@ -921,7 +950,9 @@ class ALRNN(Method):
                           else float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:n_lam]), self.dt_,
                                                              n_exponents=1)[0]))
         self.runs_from_data_ = None
-        if not driven and self.free_run_status_ == "varies" and self.lyapunov_ > neutral_bound(Z, self.dt_, n_lam):
+        # chaos needs more than one linear region and an exponent above what a cycle's changes of speed make
+        if not driven and self.free_run_status_ == "varies" and len(self.regions_) > 1 and self.lyapunov_ > 0 \
+                and chaotic_run(p, Z, self.dt_):
             # a chaotic model can have a second, non-chaotic attractor (or a chaotic transient that ends on one)
             # that the coded run never meets: runs from many states of the data find it
             steps = self._start_steps()
