@@ -181,7 +181,7 @@ def neutral_bound(Z: np.ndarray, dt: float, n_steps: int | None = None) -> float
     On a cycle or a torus the largest exponent is 0: the tangent vector lines
     up with the flow, and its length over a stretch of the run grows by the
     ratio of the run's speeds (step lengths) at its two ends. Estimated over
-    ``n_steps`` (by default ``len(Z)``), it can read up to
+    ``n_steps`` (by default the run's ``len(Z) - 1``), it can read up to
     ``ln(max speed / min speed) / (n_steps * dt)`` either side of 0: on a
     model of van der Pol's cycle (mu = 1, dt 0.02, 5000 steps) ±0.009 against
     a bound of 0.012, where chaotic models of Lorenz-63 and Rössler read
@@ -220,6 +220,8 @@ def chaotic_run(params: ALRNNParams, Z: np.ndarray, dt: float) -> bool:
     """
     Z = np.asarray(Z, dtype=float)
     if len(Z) < 3 or params.n_pwl == 0 or not np.all(np.isfinite(Z)):
+        return False
+    if len(np.unique(Z[:, -params.n_pwl:] > 0, axis=0)) < 2:  # one region visited
         return False
     bound = neutral_bound(Z, dt)
     if not math.isfinite(bound):  # the run stops: a fixed point
@@ -950,9 +952,7 @@ class ALRNN(Method):
                           else float(lyapunov_from_jacobians((p.jacobian(z) for z in Z[:n_lam]), self.dt_,
                                                              n_exponents=1)[0]))
         self.runs_from_data_ = None
-        # chaos needs more than one linear region and an exponent above what a cycle's changes of speed make
-        if not driven and self.free_run_status_ == "varies" and len(self.regions_) > 1 and self.lyapunov_ > 0 \
-                and chaotic_run(p, Z, self.dt_):
+        if not driven and self.free_run_status_ == "varies" and self.lyapunov_ > 0 and chaotic_run(p, Z, self.dt_):
             # a chaotic model can have a second, non-chaotic attractor (or a chaotic transient that ends on one)
             # that the coded run never meets: runs from many states of the data find it
             steps = self._start_steps()
@@ -962,8 +962,9 @@ class ALRNN(Method):
                                     "blow_up": int(np.sum(np.isnan(ends)))}
             k, b = self.runs_from_data_["non_chaotic"], self.runs_from_data_["blow_up"]
             if k or b:
-                what = " and ".join(x for x in (f"{k} end on a non-chaotic attractor (largest exponent over their "
-                                                "last quarter <= 0, or within what a cycle shows)" if k else "", f"{b} blow up" if b else "") if x)
+                settled = (f"{k} end on a non-chaotic attractor (largest exponent over their last quarter <= 0, or "
+                           "within what a cycle shows)")
+                what = " and ".join(x for x in (settled if k else "", f"{b} blow up" if b else "") if x)
                 warnings.warn(
                     f"ALRNN: of {len(ends)} free runs of {steps} steps from states spread over the data, {what}, "
                     f"while the coded run is chaotic (exponent {self.lyapunov_:.3g}): the model has another "
