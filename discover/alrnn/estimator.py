@@ -175,14 +175,14 @@ def model_lyapunov(params: ALRNNParams, z0: np.ndarray, dt: float, n_steps: int 
     return float(lyapunov_from_jacobians((params.jacobian(z) for z in Z), dt, n_exponents=1)[0])
 
 
-def neutral_bound(Z: np.ndarray, dt: float, n_steps: int | None = None) -> float:
+def neutral_bound(Z: np.ndarray, dt: float) -> float:
     """The largest exponent that a neutral direction can show over a run through the states ``Z`` (steps × units).
 
     On a cycle or a torus the largest exponent is 0: the tangent vector lines
     up with the flow, and its length over a stretch of the run grows by the
     ratio of the run's speeds (step lengths) at its two ends. Estimated over
-    ``n_steps`` (by default the run's ``len(Z) - 1``), it can read up to
-    ``ln(max speed / min speed) / (n_steps * dt)`` either side of 0: on a
+    the run's ``n = len(Z) - 1`` steps, it can read up to
+    ``ln(max speed / min speed) / (n * dt)`` either side of 0: on a
     model of van der Pol's cycle (mu = 1, dt 0.02, 5000 steps) ±0.009 against
     a bound of 0.012, where chaotic models of Lorenz-63 and Rössler read
     0.05-2 against bounds of 0.02-0.12. An exponent at or below the bound is
@@ -201,10 +201,9 @@ def neutral_bound(Z: np.ndarray, dt: float, n_steps: int | None = None) -> float
     """
     Z = np.asarray(Z, dtype=float)
     speed = np.linalg.norm(np.diff(Z, axis=0), axis=1)
-    n = len(Z) - 1 if n_steps is None else n_steps
     if len(speed) == 0 or not np.all(np.isfinite(speed)) or speed.min() <= 0:
         return math.inf
-    return float(np.log(speed.max() / speed.min()) / (max(n, 1) * dt))
+    return float(np.log(speed.max() / speed.min()) / (len(speed) * dt))
 
 
 def chaotic_run(params: ALRNNParams, Z: np.ndarray, dt: float) -> bool:
@@ -219,9 +218,7 @@ def chaotic_run(params: ALRNNParams, Z: np.ndarray, dt: float) -> bool:
     eigenvalues.
     """
     Z = np.asarray(Z, dtype=float)
-    if len(Z) < 3 or params.n_pwl == 0 or not np.all(np.isfinite(Z)):
-        return False
-    if len(np.unique(Z[:, -params.n_pwl:] > 0, axis=0)) < 2:  # one region visited
+    if len(Z) < 3 or not np.all(np.isfinite(Z)) or codes.regions_visited(params, Z) < 2:
         return False
     bound = neutral_bound(Z, dt)
     if not math.isfinite(bound):  # the run stops: a fixed point
