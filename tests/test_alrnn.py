@@ -867,6 +867,103 @@ def test_a_free_run_that_leaves_the_data_after_the_coded_steps_is_warned_about()
     assert m.free_run_status_ == "varies" and m.spectrum_distance_ < UNLIKE_SPECTRUM
 
 
+def _ar2(rng, n, a1, a2=-0.9):
+    """A noise-driven AR(2) oscillation (period about 10 samples for a1 = 1.6, 4 for a1 = 0) past 200 samples."""
+    x = np.zeros(n + 200)
+    e = rng.standard_normal(n + 200)
+    for k in range(2, n + 200):
+        x[k] = a1 * x[k - 1] + a2 * x[k - 2] + e[k]
+    return x[200:, None]
+
+
+def test_swings_count_excursions_through_a_band_about_the_mean():
+    """A swing is a passage from 0.75 standard deviations below the mean to as far above it: a sine swings once a
+    period. Observation noise of 30 % of the spread adds none to a sine's count, and less than a third to
+    Lorenz-63's."""
+    from discover.alrnn.estimator import swing_counts
+    from discover.systems import simulate
+
+    t = np.arange(1000)
+    cycles = np.column_stack([np.cos(2 * np.pi * t / 100), -np.sin(2 * np.pi * t / 20)])
+    assert swing_counts(cycles).tolist() == [10, 50]
+    assert swing_counts(np.sin(2 * np.pi * t / 100)[:, None]).tolist() == [9]  # the first rise starts at the mean
+    rng = np.random.default_rng(0)
+    noisy = np.cos(2 * np.pi * t / 100) + 0.3 * np.sqrt(0.5) * rng.standard_normal(1000)
+    assert swing_counts(noisy[:, None]).tolist() == [10]
+    x = simulate("lorenz", n=20000, dt=0.01, burn_in=1000).trajectories[0].x
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    clean, noisy = swing_counts(x), swing_counts(x + 0.3 * rng.standard_normal(x.shape))
+    assert np.all((noisy >= clean) & (noisy <= 1.3 * clean)), (clean, noisy)
+    assert swing_counts(np.linspace(0, 1, 300)[:, None]).tolist() == [1]  # a ramp rises once
+
+
+def test_distribution_gap_allows_the_scatter_of_a_short_record_and_noise():
+    """Stretches of Lorenz-63 (2000 samples) and of noise-driven oscillations (300) stay within the allowance from a
+    long run of the same system, as do Lorenz-63 and Rossler data with observation noise of 50 % of their spread
+    from the clean runs; a run at twice the data's amplitude does not."""
+    from discover.alrnn.estimator import distribution_gap
+    from discover.systems import simulate
+
+    rng = np.random.default_rng(0)
+    for system, dt in (("lorenz", 0.01), ("rossler", 0.05)):
+        x = simulate(system, n=60000, dt=dt, burn_in=1000).trajectories[0].x
+        x = (x - x.mean(axis=0)) / x.std(axis=0)
+        long = x[20000:]
+        for k in range(0, 20000, 4000):
+            assert not distribution_gap(x[k:k + 2000], long)["unlike"], distribution_gap(x[k:k + 2000], long)
+        noisy = distribution_gap(x[:20000] + 0.5 * rng.standard_normal((20000, 3)), long)
+        assert noisy["gap"] < 0.32 and not noisy["unlike"], noisy
+        assert distribution_gap(x[:2000], 2 * long)["unlike"]
+    for _ in range(20):
+        assert not distribution_gap(_ar2(rng, 300, 1.6), _ar2(rng, 10000, 1.6))["unlike"]
+        assert not distribution_gap(_ar2(rng, 2000, 0.0), _ar2(rng, 10000, 0.0))["unlike"]
+    flat = distribution_gap(np.linspace(0, 1, 300)[:, None], _ar2(rng, 1000, 1.6))
+    assert flat["unit"] is None and not flat["unlike"]  # no swings: no rhythm to compare by
+
+
+def test_a_run_of_the_datas_rhythm_at_another_amplitude_is_warned_about():
+    """Data turning at 0.1 rad a step while their radius swells and shrinks (1.8 to 0.2, period 5000 steps) against
+    the neutral rotation, which keeps the radius 1.8 it starts from: the spectra are alike (D_H below 0.01) but the
+    run spends its time elsewhere, 0.6 standard deviations from the data on average."""
+    from discover.alrnn import ALRNN
+    from discover.errors import DataWarning
+
+    t = np.arange(20000.0)
+    data = (1 + 0.8 * np.cos(2 * np.pi * t / 5000))[:, None] * np.column_stack([np.cos(0.1 * t), np.sin(0.1 * t)])
+    m = ALRNN(free_run=3000, max_period=2)
+    m.params_ = _rotation(1.0, 2 * np.pi / 0.1)
+    m.n_pwl_, m.dt_, m.divergence_, m.observed_ = 0, 1.0, 0.0, ("x", "y")
+    with pytest.warns(DataWarning, match=r"does not spend its time where the data do: in '[xy]' its values lie 0\.6"):
+        m._analyse([(data, None)])
+    assert m.spectrum_distance_ < 0.01 and m.distribution_["unlike"] and m.distribution_["allowed"] == 0.35
+
+
+def test_a_free_run_that_grows_is_warned_about_and_a_neutral_one_is_not():
+    """A rotation whose radius grows by 0.03 % a step stays within the data's range over its 3300 steps, at the
+    data's rate: its last quarter spreads 2 times its first, and it stays in its one linear region, whose
+    eigenvalue of modulus 1.0003 the warning names. The neutral rotation (a linear model of a harmonic oscillator)
+    keeps the data's cycle: no warning."""
+    from discover.alrnn import ALRNN
+    from discover.errors import DataWarning
+
+    t = np.arange(3000.0)
+    cycle = np.column_stack([np.cos(0.1 * t), np.sin(0.1 * t)])
+
+    def analysed(growth):
+        m = ALRNN(free_run=3000, max_period=2)
+        m.params_ = _rotation(growth, 2 * np.pi / 0.1)
+        m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
+        m._analyse([(cycle, None)])
+        return m
+
+    with pytest.warns(DataWarning, match=r"grows where the data do not: .* spreads 1\.9\d times its first .* one "
+                                         r"linear region \('-'\).* modulus 1\.0003 makes every orbit grow"):
+        analysed(1.0003)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        analysed(1.0)
+
+
 def test_other_attractor_runs_and_the_first_with_fewest():
     from discover.alrnn.estimator import fewest_other_attractors, other_attractor_runs
 

@@ -36,6 +36,22 @@ SETTLED = 0.05
 UNLIKE_SPECTRUM = 0.3
 #: Steps, at most, over which the free run's spectrum is compared with the longest trajectory's.
 SPECTRUM_STEPS = 100_000
+#: A swing (:func:`swing_counts`) takes a record from below its mean minus this many standard deviations to above
+#: its mean plus as many. Observation noise of 30 % of the spread adds up to 28 % to Lorenz-63's counts (with a band
+#: of +-0.5, up to 146 %).
+SWING_LEVEL = 0.75
+#: Data with fewer swings than this (in a unit) show no rhythm: the distribution check leaves the unit out.
+MIN_SWINGS = 5
+#: A free run whose values, in some observed unit, are distributed unlike the first trajectory's spends its time
+#: elsewhere than the data: it is warned about. The gap is the Wasserstein-1 distance between the two distributions
+#: in units of the data's standard deviation (how far, on average, the run's values must move to be the data's),
+#: allowed up to ``UNLIKE_DISTRIBUTION[1] * sqrt(1/n + 1/m)`` for n swings of the data and m = n * len(run) / len(x)
+#: of a run that swings as often (each swing one draw of the values), and never below
+#: ``UNLIKE_DISTRIBUTION[0]``. Stretches of Lorenz-63, Rossler and noise-driven AR(2) oscillations are at most 1.08,
+#: 0.36 and 1.71 times the square root from long runs of the same system; a clean model of noisy data is narrower
+#: than they are (Rossler's z with observation noise of 50 % of the spread is 0.30 from the clean system, Lorenz-63
+#: with 100 % 0.26): docs/methods/alrnn.rst, "spends its time elsewhere".
+UNLIKE_DISTRIBUTION = (0.35, 3.0)
 #: Free runs from states spread over the data, and their length at most, that look for a second attractor of a
 #: chaotic model (``runs_from_data_``).
 RUNS_FROM_DATA = (32, 20000)
@@ -286,6 +302,69 @@ def rhythm_distance(x: np.ndarray, run: np.ndarray) -> float:
     """
     n = min(len(x), len(run))
     return float(hellinger_spectrum_distance(x[:n], run[:n], segment=int(np.clip(n // 8, 64, 4096))))
+
+
+def swing_counts(x: np.ndarray, level: float = SWING_LEVEL) -> np.ndarray:
+    """Per column of ``x``, how often it swings from below its mean minus ``level`` standard deviations to above its
+    mean plus as many.
+
+    Each swing is one excursion through the band about the mean, so noise
+    about a level does not count twice, and the levels are the record's own
+    (a run of another amplitude is counted by its rhythm alone). The
+    distribution check (``UNLIKE_DISTRIBUTION``) counts each swing as one
+    draw of the record's values.
+
+    Examples
+    --------
+    >>> t = np.arange(1000)
+    >>> swing_counts(np.column_stack([np.cos(2 * np.pi * t / 100), np.cos(2 * np.pi * t / 25)])).tolist()
+    [10.0, 40.0]
+    """
+    x = np.asarray(x, dtype=float)
+    dev = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-300)
+    state = np.where(dev < -level, -1, np.where(dev > level, 1, 0))
+    counts = np.zeros(x.shape[1])
+    for j in range(x.shape[1]):
+        side = state[:, j][state[:, j] != 0]
+        counts[j] = np.sum((side[1:] == 1) & (side[:-1] == -1))
+    return counts
+
+
+def distribution_gap(x: np.ndarray, run: np.ndarray) -> dict:
+    """How far the values of a free ``run`` are distributed from the data ``x``'s, in the unit where the gap is largest
+    against what the data's length allows (``UNLIKE_DISTRIBUTION``).
+
+    ``{"unit", "gap", "allowed", "unlike"}``: the observed unit's index,
+    the Wasserstein-1 distance between run and data in it (in units of the
+    data's standard deviation), the gap allowed there, and whether it is
+    passed. Units where the data swing fewer than ``MIN_SWINGS`` times are
+    left out (``unit`` None where none is left). A 1-D comparison: unlike
+    the binned state-space divergence it does not saturate on a thin cycle,
+    and it sees a run of the data's rhythm whose amplitude or shape is
+    wrong. The allowance counts each swing as one draw, which is generous
+    to a strictly periodic record.
+
+    Examples
+    --------
+    >>> t = np.arange(20000)
+    >>> sine = np.sin(2 * np.pi * t / 100)[:, None]
+    >>> gap = distribution_gap(sine, 2 * sine)
+    >>> round(gap["gap"], 2), round(gap["allowed"], 2), gap["unlike"]
+    (0.9, 0.35, True)
+    """
+    from scipy.stats import wasserstein_distance
+
+    n = swing_counts(x)
+    # the run's draws as many as the data's rate gives over its length: a run that does not swing buys no allowance
+    allowed = np.maximum(UNLIKE_DISTRIBUTION[0], UNLIKE_DISTRIBUTION[1] * np.sqrt(
+        (1 + len(x) / len(run)) / np.maximum(n, 1)))
+    scale = np.maximum(x.std(axis=0), 1e-300)
+    gap = np.array([wasserstein_distance(x[:, j], run[:, j]) / scale[j] for j in range(x.shape[1])])
+    shown = n >= MIN_SWINGS
+    if not shown.any():
+        return {"unit": None, "gap": math.nan, "allowed": math.nan, "unlike": False}
+    j = int(np.argmax(np.where(shown, gap / allowed, -np.inf)))
+    return {"unit": j, "gap": float(gap[j]), "allowed": float(allowed[j]), "unlike": bool(gap[j] > allowed[j])}
 
 
 def ladder_pick(criteria: dict[int, float], tolerance: float, failed: dict[int, bool] | None = None) -> int:
@@ -555,6 +634,14 @@ class ALRNN(Method):
         data's range is warned about and compared up to there. NaN where the
         run settles (warned about where the data vary) or the data have
         inputs.
+    distribution_ : dict or None
+        Where the coded run (continued as for ``spectrum_distance_``) spends
+        its time against the first trajectory, unit by unit
+        (:func:`distribution_gap`): ``{"unit", "gap", "allowed", "unlike"}``,
+        the Wasserstein-1 distance in units of the data's standard deviation
+        in the unit where it is largest against what the data's length
+        allows; a gap past the allowance is warned about. ``None`` where the
+        run settles or the data have inputs.
     runs_from_data_ : dict or None
         For a chaotic model (its coded run's exponent positive, no inputs):
         ``{"runs", "steps", "non_chaotic", "blow_up"}``, how many of 32 free
@@ -971,6 +1058,7 @@ class ALRNN(Method):
         # a run that varies with another rhythm than the data's reconstructs nothing either: the coded run,
         # continued to as many steps as the longest trajectory has, against it (rhythm_distance)
         self.spectrum_distance_ = math.nan
+        self.distribution_ = None
         if not driven and self.free_run_status_ == "varies":
             run = Z[:, :p.n_obs]
             want = min(len(longest), SPECTRUM_STEPS)
@@ -997,8 +1085,23 @@ class ALRNN(Method):
                     f"D_stsp {self.divergence_:.3g} on the training data), and its code and region maps describe "
                     f"the model, not the system that made the data. More data or a longer training (max_seconds) "
                     "may help.", DataWarning, stacklevel=3)
+            # where it spends its time: the run, from the first trajectory's start, against that trajectory (whose
+            # amplitude a neutral cycle keeps), unit by unit
+            self.distribution_ = distribution_gap(trajectories[0][0], run)
+            if self.distribution_["unlike"]:
+                d = self.distribution_
+                unit = getattr(self, "observed_", None)
+                warnings.warn(
+                    f"ALRNN: the model's free run does not spend its time where the data do: in "
+                    f"{unit[d['unit']] if unit else d['unit']!r} its values lie {d['gap']:.2g} of the data's standard "
+                    f"deviation from theirs on average (the Wasserstein-1 distance between the two distributions; "
+                    f"the data's length allows {d['allowed']:.2g}). It does not reconstruct their dynamics (P = {self.n_pwl_}, D_stsp "
+                    f"{self.divergence_:.3g} on the training data), and its code and region maps describe the model, "
+                    "not the system that made the data. More data or a longer training (max_seconds) may help.",
+                    DataWarning, stacklevel=3)
         if not driven and self.free_run_status_ == "varies":
             self._warn_if_dying(longest, over_span)
+            self._warn_if_growing(longest)
         if ratio < SETTLED:
             region = self.sequence_[-1]
             eig = next(f["eigenvalues"] for f in self.fixed_points_ if f["region"] == region)
@@ -1046,6 +1149,41 @@ class ALRNN(Method):
             f"(P = {self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training data), and its code and region "
             "maps describe a transient. More data or a longer training (max_seconds) may help.",
             DataWarning, stacklevel=4)
+
+    def _warn_if_growing(self, longest: np.ndarray) -> None:
+        """Warn when the coded run grows where the data do not: its last quarter spreads more than ``1 / ONGOING``
+        times its first, the mirror image of :meth:`_warn_if_dying`'s rule.
+
+        A model whose oscillation grows slowly stays inside the data's range
+        for the coded steps, so neither the bound nor the spectrum sees it. A
+        run that stays in one linear region is the plainest case: the
+        region's affine map has an eigenvalue of modulus above 1, and every
+        orbit of a linear map grows with it (a linear model has no sustained
+        cycle but a neutral one); the warning then names that eigenvalue.
+        """
+        from .training import ONGOING, quarter_spread_ratio
+
+        run = self.free_run_[:, :self.params_.n_obs]
+        grows, theirs = quarter_spread_ratio(run), quarter_spread_ratio(longest)
+        if not (math.isfinite(grows) and grows > 1 / ONGOING) or theirs > 1 / ONGOING:
+            return
+        linear = ""
+        if len(self.regions_) == 1:  # one affine map: its growth is its eigenvalues', exactly
+            eig = next(f["eigenvalues"] for f in self.fixed_points_ if f["region"] == self.regions_[0])
+            rho = float(np.max(np.abs(eig)))
+            if rho > 1:
+                linear = (f" It stays in one linear region ({self.regions_[0]!r}), where the model is one affine "
+                          f"map: its eigenvalue of modulus {rho:.6g} makes every orbit grow, by "
+                          f"{rho ** len(longest):.3g} times over the data's {len(longest)} steps, without bound (a "
+                          "linear map has no cycle of its own but a neutral one).")
+        what = ("a transient of a model that is not bounded" if linear else
+                "a transient (onto a larger cycle of the model's own, or without bound)")
+        warnings.warn(
+            f"ALRNN: the model's free run grows where the data do not: over its {len(run)} coded steps its last "
+            f"quarter spreads {grows:.3g} times its first (the data's {theirs:.2g}; above {1 / ONGOING:.2g} is "
+            f"growing).{linear} Its code and region maps describe {what} (P = {self.n_pwl_}, D_stsp "
+            f"{self.divergence_:.3g} on the training data), not the system that made the data. More data or a longer "
+            "training (max_seconds) may help.", DataWarning, stacklevel=4)
 
     # -- use -------------------------------------------------------------
     def simulate(self, n_steps: int, *, trajectory: int = 0, series: Series | None = None) -> np.ndarray:
@@ -1113,6 +1251,7 @@ class ALRNN(Method):
             "observed_divergence": self.observed_divergence_,
             "free_run": self.free_run_status_,
             "free_run_D_H": self.spectrum_distance_,
+            "free_run_distribution": self.distribution_,
             "runs_from_data": self.runs_from_data_,
             "attractor_screen": self.attractor_screen_,
             "fixed_points": {r: ("real" if f["real"] else "virtual") + (", stable" if f["stable"] else ", unstable")
