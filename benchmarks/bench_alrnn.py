@@ -35,13 +35,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 
 import numpy as np
 
 from discover.alrnn import ALRNN, codes
 from discover.alrnn.estimator import UNLIKE_SPECTRUM, ladder_failed, ladder_pick, ladder_stopped
 from discover.data import Series, Trajectory
-from discover.errors import DataError
+from discover.errors import DataError, DataWarning
 from discover.measures import (
     hellinger_spectrum_distance,
     lyapunov_from_data,
@@ -107,7 +108,9 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
     P = s["P"] if n_pwl is None else n_pwl
     model = ALRNN(n_latent=20, n_pwl=None if ladder else P, max_seconds=seconds, random_state=seed, **options)
     start = time.perf_counter()
-    model.fit(series)
+    with warnings.catch_warnings(record=True) as caught:  # what the fit says about its model, printed with it
+        warnings.simplefilter("always", DataWarning)
+        model.fit(series)
     fit_seconds = time.perf_counter() - start
     ho = held_out(model.params_, train, test, s["dt"], rosenstein=True)
     if save:  # the near-best checkpoints, to study other choices among them offline
@@ -143,7 +146,8 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
         "best_epoch": {k: v["best_epoch"] for k, v in model.ladder_.items()},
         "s_per_epoch": {k: round(v["seconds"] / max(v["epochs"], 1), 2) for k, v in model.ladder_.items()},
         "relu_on": ho["relu_on"], "screen": model.attractor_screen_, "runs_from_data": model.runs_from_data_,
-        "spectrum_distance": model.spectrum_distance_,
+        "spectrum_distance": model.spectrum_distance_, "distribution": model.distribution_,
+        "warnings": [str(w.message) for w in caught if issubclass(w.category, DataWarning)],
         "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}/{r['D_H']:.2f}" + ("*" if r.get("recentred") else "")
                             for v in model.ladder_.values() for r in v["history"] if "D_stsp" in r),
     }
@@ -237,6 +241,11 @@ def main() -> None:
                   f"fit={r['fit_s']:.0f}s ladder={r['ladder']} (failed: {[P for P, f in r['ladder_failed'].items() if f]}) restarts={r['restarts']} epochs={r['epochs']} "
                   f"best epoch={r['best_epoch']} s/epoch={r['s_per_epoch']} load={os.getloadavg()[0]:.1f}",
                   flush=True)
+            d = r["distribution"]
+            print(f"  distribution check: gap {d['gap']:.3f} (allowed {d['allowed']:.3f}) in unit {d['unit']}" if d
+                  else "  distribution check: none (the run settles)", flush=True)
+            for w in r["warnings"]:
+                print("  warning:", w, flush=True)
             if r["screen"] or r["runs_from_data"]:
                 print(f"  second-attractor screen (runs of 32 that leave the data's dynamics): {r['screen']}; the "
                       f"kept model's runs from the data: {r['runs_from_data']}", flush=True)
