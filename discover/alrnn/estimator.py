@@ -1095,9 +1095,10 @@ class ALRNN(Method):
                     f"ALRNN: the model's free run does not spend its time where the data do: in "
                     f"{unit[d['unit']] if unit else d['unit']!r} its values lie {d['gap']:.2g} of the data's standard "
                     f"deviation from theirs on average (the Wasserstein-1 distance between the two distributions; "
-                    f"the data's length allows {d['allowed']:.2g}). It does not reconstruct their dynamics (P = {self.n_pwl_}, D_stsp "
-                    f"{self.divergence_:.3g} on the training data), and its code and region maps describe the model, "
-                    "not the system that made the data. More data or a longer training (max_seconds) may help.",
+                    f"the data's length allows {d['allowed']:.2g}). It does not reconstruct their dynamics "
+                    f"(P = {self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training data), and its code and "
+                    "region maps describe the model, not the system that made the data. More data or a longer "
+                    "training (max_seconds) may help.",
                     DataWarning, stacklevel=3)
         if not driven and self.free_run_status_ == "varies":
             self._warn_if_dying(longest, over_span)
