@@ -147,7 +147,7 @@ def reconstruct(system: str, n_train: int, n_test: int, seconds: float, ladder: 
         "s_per_epoch": {k: round(v["seconds"] / max(v["epochs"], 1), 2) for k, v in model.ladder_.items()},
         "relu_on": ho["relu_on"], "screen": model.attractor_screen_, "runs_from_data": model.runs_from_data_,
         "spectrum_distance": model.spectrum_distance_, "distribution": model.distribution_,
-        "warnings": [str(w.message) for w in caught if issubclass(w.category, DataWarning)],
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],  # none is lost by recording them
         "history": " ".join(f"{r['epoch']}:{r['D_stsp']:.2f}/{r['D_H']:.2f}" + ("*" if r.get("recentred") else "")
                             for v in model.ladder_.values() for r in v["history"] if "D_stsp" in r),
     }
