@@ -13,7 +13,10 @@ start is compared with the held-out data:
   map, along the whole free run after 1000 steps), and their relative error;
   beside it, Rosenstein's estimate from the model's observed run (the data's
   estimator on the model: a diagnostic, not the comparison the error uses);
-* the linear subregions the free run visits.
+* the linear subregions the free run visits;
+* the fit's own verdict: every warning it gave (a ``DataWarning`` says the
+  model does not reconstruct the data, or in what way) and its
+  distribution check (``ALRNN.distribution_``).
 
 Then the training speed at the authors' recipe (batch 16, sequences of 200,
 50 batches per epoch): seconds per epoch and per 10^6 model steps.
