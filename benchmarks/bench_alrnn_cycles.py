@@ -30,7 +30,7 @@ import argparse
 import json
 
 import numpy as np
-from bench_alrnn_real import case_series, fit_and_measure
+from bench_alrnn_real import block_means, case_series, fit_and_measure
 from scipy.integrate import solve_ivp
 from scipy.ndimage import gaussian_filter1d
 
@@ -101,9 +101,8 @@ def main() -> None:
             t, z, name = record.t, record.x[:, 0], "MIT-BIH 208"
         if args.smooth:
             z, name = gaussian_filter1d(z, args.smooth), f"{name} smoothed by {args.smooth:g}"
-        if args.decimate > 1:  # as bench_alrnn_real.case_series does: a coarser sampling of the same record
-            n = len(z) // args.decimate * args.decimate
-            t, z = t[:n:args.decimate], z[:n].reshape(-1, args.decimate).mean(axis=1)
+        if args.decimate > 1:
+            t, z = block_means(t, z, args.decimate)
             name = f"{name} in means of {args.decimate}"
         series = Series((Trajectory(t, z[:, None]),), ("ecg",))
     options = {"max_seconds": args.max_seconds or None, **json.loads(args.options)}

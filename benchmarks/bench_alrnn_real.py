@@ -72,6 +72,13 @@ def fit_and_measure(series: Series, seed: int, **options) -> dict:
     }
 
 
+def block_means(t: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of blocks of ``k`` samples of ``x`` (along its first axis), each at its block's first time: a coarser
+    sampling of the same record; a last incomplete block is dropped."""
+    n = len(x) // k * k
+    return t[:n:k], x[:n].reshape(-1, k, *x.shape[1:]).mean(axis=1)
+
+
 def case_series(case: str, decimate: int = 1) -> Series:
     """The single-series record of ``cases/<case>``, its time column as the case names it; with ``decimate`` > 1,
     means of blocks of that many samples."""
@@ -80,9 +87,8 @@ def case_series(case: str, decimate: int = 1) -> Series:
     t = df[spec["time"]].to_numpy(float)
     col = next(c for c in df.columns if c != spec["time"])
     x = df[[col]].to_numpy(float)
-    if decimate > 1:  # means of blocks of `decimate` samples: a coarser sampling of the same record
-        n = len(x) // decimate * decimate
-        t, x = t[:n:decimate], x[:n].reshape(-1, decimate, 1).mean(axis=1)
+    if decimate > 1:
+        t, x = block_means(t, x, decimate)
     return Series((Trajectory(t, x),), (col,))
 
 
