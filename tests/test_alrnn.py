@@ -861,7 +861,7 @@ def test_a_free_run_that_leaves_the_data_after_the_coded_steps_is_warned_about()
     m = ALRNN(free_run=1000, max_period=2)
     m.params_ = ALRNNParams(A=np.array([g * c, g * c]), W=np.array([[0.0, -g * s], [g * s, 0.0]]), h=np.zeros(2),
                             n_pwl=0, n_obs=2)
-    m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
+    m.n_pwl_, m.dt_, m.divergence_, m.observed_ = 0, 1.0, 0.0, ("x", "y")
     with pytest.warns(DataWarning, match=r"leaves 10 times the data's range after 23\d\d steps, past the 1100"):
         m._analyse([(np.column_stack([np.cos(0.1 * t), np.sin(0.1 * t)]), None)])
     assert m.free_run_status_ == "varies" and m.spectrum_distance_ < UNLIKE_SPECTRUM
@@ -952,7 +952,7 @@ def test_a_free_run_that_grows_is_warned_about_and_a_neutral_one_is_not():
     def analysed(growth):
         m = ALRNN(free_run=3000, max_period=2)
         m.params_ = _rotation(growth, 2 * np.pi / 0.1)
-        m.n_pwl_, m.dt_, m.divergence_ = 0, 1.0, 0.0
+        m.n_pwl_, m.dt_, m.divergence_, m.observed_ = 0, 1.0, 0.0, ("x", "y")
         m._analyse([(cycle, None)])
         return m
 

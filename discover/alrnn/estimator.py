@@ -1090,10 +1090,9 @@ class ALRNN(Method):
             self.distribution_ = distribution_gap(trajectories[0][0], run)
             if self.distribution_["unlike"]:
                 d = self.distribution_
-                unit = getattr(self, "observed_", None)
                 warnings.warn(
                     f"ALRNN: the model's free run does not spend its time where the data do: in "
-                    f"{unit[d['unit']] if unit else d['unit']!r} its values lie {d['gap']:.2g} of the data's standard "
+                    f"{self.observed_[d['unit']]!r} its values lie {d['gap']:.2g} of the data's standard "
                     f"deviation from theirs on average (the Wasserstein-1 distance between the two distributions; "
                     f"the data's length allows {d['allowed']:.2g}). It does not reconstruct their dynamics "
                     f"(P = {self.n_pwl_}, D_stsp {self.divergence_:.3g} on the training data), and its code and "
