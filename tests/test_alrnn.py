@@ -366,6 +366,22 @@ def test_checkpoints_of_a_short_series_must_stay_bounded_past_its_end(two_region
     assert stays_bounded(growing, [(np.linspace(-2.0, 2.0, 6000)[:, None], None)], length=5000)
 
 
+def test_a_checkpoint_whose_run_leaves_the_datas_range_scores_inf_though_it_stays_finite(two_region_map):
+    """The windows' runs are held to the bound the fitted model's coded run is (10 times the data's largest
+    magnitude), not only to an overflow: a model that runs to a fixed point at 50 times the data's range is no
+    reconstruction, and keeping it would leave the fit with a model its analysis must refuse."""
+    from discover.alrnn.model import BLOW_UP
+    from discover.alrnn.training import checkpoint_scores, free_runs
+
+    x = np.linspace(-2.0, 2.0, 6000)[:, None]  # as long as the windows: judged by them alone
+    far = ALRNNParams(A=np.array([0.5]), W=np.zeros((1, 1)), h=np.array([50.0]), n_pwl=0, n_obs=1)
+    runs, _ = free_runs(far, [(x, None)], length=5000)
+    assert np.all(np.isfinite(runs)) and np.max(np.abs(runs)) > BLOW_UP * 2.0  # finite, but 50 times out
+    scores = checkpoint_scores(far, [(x, None)], length=5000)
+    assert scores["D_stsp"] == np.inf and scores["D_H"] == 1.0
+    assert np.isfinite(checkpoint_scores(two_region_map, [(x, None)], length=5000)["D_stsp"])
+
+
 def _rotation(radius: float, period: float) -> ALRNNParams:
     """A linear AL-RNN (P = 0, M = N = 2) that turns the plane by 2π/period a step and scales it by radius."""
     c, s = radius * np.cos(2 * np.pi / period), radius * np.sin(2 * np.pi / period)

@@ -244,8 +244,10 @@ def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, 
     ``regions`` is how many linear regions the runs visit, ``spread`` how much
     they still vary over their second half (:func:`run_spread`; the run past
     the record, where that is the one compared). A run that blows
-    up gives ``D_stsp = inf`` and ``D_H = 1``, and so does a model that blows
-    up past the end of a short series (:func:`stays_bounded`). On a record
+    up, or leaves ``BLOW_UP`` times the data's largest magnitude even for a
+    step (the bound the fitted model's coded run is held to), gives
+    ``D_stsp = inf`` and ``D_H = 1``, and so does a model that does so past
+    the end of a short series (:func:`stays_bounded`). On a record
     shorter than half the :func:`continued_run`, the windows' runs are mostly
     the transient from the data (a model that rings down over centuries looks
     alive over 300 years), so the run's last steps, as many as the windows
@@ -257,7 +259,9 @@ def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, 
     """
     Z, data = _window_runs(params, trajectories, length, n_starts, warmup)
     gen = Z[:, :, :params.n_obs].reshape(-1, params.n_obs)
-    finite = bool(np.all(np.isfinite(gen)))
+    # the bound the fitted model's coded run is held to (a model that leaves it is an error there), so that no
+    # checkpoint is kept that the analysis must refuse; NaN rows (an overflow) fail too
+    finite = bool(np.all(np.abs(gen) <= blow_up_bound(t for t, _ in trajectories)))
     later = continued_run(params, trajectories, length, warmup) if finite else None
     if not finite or not stays_bounded(params, trajectories, length, warmup, later):
         return {"D_stsp": float("inf"), "D_H": 1.0, "regions": regions_visited(params, Z), "spread": float("inf")}
