@@ -10,10 +10,12 @@ noise). For each seed the script fits :class:`discover.alrnn.ALRNN` and
 prints the P it chose, τ, whether the free run settles, its spread and
 spectral peak beside the data's, D_H and D_stsp (30 bins) of a free run as
 long as the data against them, the rhythm check's D_H (the coded run's), and each screened P's training-data
-D_stsp and D_H::
+D_stsp and D_H; for the ECGs also the run's beats against the data's (their count, RR interval, the
+correlation of the mean beats aligned on the R peak, and the ratio of R heights)::
 
     python benchmarks/bench_alrnn_cycles.py --system vdp --mu 1 --seeds 0 --max-seconds 300
     python benchmarks/bench_alrnn_cycles.py --system ecgsyn --hrv 0.03 --noise 0.02 --max-seconds 120
+    python benchmarks/bench_alrnn_cycles.py --system ecgsyn --decimate 4 --max-seconds 600   # noise-free
     python benchmarks/bench_alrnn_cycles.py --system ecgsyn --fs 700 --seconds 143 --hrv 0.03 --noise 0.01 \
         --smooth 6 --max-seconds 900 --options '{"n_latent": 100, "n_pwl": 2, "tau": 10, "seq_len": 50, ...}'
 
@@ -73,6 +75,33 @@ def ecgsyn(seconds: float = 60.0, fs: float = 360.0, rr: float = 0.6, hrv: float
     return t, z + noise * z.std() * rng.standard_normal(len(z))
 
 
+def mean_beat(x: np.ndarray, fs: float, rr: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """The mean beat of an ECG ``x`` (sampled at ``fs``) and its RR intervals (s).
+
+    R peaks are the maxima above half the largest, at least 0.6 ``rr`` apart;
+    each beat is the stretch from 0.25 ``rr`` before its peak to 0.6 ``rr``
+    after it, the median of the signal taken off.
+    """
+    from scipy.signal import find_peaks
+
+    x = np.asarray(x, float) - np.median(x)
+    peaks, _ = find_peaks(x, height=0.5 * np.max(x), distance=max(1, int(0.6 * rr * fs)))
+    a, b = int(0.25 * rr * fs), int(0.6 * rr * fs)
+    beats = [x[k - a:k + b] for k in peaks if k - a >= 0 and k + b <= len(x)]
+    return (np.mean(beats, axis=0) if beats else np.full(a + b, np.nan)), np.diff(peaks) / fs
+
+
+def beat_comparison(data: np.ndarray, run: np.ndarray, fs: float) -> str:
+    """How the run's beats compare with an ECG's: their count, RR interval (mean ± spread), the correlation of the
+    mean beats and the ratio of their R heights."""
+    (bd, rd), (bm, rm) = mean_beat(data, fs), mean_beat(run, fs)
+    if not np.all(np.isfinite(bm)):  # fewer than one whole beat: a run that settles
+        return f"beats: data {len(rd) + 1}, run none"
+    rr = f"{rm.mean():.3f}±{rm.std():.3f} s" if len(rm) else "none (one beat)"
+    return (f"beats: data {len(rd) + 1}, run {len(rm) + 1}; RR data {rd.mean():.3f}±{rd.std():.3f} s, run {rr}; "
+            f"mean-beat correlation {np.corrcoef(bd, bm)[0, 1]:.3f}, R height ratio {np.max(bm) / np.max(bd):.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--system", choices=("vdp", "ecgsyn", "mitbih"), default="vdp",
@@ -117,6 +146,8 @@ def main() -> None:
               f"{r['D_H_free_run']:.3f}; training D_stsp, D_H by P "
               f"{ {P: (round(v['D_stsp'], 2), round(v['D_H'], 3)) for P, v in r['ladder'].items()} }; fit "
               f"{r['fit_s']:.0f} s", flush=True)
+        if args.system != "vdp":
+            print("   " + beat_comparison(series.trajectories[0].x[:, 0], r["run"][:, 0], 1 / r["dt"]), flush=True)
         for w in r["warnings"]:
             print("   warning:", w, flush=True)
 

@@ -49,7 +49,8 @@ def fit_and_measure(series: Series, seed: int, **options) -> dict:
     (first column, against the data's), its spectral peak beside the data's
     (:func:`peak_period`), D_H and D_stsp against the data, the kept
     checkpoint's D_H on the training data and the coded run's (the rhythm
-    check's), the ladder's rows, the fit's seconds and the ALRNN warnings;
+    check's), the ladder's rows, the fit's seconds, the ALRNN warnings and
+    the run itself (``run``, ``dt``);
     or ``{"error": ...}`` when the fit fails.
     """
     x, t = series.trajectories[0].x, series.trajectories[0].t
@@ -68,6 +69,7 @@ def fit_and_measure(series: Series, seed: int, **options) -> dict:
         "period_data": peak_period(x[:, 0], dt), "D_H": hellinger_spectrum_distance(x, sim),
         "D_stsp": state_space_divergence(x, sim), "D_H_train": m.ladder_[m.n_pwl_]["D_H"],
         "D_H_free_run": m.spectrum_distance_, "ladder": m.ladder_, "fit_s": time.perf_counter() - start,
+        "run": sim, "dt": dt,
         "warnings": [str(w.message)[:160] for w in caught if "ALRNN" in str(w.message)],
     }
 
