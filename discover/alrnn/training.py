@@ -261,9 +261,9 @@ def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, 
     gen = Z[:, :, :params.n_obs].reshape(-1, params.n_obs)
     # the bound the fitted model's coded run is held to (a model that leaves it is an error there), so that no
     # checkpoint is kept that the analysis must refuse; NaN rows (an overflow) fail too
-    finite = bool(np.all(np.abs(gen) <= blow_up_bound(t for t, _ in trajectories)))
-    later = continued_run(params, trajectories, length, warmup) if finite else None
-    if not finite or not stays_bounded(params, trajectories, length, warmup, later):
+    bounded = bool(np.all(np.abs(gen) <= blow_up_bound(t for t, _ in trajectories)))
+    later = continued_run(params, trajectories, length, warmup) if bounded else None
+    if not bounded or not stays_bounded(params, trajectories, length, warmup, later):
         return {"D_stsp": float("inf"), "D_H": 1.0, "regions": regions_visited(params, Z), "spread": float("inf")}
     runs = Z[:, :, :params.n_obs]
     if later is not None and len(later) >= 2 * len(gen) and record_goes_on(trajectories[0][0]):
