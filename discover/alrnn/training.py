@@ -200,6 +200,13 @@ def record_goes_on(x: np.ndarray) -> bool:
     return quarter_spread_ratio(x) >= ONGOING
 
 
+def within_bound(run: np.ndarray, trajectories: list[tuple[np.ndarray, np.ndarray | None]]) -> bool:
+    """Whether every value of ``run`` (observed units) is within ``BLOW_UP`` times the data's largest magnitude, the
+    bound the fitted model's coded run is held to (:func:`~discover.alrnn.model.blow_up_bound`); NaN rows (an
+    overflow) fail."""
+    return bool(np.all(np.abs(run) <= blow_up_bound(t for t, _ in trajectories)))
+
+
 def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.ndarray | None]],
                   length: int = 20000, warmup: int = WARMUP, run: np.ndarray | None = None) -> bool:
     """Whether a free run of ``length`` steps stays within ``BLOW_UP`` times the data's largest magnitude.
@@ -212,7 +219,7 @@ def stays_bounded(params: ALRNNParams, trajectories: list[tuple[np.ndarray, np.n
     run = continued_run(params, trajectories, length, warmup) if run is None else run
     if run is None:
         return True
-    return bool(np.all(np.abs(run) <= blow_up_bound(t for t, _ in trajectories)))  # NaN rows (a blow-up) fail too
+    return within_bound(run, trajectories)
 
 
 def criterion_bins(data: np.ndarray, n_bins: int = 30, per_cell: float = 5.0) -> int:
@@ -259,9 +266,8 @@ def checkpoint_scores(params: ALRNNParams, trajectories: list[tuple[np.ndarray, 
     """
     Z, data = _window_runs(params, trajectories, length, n_starts, warmup)
     gen = Z[:, :, :params.n_obs].reshape(-1, params.n_obs)
-    # the bound the fitted model's coded run is held to (a model that leaves it is an error there), so that no
-    # checkpoint is kept that the analysis must refuse; NaN rows (an overflow) fail too
-    bounded = bool(np.all(np.abs(gen) <= blow_up_bound(t for t, _ in trajectories)))
+    # a model whose run leaves the bound is an error in the analysis: no checkpoint is kept that it must refuse
+    bounded = within_bound(gen, trajectories)
     later = continued_run(params, trajectories, length, warmup) if bounded else None
     if not bounded or not stays_bounded(params, trajectories, length, warmup, later):
         return {"D_stsp": float("inf"), "D_H": 1.0, "regions": regions_visited(params, Z), "spread": float("inf")}
